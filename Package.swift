@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+// q8train: Q8BERT quantization-aware training (data parallel over MPI) and an int8 runtime.
+import PackageDescription
+
+/// Our targets use the Swift 5 language mode: the kernels pass raw buffer pointers into
+/// worker closures, which Swift 6's strict Sendable checking would reject without wrappers
+/// that add nothing (every worker writes a disjoint range).
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "q8train",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "q8train", targets: ["Launcher"]),
+        .library(name: "BERT", targets: ["BERT"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, reached through C shim headers.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        // Our C kernels: vectorized elementwise math (exp, erf, GELU, softmax).
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        // Buffers, FP32 kernels over OpenBLAS, thread pool.
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: swift5),
+        // BERT: config, parameter layout, layers, checkpoints, tokenizer, optimizer.
+        .target(name: "BERT", dependencies: ["Tensor"], swiftSettings: swift5),
+        // Data parallelism over MPI.
+        .target(name: "Dist", dependencies: ["CMPI", "Tensor"], swiftSettings: swift5),
+        // The `q8train` command.
+        .executableTarget(
+            name: "Launcher",
+            dependencies: ["BERT", "Dist", "Tensor",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swift5),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
+        .testTarget(name: "BERTTests", dependencies: ["BERT", "Tensor"],
+                    resources: [.copy("Fixtures")], swiftSettings: swift5),
+    ]
+)

@@ -1,0 +1,85 @@
+// q8train C kernels: the elementwise and row-wise FP32 math of BERT, written so that
+// clang vectorizes it, each compiled twice (AVX-512 and the x86-64 baseline) and picked
+// at run time. Conventions (as llm.c): outputs first, then saved statistics, then inputs;
+// kernels that produce an input gradient write it, kernels that produce a parameter
+// gradient add into it. Sizes are element counts; rows are contiguous.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// True when this CPU runs the AVX-512 paths (avx512f).
+int q8_cpu_has_avx512f(void);
+/// True when this CPU has AVX-512 VNNI (vpdpbusd), for the int8 GEMM.
+int q8_cpu_has_avx512vnni(void);
+
+// ---- GELU, exact erf form: y = x * Phi(x) -------------------------------------------
+/// out[i] = gelu(in[i]), n elements.
+void q8_gelu_forward(float *out, const float *in, size_t n);
+/// dIn[i] = dOut[i] * gelu'(in[i]).
+void q8_gelu_backward(float *dIn, const float *dOut, const float *in, size_t n);
+
+// ---- tanh ------------------------------------------------------------------------------
+/// out[i] = tanh(in[i]).
+void q8_tanh_forward(float *out, const float *in, size_t n);
+/// dIn[i] = dOut[i] * (1 - out[i]^2), from the saved output.
+void q8_tanh_backward(float *dIn, const float *dOut, const float *out, size_t n);
+
+// ---- Softmax over rows with a key mask (attention) --------------------------------------
+/// probs[r, j] = softmax_j(scores[r, :]) over the columns with keyMask[j] != 0; masked
+/// columns get probability 0 (as adding -inf). rows x cols, row-major. keyMask may be NULL.
+void q8_softmax_masked_forward(float *probs, const float *scores, const float *keyMask,
+                               size_t rows, size_t cols);
+/// dScores[r, j] = probs[r, j] * (dProbs[r, j] - sum_k dProbs[r, k] * probs[r, k]).
+void q8_softmax_backward(float *dScores, const float *dProbs, const float *probs,
+                         size_t rows, size_t cols);
+
+// ---- LayerNorm over the last dimension ---------------------------------------------------
+/// out[r, :] = (in[r, :] - mean) * rstd * weight + bias; saves mean[r], rstd[r].
+void q8_layernorm_forward(float *out, float *mean, float *rstd, const float *in,
+                          const float *weight, const float *bias, size_t rows, size_t dim,
+                          float eps);
+/// Writes dIn (rows x dim). Adds into dWeight and dBias (dim each).
+void q8_layernorm_backward(float *dIn, float *dWeight, float *dBias, const float *dOut,
+                           const float *in, const float *weight, const float *mean,
+                           const float *rstd, size_t rows, size_t dim);
+
+// ---- Small reductions and elementwise helpers --------------------------------------------
+/// out[c] += sum over rows of in[r, c] (bias gradient).
+void q8_add_column_sums(float *out, const float *in, size_t rows, size_t cols);
+/// out[r, c] += bias[c].
+void q8_add_row_bias(float *out, const float *bias, size_t rows, size_t cols);
+/// out[i] = a[i] + b[i].
+void q8_add(float *out, const float *a, const float *b, size_t n);
+/// Sum of squares of x (in double), for gradient norms.
+double q8_sum_squares(const float *x, size_t n);
+/// Largest |x[i]|, 0 for n == 0.
+float q8_max_abs(const float *x, size_t n);
+/// x[i] *= s.
+void q8_scale(float *x, float s, size_t n);
+
+// ---- Dropout, counter based -------------------------------------------------------------
+/// For one row of n elements: keep[i] = hash(rowKey, i) >= p (as a 24-bit uniform), and
+/// out[i] = keep ? in[i] / (1 - p) : 0. mask gets 1 or 0 per element. Same rowKey, same mask.
+void q8_dropout_forward_row(float *out, uint8_t *mask, const float *in, uint64_t rowKey,
+                            float p, size_t n);
+/// dIn[i] = mask[i] ? dOut[i] / (1 - p) : 0.
+void q8_dropout_backward(float *dIn, const float *dOut, const uint8_t *mask, float p, size_t n);
+
+// ---- AdamW (decoupled weight decay, bias-corrected), over one contiguous range ----------
+/// m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
+/// p -= lr * ( (m / bc1) / (sqrt(v / bc2) + eps) + wd * p ), with bc = 1 - beta^t.
+void q8_adamw_update(float *param, float *m, float *v, const float *grad, size_t n,
+                     float lr, float beta1, float beta2, float eps, float weightDecay,
+                     float biasCorrection1, float biasCorrection2);
+
+/// Scalar references used by tests: erfc-based standard normal CDF and exp.
+float q8_ref_expf(float x);
+float q8_ref_normal_cdf(float x);
+
+#ifdef __cplusplus
+}
+#endif

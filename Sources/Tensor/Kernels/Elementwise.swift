@@ -1,0 +1,38 @@
+import CKernels
+
+/// Elementwise and reduction helpers, parallel over chunks of rows or elements.
+
+/// out[r, c] += bias[c].
+public func addRowBias(_ out: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>,
+                       rows: Int, cols: Int) {
+    Parallel.forEachChunk(rows, minChunk: 64) { r in
+        q8_add_row_bias(out + r.lowerBound * cols, bias, r.count, cols)
+    }
+}
+
+/// out[c] += sum_r in[r, c]. (Serial: the result is shared; cheap next to the GEMMs.)
+public func addColumnSums(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
+                          rows: Int, cols: Int) {
+    q8_add_column_sums(out, input, rows, cols)
+}
+
+/// out = a + b (n elements); out may alias a or b.
+public func add(out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>,
+                _ b: UnsafePointer<Float>, count n: Int) {
+    Parallel.forEachChunk(n, minChunk: 16384) { r in
+        q8_add(out + r.lowerBound, a + r.lowerBound, b + r.lowerBound, r.count)
+    }
+}
+
+/// Sum of squares in double precision.
+public func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Double {
+    q8_sum_squares(x, n)
+}
+
+/// max |x[i]|.
+public func maxAbs(_ x: UnsafePointer<Float>, count n: Int) -> Float { q8_max_abs(x, n) }
+
+/// x *= s.
+public func scale(_ x: UnsafeMutablePointer<Float>, by s: Float, count n: Int) {
+    Parallel.forEachChunk(n, minChunk: 65536) { r in q8_scale(x + r.lowerBound, s, r.count) }
+}
