@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "q8train", targets: ["Launcher"]),
+        .executable(name: "q8bench", targets: ["Bench"]),
         .library(name: "BERT", targets: ["BERT"]),
     ],
     dependencies: [
@@ -37,6 +38,8 @@ let package = Package(
             dependencies: ["BERT", "Dist", "Tensor",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swift5),
+        // Benchmarks (scripts/bench-*.sh), release builds only.
+        .executableTarget(name: "Bench", dependencies: ["BERT", "Tensor"], swiftSettings: swift5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),
