@@ -10,8 +10,7 @@ guard args.count >= 6, args[1] == "train", let threads = Int(args[3]), let steps
     FileHandle.standardError.write(Data("usage: q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ...\n".utf8))
     exit(2)
 }
-Parallel.threads = threads
-BLAS.setThreads(threads)
+Parallel.configure(threads: threads)
 do {
     let (model, _) = try PretrainedLoader.load(directory: URL(fileURLWithPath: args[2]), numLabels: 2)
     for shape in args[5...] {

@@ -11,13 +11,14 @@ Q8_INLINE void q8_adamw_update_body(float *param, float *m, float *v, const floa
     float decay = 1.0f - lr * weightDecay;
     float stepSize = lr / bc1;
     float rsqrtBc2 = 1.0f / sqrtf(bc2);
+    Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) {
         float g = grad[i];
         float mi = beta1 * m[i] + (1.0f - beta1) * g;
         float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
         m[i] = mi;
         v[i] = vi;
-        float denom = sqrtf(vi) * rsqrtBc2 + eps;
+        float denom = __builtin_elementwise_sqrt(vi) * rsqrtBc2 + eps;  // no errno: vectorizes
         param[i] = param[i] * decay - stepSize * mi / denom;
     }
 }

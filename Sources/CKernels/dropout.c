@@ -15,6 +15,7 @@ Q8_INLINE void q8_dropout_forward_row_body(float *out, uint8_t *mask, const floa
                                            uint64_t rowKey, float p, size_t n) {
     uint32_t k0 = (uint32_t)rowKey, k1 = (uint32_t)(rowKey >> 32);
     float scale = 1.0f / (1.0f - p);
+    Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) {
         uint32_t h = q8_mix32(q8_mix32((uint32_t)i ^ k0) + k1);
         float u = (float)(h >> 8) * (1.0f / 16777216.0f);  // uniform in [0, 1)
@@ -30,6 +31,7 @@ Q8_DISPATCH(void, q8_dropout_forward_row,
 Q8_INLINE void q8_dropout_backward_body(float *dIn, const float *dOut, const uint8_t *mask,
                                         float p, size_t n) {
     float scale = 1.0f / (1.0f - p);
+    Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) dIn[i] = mask[i] ? dOut[i] * scale : 0.0f;
 }
 Q8_DISPATCH(void, q8_dropout_backward,

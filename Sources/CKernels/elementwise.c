@@ -5,12 +5,13 @@
 
 #pragma clang fp reassociate(on)
 
-Q8_INLINE void q8_add_column_sums_body(float *out, const float *in, size_t rows, size_t cols) {
+Q8_INLINE void q8_add_column_sums_body(float *out, const float *in, size_t rows, size_t cols,
+                                       size_t ld) {
     for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < cols; c++) out[c] += in[r * cols + c];
+        for (size_t c = 0; c < cols; c++) out[c] += in[r * ld + c];
 }
-Q8_DISPATCH(void, q8_add_column_sums, (float *out, const float *in, size_t rows, size_t cols),
-            (out, in, rows, cols))
+Q8_DISPATCH(void, q8_add_column_sums, (float *out, const float *in, size_t rows, size_t cols, size_t ld),
+            (out, in, rows, cols, ld))
 
 Q8_INLINE void q8_add_row_bias_body(float *out, const float *bias, size_t rows, size_t cols) {
     for (size_t r = 0; r < rows; r++)
@@ -20,6 +21,7 @@ Q8_DISPATCH(void, q8_add_row_bias, (float *out, const float *bias, size_t rows, 
             (out, bias, rows, cols))
 
 Q8_INLINE void q8_add_body(float *out, const float *a, const float *b, size_t n) {
+    Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 Q8_DISPATCH(void, q8_add, (float *out, const float *a, const float *b, size_t n), (out, a, b, n))
@@ -38,16 +40,22 @@ Q8_INLINE double q8_sum_squares_body(const float *x, size_t n) {
 Q8_DISPATCH(double, q8_sum_squares, (const float *x, size_t n), (x, n))
 
 Q8_INLINE float q8_max_abs_body(const float *x, size_t n) {
-    float m = 0.0f;
+    // |x| as bits (sign cleared) orders like the value for every non-NaN float, and a NaN
+    // compares above +inf: the integer max vectorizes and a NaN input yields NaN.
+    const uint32_t *bits = (const uint32_t *)x;
+    uint32_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        float a = x[i] < 0 ? -x[i] : x[i];
+        uint32_t a = bits[i] & 0x7fffffffu;
         m = a > m ? a : m;
     }
-    return m;
+    float result;
+    memcpy(&result, &m, sizeof result);
+    return result;
 }
 Q8_DISPATCH(float, q8_max_abs, (const float *x, size_t n), (x, n))
 
 Q8_INLINE void q8_scale_body(float *x, float s, size_t n) {
+    Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) x[i] *= s;
 }
 Q8_DISPATCH(void, q8_scale, (float *x, float s, size_t n), (x, s, n))

@@ -4,11 +4,13 @@
 #include <math.h>
 
 Q8_INLINE void q8_gelu_forward_body(float *out, const float *in, size_t n) {
+    Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) out[i] = in[i] * q8_normal_cdf(in[i]);
 }
 Q8_DISPATCH(void, q8_gelu_forward, (float *out, const float *in, size_t n), (out, in, n))
 
 Q8_INLINE void q8_gelu_backward_body(float *dIn, const float *dOut, const float *in, size_t n) {
+    Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) {
         float x = in[i];
         dIn[i] = dOut[i] * (q8_normal_cdf(x) + x * q8_normal_pdf(x));
@@ -20,6 +22,7 @@ Q8_DISPATCH(void, q8_gelu_backward, (float *dIn, const float *dOut, const float 
 // tanh(x) = 1 - 2 / (exp(2x) + 1) for |x| >= 0.3; below, where that formula cancels, the
 // Taylor series to x^11 (the next term is below 1e-9 relative there).
 Q8_INLINE void q8_tanh_forward_body(float *out, const float *in, size_t n) {
+    Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) {
         float x = in[i];
         float ax = x < 0 ? -x : x;
@@ -34,6 +37,7 @@ Q8_INLINE void q8_tanh_forward_body(float *out, const float *in, size_t n) {
 Q8_DISPATCH(void, q8_tanh_forward, (float *out, const float *in, size_t n), (out, in, n))
 
 Q8_INLINE void q8_tanh_backward_body(float *dIn, const float *dOut, const float *out, size_t n) {
+    Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) dIn[i] = dOut[i] * (1.0f - out[i] * out[i]);
 }
 Q8_DISPATCH(void, q8_tanh_backward, (float *dIn, const float *dOut, const float *out, size_t n),

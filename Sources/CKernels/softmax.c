@@ -15,6 +15,7 @@ Q8_INLINE void q8_softmax_masked_forward_body(float *probs, const float *scores,
             mx = v > mx ? v : mx;
         }
         float sum = 0.0f;
+        Q8_ELEMENTWISE
         for (size_t j = 0; j < cols; j++) {
             float e = q8_expf_inline(s[j] - mx);
             e = (keyMask == NULL || keyMask[j] != 0.0f) ? e : 0.0f;
@@ -22,6 +23,7 @@ Q8_INLINE void q8_softmax_masked_forward_body(float *probs, const float *scores,
             sum += e;
         }
         float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+        Q8_ELEMENTWISE
         for (size_t j = 0; j < cols; j++) p[j] *= inv;
     }
 }
@@ -37,6 +39,7 @@ Q8_INLINE void q8_softmax_backward_body(float *dScores, const float *dProbs, con
         float *ds = dScores + r * cols;
         float dot = 0.0f;
         for (size_t j = 0; j < cols; j++) dot += dp[j] * p[j];
+        Q8_ELEMENTWISE
         for (size_t j = 0; j < cols; j++) ds[j] = p[j] * (dp[j] - dot);
     }
 }

@@ -1,9 +1,10 @@
 import CBLAS
 
-/// Row-major single-precision GEMM over OpenBLAS, and its thread count.
+/// Row-major single-precision GEMM over OpenBLAS. OpenBLAS runs one thread per call: the
+/// kernels split GEMMs over our own workers (`Parallel.configure`).
 public enum BLAS {
-    /// OpenBLAS worker threads for large GEMMs.
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    /// OpenBLAS's own worker threads.
+    static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
     /// C[m, n] = alpha * op(A) op(B) + beta * C, row-major, with leading dimensions.
@@ -18,16 +19,5 @@ public enum BLAS {
                     transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                     beta, c, Int32(ldc))
-    }
-}
-
-extension BLAS {
-    /// Runs `body` with OpenBLAS on one thread, for regions where our own workers call
-    /// many small GEMMs in parallel (nested OpenBLAS threading would oversubscribe).
-    public static func withSingleThread<R>(_ body: () throws -> R) rethrows -> R {
-        let saved = threads
-        if saved != 1 { setThreads(1) }
-        defer { if saved != 1 { setThreads(saved) } }
-        return try body()
     }
 }

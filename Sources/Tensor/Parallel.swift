@@ -1,9 +1,16 @@
 import Dispatch
 
-/// The process's CPU parallelism for our own kernels (OpenBLAS has its own, set by `BLAS`).
+/// The process's CPU parallelism: one pool of workers for all kernels.
 public enum Parallel {
-    /// Worker count for `forEachChunk`. Set once at start-up (`--threads`).
-    nonisolated(unsafe) public static var threads: Int = 1
+    /// Worker count for `forEachChunk`. Set once at start-up with `configure`.
+    nonisolated(unsafe) public private(set) static var threads: Int = 1
+
+    /// Uses `n` workers for every kernel, GEMMs included (OpenBLAS itself then runs one
+    /// thread per call, on our workers).
+    public static func configure(threads n: Int) {
+        threads = max(1, n)
+        BLAS.setThreads(1)
+    }
 
     /// Splits 0..<count into at most `threads` contiguous chunks of at least `minChunk`
     /// items and runs `body` on each, in parallel; returns when all are done.

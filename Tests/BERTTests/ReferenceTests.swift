@@ -12,7 +12,7 @@ final class ReferenceTests: XCTestCase {
     /// The real MiniLM against PyTorch: max absolute difference of pooled outputs.
     static let minilmPooledTolerance: Float = 1e-4
 
-    override func setUp() { Parallel.threads = 2; BLAS.setThreads(2) }
+    override func setUp() { Parallel.configure(threads: 2) }
 
     /// The key projection's bias shifts every score of a query row by the same q.b, to which
     /// softmax is invariant: its exact gradient is 0 and both implementations return rounding

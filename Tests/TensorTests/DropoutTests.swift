@@ -3,7 +3,7 @@ import XCTest
 
 final class DropoutTests: XCTestCase {
     func testMaskIsDeterministicAndHasTheRightRate() {
-        Parallel.threads = 2
+        Parallel.configure(threads: 2)
         let rows = 64, cols = 384, p: Float = 0.1
         let x = [Float](repeating: 1, count: rows * cols)
         func run(_ key: UInt64) -> ([Float], [UInt8]) {
@@ -32,13 +32,13 @@ final class DropoutTests: XCTestCase {
         let rows = 33, cols = 50
         let x = FD.random(rows * cols, seed: 1)
         func run(threads: Int) -> [UInt8] {
-            Parallel.threads = threads
+            Parallel.configure(threads: threads)
             var y = [Float](repeating: 0, count: rows * cols)
             var mask = [UInt8](repeating: 0, count: rows * cols)
             dropoutForward(out: &y, mask: &mask, input: x, rows: rows, cols: cols, probability: 0.3) { UInt64($0) &* 31 }
             return mask
         }
         XCTAssertEqual(run(threads: 1), run(threads: 2))
-        Parallel.threads = 2
+        Parallel.configure(threads: 2)
     }
 }

@@ -3,7 +3,7 @@ import XCTest
 
 /// Finite-difference checks of every kernel's backward.
 final class KernelGradientTests: XCTestCase {
-    override func setUp() { Parallel.threads = 2; BLAS.setThreads(1) }
+    override func setUp() { Parallel.configure(threads: 2) }
 
     func testGELU() {
         let n = 64

@@ -4,6 +4,7 @@
 /// data buffer, which runs to the end of the file. Validation follows the reference
 /// implementation (huggingface/safetensors), and is stricter where the reference is lenient:
 /// duplicate names and fields, and fields other than `dtype`/`shape`/`data_offsets`, are errors.
+/// The JSON is walked by its schema (`SafeTensorsJSONScanner`), never built into a tree.
 struct SafeTensorsHeader {
     /// Largest header length accepted, in bytes (the reference's limit).
     static let maxHeaderLength = 100_000_000

@@ -48,8 +48,8 @@ void q8_layernorm_backward(float *dIn, float *dWeight, float *dBias, const float
                            const float *rstd, size_t rows, size_t dim);
 
 // ---- Small reductions and elementwise helpers --------------------------------------------
-/// out[c] += sum over rows of in[r, c] (bias gradient).
-void q8_add_column_sums(float *out, const float *in, size_t rows, size_t cols);
+/// out[c] += sum over rows of in[r, c] (bias gradient); in has row stride ld >= cols.
+void q8_add_column_sums(float *out, const float *in, size_t rows, size_t cols, size_t ld);
 /// out[r, c] += bias[c].
 void q8_add_row_bias(float *out, const float *bias, size_t rows, size_t cols);
 /// out[i] = a[i] + b[i].

@@ -32,8 +32,7 @@ struct Embed: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.threads = threads
-        BLAS.setThreads(threads)
+        Parallel.configure(threads: threads)
         let dir = URL(fileURLWithPath: model)
         let (bert, _) = try PretrainedLoader.load(directory: dir)
         let tokenizer = try BertTokenizer(vocabularyFile: dir.appendingPathComponent("vocab.txt"))

@@ -2,18 +2,17 @@ import CKernels
 
 /// Elementwise and reduction helpers, parallel over chunks of rows or elements.
 
-/// out[r, c] += bias[c].
-public func addRowBias(_ out: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>,
-                       rows: Int, cols: Int) {
-    Parallel.forEachChunk(rows, minChunk: 64) { r in
-        q8_add_row_bias(out + r.lowerBound * cols, bias, r.count, cols)
-    }
+/// out[c] += sum_r in[r, c], in [rows, cols] with row stride `ld` (serial; callers split columns).
+@inline(__always)
+func q8AddColumnSums(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
+                     rows: Int, cols: Int, ld: Int) {
+    q8_add_column_sums(out, input, rows, cols, ld)
 }
 
-/// out[c] += sum_r in[r, c]. (Serial: the result is shared; cheap next to the GEMMs.)
-public func addColumnSums(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>,
-                          rows: Int, cols: Int) {
-    q8_add_column_sums(out, input, rows, cols)
+/// out[r, c] += bias[c] (serial; callers split rows).
+@inline(__always)
+func q8AddRowBias(_ out: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, rows: Int, cols: Int) {
+    q8_add_row_bias(out, bias, rows, cols)
 }
 
 /// out = a + b (n elements); out may alias a or b.
