@@ -17,6 +17,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries, reached through C shim headers.
@@ -30,16 +32,28 @@ let package = Package(
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: swift5),
         // BERT: config, parameter layout, layers, checkpoints, tokenizer, optimizer.
         .target(name: "BERT", dependencies: ["Tensor"], swiftSettings: swift5),
+        // GLUE-style tasks: TSV readers, labels, metrics.
+        .target(name: "Tasks", swiftSettings: swift5),
+        // The self-contained HTML report of a run.
+        .target(name: "Report", swiftSettings: swift5),
+        // Fine-tuning: encoded datasets, the training loop, evaluation, the run log.
+        .target(name: "Training", dependencies: ["BERT", "Tensor"], swiftSettings: swift5),
         // Data parallelism over MPI.
         .target(name: "Dist", dependencies: ["CMPI", "Tensor"], swiftSettings: swift5),
         // The `q8train` command.
         .executableTarget(
             name: "Launcher",
-            dependencies: ["BERT", "Dist", "Tensor",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["BERT", "Dist", "Tensor", "Training", "Tasks", "Report",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: swift5),
         // Benchmarks (scripts/bench-*.sh), release builds only.
         .executableTarget(name: "Bench", dependencies: ["BERT", "Tensor"], swiftSettings: swift5),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks"], resources: [.copy("Fixtures")],
+                    swiftSettings: swift5),
+        .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor"], swiftSettings: swift5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),

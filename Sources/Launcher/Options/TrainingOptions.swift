@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Training
+import Yams
+
+/// The options of `q8train train`, in the spirit of Hugging Face's run_glue.py. Every option
+/// is optional here so that a run config file (`--config`, JSON or YAML, the same field names
+/// in snake_case) can set it; the command line wins over the file, the file over the defaults.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Run config file (JSON or YAML) with any of these settings, e.g. learning_rate: 3e-5.")
+    var config: String?
+
+    @Option(help: "Model folder with config.json, vocab.txt and model.safetensors. (default: assets/models/minilm-l6-h384)")
+    var model: String?
+
+    @Option(help: "Task: movie, sst2, cola, mrpc, rte, qnli, qqp, mnli, stsb, or tsv (generic). (default: movie)")
+    var task: String?
+
+    @Option(help: "Folder with the task's TSV files. (default: assets/data/TASK)")
+    var dataDir: String?
+
+    @Option(help: "Folder for checkpoints, log.jsonl and the report. (default: runs/TASK)")
+    var outputDir: String?
+
+    @Option(help: "Maximum tokens per example, [CLS] and [SEP] included; longer ones are truncated. (default: 64)")
+    var maxSeqLength: Int?
+
+    @Option(help: "Global batch size (summed over all ranks). (default: 32)")
+    var batchSize: Int?
+
+    @Option(help: "Peak learning rate of AdamW. (default: 5e-5)")
+    var learningRate: Float?
+
+    @Option(help: "Training epochs; fractions allowed. (default: 2)")
+    var epochs: Double?
+
+    @Option(help: "Fraction of the steps spent warming the learning rate up from 0. (default: 0.1)")
+    var warmupRatio: Float?
+
+    @Option(help: "AdamW weight decay (not applied to biases and LayerNorm weights). (default: 0)")
+    var weightDecay: Float?
+
+    @Option(help: "Clip the global gradient norm to this value. (default: 1)")
+    var maxGradNorm: Float?
+
+    @Option(help: "Random seed: classifier initialization, shuffling, dropout. (default: 42)")
+    var seed: UInt64?
+
+    @Option(help: "Worker threads per process. (default: the cores divided by the processes on this machine)")
+    var threads: Int?
+
+    @Option(help: "Evaluate on dev every N steps, and at each epoch end; 0 for epoch ends only. (default: 100)")
+    var evalEvery: Int?
+
+    @Option(help: "Stop after N steps (for quick runs); the learning-rate schedule still spans the epochs.")
+    var maxSteps: Int?
+
+    @Flag(help: "Pad every batch to --max-seq-length instead of to its longest example.")
+    var padToMaxLength = false
+
+    @Option(help: "Batch size for evaluation. (default: 64)")
+    var evalBatchSize: Int?
+
+    @Option(help: "Also write the human-readable log to this file.")
+    var logFile: String?
+
+    @Option(parsing: .upToNextOption, help: "Generic tsv task: the text column(s), one or two header names.")
+    var textColumns: [String] = []
+
+    @Option(help: "Generic tsv task: the label column's header name.")
+    var labelColumn: String?
+
+    @Option(parsing: .upToNextOption, help: "Generic tsv task: the label names in id order (one name, 'score', for regression).")
+    var labelNames: [String] = []
+
+    /// Defaults, then the config file, then the command line.
+    func resolve() throws -> TrainingSettings {
+        var s = TrainingSettings()
+        if let config { s = try Self.load(configFile: config) }
+        if let model { s.model = model }
+        if let task { s.task = task }
+        if let dataDir { s.dataDir = dataDir }
+        if let outputDir { s.outputDir = outputDir }
+        if let maxSeqLength { s.maxSeqLength = maxSeqLength }
+        if let batchSize { s.batchSize = batchSize }
+        if let learningRate { s.learningRate = learningRate }
+        if let epochs { s.epochs = epochs }
+        if let warmupRatio { s.warmupRatio = warmupRatio }
+        if let weightDecay { s.weightDecay = weightDecay }
+        if let maxGradNorm { s.maxGradNorm = maxGradNorm }
+        if let seed { s.seed = seed }
+        if let threads { s.threads = threads }
+        if let evalEvery { s.evalEvery = evalEvery }
+        if let maxSteps { s.maxSteps = maxSteps }
+        if padToMaxLength { s.padToMaxLength = true }
+        if let evalBatchSize { s.evalBatchSize = evalBatchSize }
+        if let logFile { s.logFile = logFile }
+        if !textColumns.isEmpty { s.textColumns = textColumns }
+        if let labelColumn { s.labelColumn = labelColumn }
+        if !labelNames.isEmpty { s.labelNames = labelNames }
+        try s.validate()
+        return s
+    }
+
+    /// Reads a JSON or YAML run config (YAML is a superset of JSON).
+    static func load(configFile path: String) throws -> TrainingSettings {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SettingsError.configFile(path: path, message: "cannot read the file as UTF-8 text")
+        }
+        do {
+            return try YAMLDecoder().decode(TrainingSettings.self, from: text)
+        } catch let DecodingError.typeMismatch(type, ctx) {
+            throw SettingsError.configFile(path: path, message: "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): expected \(type)")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw SettingsError.configFile(path: path, message: "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)")
+        } catch {
+            throw SettingsError.configFile(path: path, message: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import BERT
+import Foundation
+import Tensor
+
+/// Fine-tunes a BertForSequenceClassification on a task, top to bottom:
+///   for each step: batch -> forward (dropout) -> loss -> backward -> clip -> AdamW(lr(step))
+///   every `eval_every` steps and at each epoch end: dev evaluation, best checkpoint kept
+///   at the end: OUTPUT/final, test evaluation of the best and the final model, summary.
+/// Everything the run does is recorded in OUTPUT/log.jsonl.
+public final class Trainer {
+    public let settings: TrainingSettings
+    public let model: BertForSequenceClassification
+    public let task: TaskData
+    let optimizer: AdamW
+    let schedule: LinearWarmupSchedule
+    let log: RunLog
+    let output: URL
+    let vocabulary: URL
+    let baseConfig: URL?
+    let say: (String) -> Void
+    public let stepsPerEpoch: Int
+    public let totalSteps: Int
+
+    /// The best dev result so far and a copy of the parameters that reached it.
+    public private(set) var best: (step: Int, scores: Scores)?
+    var bestParameters: FloatBuffer?
+
+    public init(settings: TrainingSettings, model: BertForSequenceClassification, task: TaskData,
+                vocabulary: URL, baseConfig: URL?, say: @escaping (String) -> Void = { _ in }) throws {
+        self.settings = settings
+        self.model = model
+        self.task = task
+        self.vocabulary = vocabulary
+        self.baseConfig = baseConfig
+        self.say = say
+        output = URL(fileURLWithPath: settings.resolvedOutputDir)
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        log = try RunLog(url: output.appendingPathComponent("log.jsonl"))
+        optimizer = AdamW(layout: model.layout, weightDecay: settings.weightDecay)
+        stepsPerEpoch = (task.train.count + settings.batchSize - 1) / settings.batchSize
+        let epochSteps = Int((Double(stepsPerEpoch) * settings.epochs).rounded(.up))
+        totalSteps = min(epochSteps, settings.maxSteps ?? .max)
+        // Warm-up and decay follow the planned epochs, as run_glue: --max-steps only stops early.
+        let planned = max(epochSteps, 1)
+        schedule = LinearWarmupSchedule(peak: settings.learningRate,
+                                        warmupSteps: Int((Float(planned) * settings.warmupRatio).rounded(.up)),
+                                        totalSteps: planned)
+    }
+
+    /// Runs the whole fine-tuning; returns the summary record.
+    @discardableResult
+    public func run() throws -> [String: Any] {
+        let settingsJSON = try JSONSerialization.jsonObject(with: JSONEncoder().encode(settings))
+        log.write("config", ["settings": settingsJSON, "train_examples": task.train.count,
+                             "dev_examples": task.dev.count, "test_examples": task.test?.count ?? 0,
+                             "steps_per_epoch": stepsPerEpoch, "total_steps": totalSteps,
+                             "warmup_steps": schedule.warmupSteps, "parameters": model.layout.parameterCount,
+                             "threads": Parallel.threads])
+        say("training \(task.name): \(task.train.count) examples, \(totalSteps) steps "
+            + "(\(stepsPerEpoch) per epoch, batch \(settings.batchSize)), warm-up \(schedule.warmupSteps) steps")
+        let evaluator = Evaluator(batchSize: settings.evalBatchSize, padToMax: settings.padToMaxLength)
+        var progress = Progress(total: totalSteps)
+        let trainStart = Date()
+        var step = 0, smoothedLoss = 0.0, sequences = 0
+        var lastEvalStep = -1
+        epochs: for epoch in 0... {
+            let order = epochPermutation(count: task.train.count, seed: settings.seed, epoch: epoch)
+            var s = 0
+            while s < order.count {
+                if step >= totalSteps { break epochs }
+                let t0 = Date()
+                let batch = task.train.batch(order[s..<min(s + settings.batchSize, order.count)],
+                                             padToMax: settings.padToMaxLength, regression: task.regression)
+                s += settings.batchSize
+                let (loss, norm, lr) = trainStep(batch, step: step)
+                step += 1
+                sequences += batch.size
+                let dt = Date().timeIntervalSince(t0)
+                smoothedLoss = step == 1 ? Double(loss) : 0.95 * smoothedLoss + 0.05 * Double(loss)
+                let fractionalEpoch = Double(epoch) + Double(min(s, order.count)) / Double(order.count)
+                log.write("step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss), "lr": Double(lr),
+                                   "grad_norm": Double(norm), "seq_per_s": Double(batch.size) / dt,
+                                   "seq_len": batch.seqLen, "elapsed_s": Date().timeIntervalSince(trainStart)])
+                progress.update(step: step, epoch: fractionalEpoch, loss: smoothedLoss,
+                                sequencesPerSecond: Double(sequences) / Date().timeIntervalSince(trainStart))
+                let epochEnd = s >= order.count
+                if (settings.evalEvery > 0 && step % settings.evalEvery == 0) || epochEnd || step == totalSteps {
+                    try evaluateDev(step: step, epoch: fractionalEpoch, evaluator: evaluator, progress: progress)
+                    lastEvalStep = step
+                }
+            }
+        }
+        if lastEvalStep != step { try evaluateDev(step: step, epoch: Double(step) / Double(stepsPerEpoch), evaluator: evaluator, progress: progress) }
+        let trainSeconds = Date().timeIntervalSince(trainStart)
+        try save(to: output.appendingPathComponent("final"))
+
+        // Test: the final model, then the best dev checkpoint (the reported one).
+        var summary: [String: Any] = ["steps": step, "train_seconds": trainSeconds,
+                                      "train_seq_per_s": Double(sequences) / trainSeconds]
+        if let test = task.test {
+            let final = evaluator.evaluate(model, on: test, task: task)
+            logEval(final, split: "test", step: step, epoch: Double(step) / Double(stepsPerEpoch), checkpoint: "final")
+            summary["test_final"] = final.scores?.values ?? [:]
+            if let bestParameters {
+                model.parameters.pointer.update(from: bestParameters.pointer, count: model.layout.count)
+            }
+            let result = evaluator.evaluate(model, on: test, task: task)
+            logEval(result, split: "test", step: best?.step ?? step, epoch: nil, checkpoint: "best")
+            summary["test"] = result.scores?.values ?? [:]
+            if let scores = result.scores {
+                say("test (best dev checkpoint, step \(best?.step ?? step)): " + Self.describe(scores))
+            } else {
+                try writePredictions(result, to: output.appendingPathComponent("test_predictions.tsv"))
+                say("test set unlabeled: predictions written to \(output.path)/test_predictions.tsv")
+            }
+        }
+        if let best {
+            summary["best_step"] = best.step
+            summary["best_metric"] = best.scores.mainValue
+            summary["main_metric"] = best.scores.main
+        }
+        summary["peak_rss_mb"] = ResourceUsage.peakResidentMiB
+        log.write("summary", summary)
+        say(String(format: "trained %d steps in %@ (%.1f sequences/s); peak memory %.0f MiB",
+                   step, Progress.duration(trainSeconds), Double(sequences) / trainSeconds, ResourceUsage.peakResidentMiB))
+        return summary
+    }
+
+    /// One optimizer step on `batch`; returns (loss, gradient norm before clipping, lr).
+    func trainStep(_ batch: Batch, step: Int) -> (Float, Float, Float) {
+        model.forward(batch, mode: .train(seed: settings.seed, step: step))
+        let loss = model.loss(batch)
+        model.zeroGradients()
+        model.backward()
+        let norm = GradientClipping.clip(model.gradients.pointer, count: model.layout.count, maxNorm: settings.maxGradNorm)
+        let lr = schedule.rate(at: step)
+        optimizer.update(parameters: model.parameters, gradients: model.gradients, lr: lr)
+        return (loss, norm, lr)
+    }
+
+    func evaluateDev(step: Int, epoch: Double, evaluator: Evaluator, progress: Progress) throws {
+        let result = evaluator.evaluate(model, on: task.dev, task: task)
+        logEval(result, split: "dev", step: step, epoch: epoch, checkpoint: nil)
+        guard let scores = result.scores else { return }
+        let improved = best.map { scores.mainValue > $0.scores.mainValue } ?? true
+        progress.message("dev @ step \(step): " + Self.describe(scores) + (improved ? "  (best so far)" : ""))
+        if improved {
+            best = (step, scores)
+            if bestParameters == nil { bestParameters = FloatBuffer(count: model.layout.count) }
+            bestParameters!.pointer.update(from: model.parameters.pointer, count: model.layout.count)
+            try save(to: output.appendingPathComponent("best"))
+        }
+    }
+
+    func logEval(_ r: Evaluator.Result, split: String, step: Int, epoch: Double?, checkpoint: String?) {
+        var record: [String: Any] = ["split": split, "step": step, "seconds": r.seconds,
+                                     "examples": r.predictions.count]
+        if let epoch { record["epoch"] = epoch }
+        if let loss = r.loss { record["loss"] = loss }
+        if let s = r.scores { record["metrics"] = s.values; record["main_metric"] = s.main }
+        if let checkpoint { record["checkpoint"] = checkpoint }
+        log.write("eval", record)
+    }
+
+    func save(to dir: URL) throws {
+        try ModelFolderWriter.write(model, to: dir, labels: task.labels, baseConfig: baseConfig, vocabulary: vocabulary)
+    }
+
+    func writePredictions(_ r: Evaluator.Result, to url: URL) throws {
+        var text = "index\tprediction\n"
+        for (i, p) in r.predictions.enumerated() {
+            text += "\(i)\t" + (task.regression ? String(format: "%.4f", p) : task.labels[Int(p)]) + "\n"
+        }
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    static func describe(_ s: Scores) -> String {
+        s.values.keys.sorted().map { String(format: "%@ %.4f", $0, s.values[$0]!) }.joined(separator: ", ")
+    }
+}
