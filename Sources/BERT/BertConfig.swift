@@ -15,6 +15,8 @@ public struct BertConfig: Codable, Sendable, Equatable {
     public var typeVocabSize: Int
     public var layerNormEps: Float
     public var initializerRange: Float
+    /// The [PAD] id; its word embedding gets no gradient (nn.Embedding's padding_idx).
+    public var padTokenId: Int
     /// Classifier labels by id, as `id2label` ({"0": "negative", ...}); nil for a base model.
     public var id2label: [String: String]?
 
@@ -25,7 +27,7 @@ public struct BertConfig: Codable, Sendable, Equatable {
         case hiddenDropoutProb = "hidden_dropout_prob"
         case attentionProbsDropoutProb = "attention_probs_dropout_prob"
         case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
-        case layerNormEps = "layer_norm_eps", initializerRange = "initializer_range"
+        case layerNormEps = "layer_norm_eps", initializerRange = "initializer_range", padTokenId = "pad_token_id"
         case id2label
     }
 
@@ -33,7 +35,8 @@ public struct BertConfig: Codable, Sendable, Equatable {
                 intermediateSize: Int, hiddenAct: String = "gelu", hiddenDropoutProb: Float = 0.1,
                 attentionProbsDropoutProb: Float = 0.1, maxPositionEmbeddings: Int = 512,
                 typeVocabSize: Int = 2, layerNormEps: Float = 1e-12, initializerRange: Float = 0.02,
-                id2label: [String: String]? = nil) {
+                padTokenId: Int = 0, id2label: [String: String]? = nil) {
+        self.padTokenId = padTokenId
         self.vocabSize = vocabSize; self.hiddenSize = hiddenSize
         self.numHiddenLayers = numHiddenLayers; self.numAttentionHeads = numAttentionHeads
         self.intermediateSize = intermediateSize; self.hiddenAct = hiddenAct
@@ -58,6 +61,7 @@ public struct BertConfig: Codable, Sendable, Equatable {
         typeVocabSize = try c.decode(Int.self, forKey: .typeVocabSize)
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-12
         initializerRange = try c.decodeIfPresent(Float.self, forKey: .initializerRange) ?? 0.02
+        padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId) ?? 0
         id2label = try c.decodeIfPresent([String: String].self, forKey: .id2label)
     }
 

@@ -1,29 +1,75 @@
+import CKernels
 import Tensor
 
-/// A Linear layer's view into the flat parameter and gradient buffers.
-/// weight [outF, inF], bias [outF]; y [rows, outF] = x [rows, inF] W^T + b.
+/// A Linear layer's view into the flat parameter and gradient buffers, with its optional
+/// Q8BERT quantizer. weight [outF, inF], bias [outF]; y [rows, outF] = x [rows, inF] W^T + b.
 struct Linear {
+    /// Module path, e.g. "bert.encoder.layer.0.attention.self.query".
+    let name: String
     let weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>
     let dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>
     let inFeatures: Int, outFeatures: Int
+    var quantizer: LinearQuantizer?
 
     init(_ prefix: String, params: FloatBuffer, grads: FloatBuffer, layout: ParameterLayout) {
+        name = prefix
         let w = layout.require(prefix + ".weight"), b = layout.require(prefix + ".bias")
         weight = params.pointer + w.offset; bias = params.pointer + b.offset
         dWeight = grads.pointer + w.offset; dBias = grads.pointer + b.offset
         outFeatures = w.shape[0]; inFeatures = w.shape[1]
     }
 
-    func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows: Int) {
-        linearForward(out: out, input: input, weight: weight, bias: bias, rows: rows,
-                      inFeatures: inFeatures, outFeatures: outFeatures)
+    /// Forward. With a quantizer (Q8BERT), in training: y = fq(x) fq(W)^T + b, then y = fq(y)
+    /// when requantizing outputs; in evaluation, as the integer runtime computes:
+    /// y = (q(x) q(W)^T + q32(b)) / (S_x S_w), requantized likewise.
+    func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows: Int, training: Bool = false) {
+        guard let q = quantizer, q.quantizes(training: training) else {
+            linearForward(out: out, input: input, weight: weight, bias: bias, rows: rows,
+                          inFeatures: inFeatures, outFeatures: outFeatures)
+            if let q = quantizer {
+                if training { q.step += 1 }
+                q.lastForwardQuantized = false
+            }
+            return
+        }
+        let maxQ = q.settings.maxQ, n = rows * inFeatures, w = inFeatures * outFeatures
+        q.weightThreshold = maxAbs(weight, count: w)
+        let sw = quantizationScale(threshold: q.weightThreshold, maxQ: maxQ)
+        let xq = q.inputBuffer(count: n).pointer
+        let sx = quantizationScale(threshold: q.threshold(&q.input, of: input, count: n, training: training), maxQ: maxQ)
+        if training {
+            fakeQuantize(out: q.weightQ.pointer, input: weight, count: w, scale: sw, maxQ: maxQ)
+            fakeQuantize(out: xq, input: input, count: n, scale: sx, maxQ: maxQ)
+            // Bias in FP32 while training, as nlp-architect; int32 in evaluation and the runtime.
+            linearForward(out: out, input: xq, weight: q.weightQ.pointer, bias: bias, rows: rows,
+                          inFeatures: inFeatures, outFeatures: outFeatures)
+        } else {
+            quantizeValues(out: q.weightQ.pointer, input: weight, count: w, scale: sw, maxQ: maxQ)
+            quantizeValues(out: xq, input: input, count: n, scale: sx, maxQ: maxQ)
+            linearForward(out: out, input: xq, weight: q.weightQ.pointer, bias: nil, rows: rows,
+                          inFeatures: inFeatures, outFeatures: outFeatures)
+            let biasScale = sx * sw
+            let qb = q.quantizedBias(bias, count: outFeatures, scale: biasScale)
+            addRowBiasAndRescale(out, qb, rows: rows, cols: outFeatures, factor: biasScale > 0 ? 1 / biasScale : 0)
+        }
+        if q.settings.requantizeOutput {
+            let sy = quantizationScale(threshold: q.threshold(&q.output, of: out, count: rows * outFeatures, training: training),
+                                       maxQ: maxQ)
+            fakeQuantize(out: out, input: out, count: rows * outFeatures, scale: sy, maxQ: maxQ)
+        }
+        if training { q.step += 1 }
+        q.lastForwardQuantized = true
     }
 
-    /// dInput written (or added when `accumulate`); weight and bias gradients added.
+    /// dInput written (or added when `accumulate`); weight and bias gradients added. After a
+    /// quantized forward, the quantized weight and input stand in for the FP32 ones
+    /// (straight-through estimator).
     func backward(dInput: UnsafeMutablePointer<Float>?, accumulate: Bool = false,
                   dOut: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int) {
+        let quantized = quantizer?.lastForwardQuantized == true
         linearBackward(dInput: dInput, accumulateInput: accumulate, dWeight: dWeight, dBias: dBias,
-                       dOut: dOut, input: input, weight: weight, rows: rows,
+                       dOut: dOut, input: quantized ? UnsafePointer(quantizer!.inputQ.pointer) : input,
+                       weight: quantized ? quantizer!.weightQ.pointer : weight, rows: rows,
                        inFeatures: inFeatures, outFeatures: outFeatures)
     }
 }

@@ -11,9 +11,13 @@ public final class BertForSequenceClassification {
     public let parameters: FloatBuffer
     public let gradients: FloatBuffer
 
-    let embeddings: Embeddings
-    let layers: [EncoderLayer]
-    let head: ClassifierHead
+    var embeddings: Embeddings
+    var layers: [EncoderLayer]
+    var head: ClassifierHead
+    /// Q8BERT quantization, when enabled (`enableQuantization`).
+    public internal(set) var quantization: QuantizationConfig?
+    public internal(set) var linearQuantizers: [LinearQuantizer] = []
+    public internal(set) var embeddingQuantizers: [EmbeddingQuantizer] = []
     var activations: Activations?
     /// The batch shape and mode of the last forward, which backward uses.
     var last: (batch: Int, seqLen: Int, mode: ForwardMode)?

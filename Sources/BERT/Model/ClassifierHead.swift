@@ -4,7 +4,7 @@ import Tensor
 ///   pooled = tanh(Wp h[CLS] + bp);  logits = Wc dropout(pooled) + bc
 /// h [N, C] (the encoder output), pooled [B, C], logits [B, L].
 struct ClassifierHead {
-    let pooler, classifier: Linear
+    var pooler, classifier: Linear
     let dropout: Float
 
     init(config c: BertConfig, params: FloatBuffer, grads: FloatBuffer, layout: ParameterLayout) {
@@ -17,7 +17,7 @@ struct ClassifierHead {
                  exampleIndices: [Int], mode: ForwardMode) {
         let C = pooler.inFeatures
         for b in 0..<B { (ws.cls.pointer + b * C).update(from: h + b * T * C, count: C) }
-        pooler.forward(ws.pooledPre.pointer, ws.cls.pointer, rows: B)
+        pooler.forward(ws.pooledPre.pointer, ws.cls.pointer, rows: B, training: mode.training)
         tanhForward(out: ws.pooled.pointer, input: ws.pooledPre.pointer, count: B * C)
         ws.pooledDropped.pointer.update(from: ws.pooled.pointer, count: B * C)
         let p = mode.training ? dropout : 0
@@ -27,7 +27,7 @@ struct ClassifierHead {
                 DropoutSite.rowKey(mode, site: DropoutSite.classifier, example: exampleIndices[b], position: 0)
             }
         }
-        classifier.forward(ws.logits.pointer, ws.pooledDropped.pointer, rows: B)
+        classifier.forward(ws.logits.pointer, ws.pooledDropped.pointer, rows: B, training: mode.training)
     }
 
     /// From ws.dLogits, writes the gradient of h into dH [N, C] (zero except [CLS] rows).

@@ -6,6 +6,9 @@ struct Embeddings {
     let dWord, dPosition, dTokenType: UnsafeMutablePointer<Float>
     let norm: LayerNorm
     let dim: Int, dropout: Float
+    /// Q8BERT quantizers of the three tables (word, position, token type), when enabled.
+    var wordQuantizer, positionQuantizer, tokenTypeQuantizer: EmbeddingQuantizer?
+    let vocabSize: Int, positions: Int, tokenTypes: Int, padTokenId: Int32
 
     init(config c: BertConfig, params: FloatBuffer, grads: FloatBuffer, layout: ParameterLayout) {
         func view(_ name: String) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
@@ -18,14 +21,33 @@ struct Embeddings {
         norm = LayerNorm("bert.embeddings.LayerNorm", params: params, grads: grads, layout: layout,
                          eps: c.layerNormEps)
         dim = c.hiddenSize; dropout = c.hiddenDropoutProb
+        vocabSize = c.vocabSize; positions = c.maxPositionEmbeddings; tokenTypes = c.typeVocabSize
+        padTokenId = Int32(c.padTokenId)
+    }
+
+    /// A lookup from `table` [rows, dim], fake-quantized with threshold max|table| (the
+    /// straight-through gradient is the plain one's).
+    func lookup(_ out: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int32>, table: UnsafePointer<Float>,
+                tableRows: Int, rows: Int, accumulate: Bool, quantizer: EmbeddingQuantizer?) {
+        guard let q = quantizer, q.quantizes else {
+            embeddingForward(out: out, ids: ids, table: table, rows: rows, dim: dim, accumulate: accumulate)
+            return
+        }
+        q.weightThreshold = maxAbs(table, count: tableRows * dim)
+        embeddingForwardQuantized(out: out, ids: ids, table: table, rows: rows, dim: dim, accumulate: accumulate,
+                                  scale: quantizationScale(threshold: q.weightThreshold, maxQ: q.settings.maxQ),
+                                  maxQ: q.settings.maxQ)
     }
 
     /// Output into ws.embOut; ids, types and positions already copied into ws.
     func forward(ws: Activations, batch B: Int, seqLen T: Int, exampleIndices: [Int], mode: ForwardMode) {
         let N = B * T
-        embeddingForward(out: ws.embSum.pointer, ids: ws.inputIds.pointer, table: word, rows: N, dim: dim, accumulate: false)
-        embeddingForward(out: ws.embSum.pointer, ids: ws.positionIds.pointer, table: position, rows: N, dim: dim, accumulate: true)
-        embeddingForward(out: ws.embSum.pointer, ids: ws.tokenTypeIds.pointer, table: tokenType, rows: N, dim: dim, accumulate: true)
+        lookup(ws.embSum.pointer, ids: ws.inputIds.pointer, table: word, tableRows: vocabSize, rows: N,
+               accumulate: false, quantizer: wordQuantizer)
+        lookup(ws.embSum.pointer, ids: ws.positionIds.pointer, table: position, tableRows: positions, rows: N,
+               accumulate: true, quantizer: positionQuantizer)
+        lookup(ws.embSum.pointer, ids: ws.tokenTypeIds.pointer, table: tokenType, tableRows: tokenTypes, rows: N,
+               accumulate: true, quantizer: tokenTypeQuantizer)
         norm.forward(ws.embOut.pointer, mean: ws.embMean.pointer, rstd: ws.embRstd.pointer, ws.embSum.pointer, rows: N)
         dropoutRows(ws.embOut.pointer, mask: ws.embMask.pointer, rows: N, cols: dim, T: T,
                     probability: mode.training ? dropout : 0, site: DropoutSite.embeddings,
@@ -40,7 +62,7 @@ struct Embeddings {
         let dSum = ws.g1.pointer
         norm.backward(dInput: dSum, dOut: dOut, input: ws.embSum.pointer, mean: ws.embMean.pointer,
                       rstd: ws.embRstd.pointer, rows: N, scratch: ws.normScratch)
-        embeddingBackward(dTable: dWord, dOut: dSum, ids: ws.inputIds.pointer, rows: N, dim: dim)
+        embeddingBackward(dTable: dWord, dOut: dSum, ids: ws.inputIds.pointer, rows: N, dim: dim, skipping: padTokenId)
         embeddingBackward(dTable: dPosition, dOut: dSum, ids: ws.positionIds.pointer, rows: N, dim: dim)
         embeddingBackward(dTable: dTokenType, dOut: dSum, ids: ws.tokenTypeIds.pointer, rows: N, dim: dim)
     }

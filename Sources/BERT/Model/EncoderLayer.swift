@@ -6,7 +6,7 @@ import Tensor
 /// x, y [N, C] with N = B T.
 struct EncoderLayer {
     let index: Int
-    let query, key, value, attentionOutput, intermediate, output: Linear
+    var query, key, value, attentionOutput, intermediate, output: Linear
     let attentionNorm, outputNorm: LayerNorm
     let heads: Int
     let hiddenDropout: Float, attentionDropout: Float
@@ -33,9 +33,9 @@ struct EncoderLayer {
                  batch B: Int, seqLen T: Int, exampleIndices: [Int], mode: ForwardMode) {
         let N = B * T, C = query.outFeatures, I = intermediate.outFeatures
         let shape = AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads)
-        query.forward(a.q.pointer, x, rows: N)
-        key.forward(a.k.pointer, x, rows: N)
-        value.forward(a.v.pointer, x, rows: N)
+        query.forward(a.q.pointer, x, rows: N, training: mode.training)
+        key.forward(a.k.pointer, x, rows: N, training: mode.training)
+        value.forward(a.v.pointer, x, rows: N, training: mode.training)
         let pAttn = mode.training ? attentionDropout : 0, pHidden = mode.training ? hiddenDropout : 0
         let site = DropoutSite.attentionProbs(layer: index)
         attentionForward(context: a.context.pointer, probs: a.probs.pointer, dropped: a.dropped.pointer,
@@ -44,16 +44,16 @@ struct EncoderLayer {
             DropoutSite.rowKey(mode, site: site, example: exampleIndices[b], position: h * T + t)
         }
         // attnResidual = dropout(Wo context + bo) + x
-        attentionOutput.forward(a.attnResidual.pointer, a.context.pointer, rows: N)
+        attentionOutput.forward(a.attnResidual.pointer, a.context.pointer, rows: N, training: mode.training)
         dropoutRows(a.attnResidual.pointer, mask: a.attnMask.pointer, rows: N, cols: C, T: T,
                     probability: pHidden, site: DropoutSite.attentionOutput(layer: index), exampleIndices: exampleIndices, mode: mode)
         add(out: a.attnResidual.pointer, a.attnResidual.pointer, x, count: N * C)
         attentionNorm.forward(a.ln1Out.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,
                               a.attnResidual.pointer, rows: N)
         // ffnResidual = dropout(W2 gelu(W1 ln1Out)) + ln1Out
-        intermediate.forward(a.interPre.pointer, a.ln1Out.pointer, rows: N)
+        intermediate.forward(a.interPre.pointer, a.ln1Out.pointer, rows: N, training: mode.training)
         geluForward(out: a.interAct.pointer, input: a.interPre.pointer, count: N * I)
-        output.forward(a.ffnResidual.pointer, a.interAct.pointer, rows: N)
+        output.forward(a.ffnResidual.pointer, a.interAct.pointer, rows: N, training: mode.training)
         dropoutRows(a.ffnResidual.pointer, mask: a.ffnMask.pointer, rows: N, cols: C, T: T,
                     probability: pHidden, site: DropoutSite.ffnOutput(layer: index), exampleIndices: exampleIndices, mode: mode)
         add(out: a.ffnResidual.pointer, a.ffnResidual.pointer, a.ln1Out.pointer, count: N * C)

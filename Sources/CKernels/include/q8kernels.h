@@ -76,6 +76,17 @@ void q8_adamw_update(float *param, float *m, float *v, const float *grad, size_t
                      float lr, float beta1, float beta2, float eps, float weightDecay,
                      float biasCorrection1, float biasCorrection2);
 
+// ---- Q8BERT quantization (symmetric linear, M = maxq = 2^(bits-1) - 1) ------------------
+/// out = clamp(round_half_even(in * scale), -maxq, maxq) / scale; all zeros when scale == 0.
+/// |in * scale| is clamped before rounding, so any finite input is safe. out may alias in.
+void q8_fake_quantize(float *out, const float *in, size_t n, float scale, float maxq);
+/// out = clamp(round_half_even(in * scale), -maxq, maxq): the integer values, as floats.
+void q8_quantize_values(float *out, const float *in, size_t n, float scale, float maxq);
+/// out = (int8) clamp(round_half_even(in * scale), -127, 127).
+void q8_quantize_int8(int8_t *out, const float *in, size_t n, float scale);
+/// out *= factor.
+void q8_rescale(float *out, size_t n, float factor);
+
 /// Scalar references used by tests: erfc-based standard normal CDF and exp.
 float q8_ref_expf(float x);
 float q8_ref_normal_cdf(float x);

@@ -1,0 +1,41 @@
+import Tensor
+
+extension BertForSequenceClassification {
+    /// The quantizable layers in forward order: the three embeddings, then every Linear.
+    public var quantizableLayerNames: [String] {
+        ["bert.embeddings.word_embeddings", "bert.embeddings.position_embeddings",
+         "bert.embeddings.token_type_embeddings"]
+            + layers.flatMap { l in [l.query, l.key, l.value, l.attentionOutput, l.intermediate, l.output].map(\.name) }
+            + [head.pooler.name, head.classifier.name]
+    }
+
+    /// Turns on Q8BERT fake quantization with per-layer settings from `config`. `reducer`
+    /// combines batch maxima across ranks. Thresholds start at 0, steps at 0.
+    public func enableQuantization(_ config: QuantizationConfig, reducer: RangeReducer = LocalRangeReducer(),
+                                   source: String = "--quantize") throws {
+        try config.validate(layerNames: quantizableLayerNames, source: source)
+        quantization = config
+        linearQuantizers = []
+        func attach(_ linear: inout Linear) {
+            let q = LinearQuantizer(name: linear.name, settings: config.settings(for: linear.name),
+                                    inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, reducer: reducer)
+            linear.quantizer = q
+            linearQuantizers.append(q)
+        }
+        func embedding(_ name: String) -> EmbeddingQuantizer {
+            EmbeddingQuantizer(name: "bert.embeddings." + name, settings: config.settings(for: "bert.embeddings." + name))
+        }
+        embeddings.wordQuantizer = embedding("word_embeddings")
+        embeddings.positionQuantizer = embedding("position_embeddings")
+        embeddings.tokenTypeQuantizer = embedding("token_type_embeddings")
+        embeddingQuantizers = [embeddings.wordQuantizer!, embeddings.positionQuantizer!, embeddings.tokenTypeQuantizer!]
+        for i in layers.indices {
+            attach(&layers[i].query); attach(&layers[i].key); attach(&layers[i].value)
+            attach(&layers[i].attentionOutput); attach(&layers[i].intermediate); attach(&layers[i].output)
+        }
+        attach(&head.pooler); attach(&head.classifier)
+    }
+
+    /// The quantizer of a Linear by module path.
+    public func linearQuantizer(_ name: String) -> LinearQuantizer? { linearQuantizers.first { $0.name == name } }
+}

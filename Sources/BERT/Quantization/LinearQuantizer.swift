@@ -1,0 +1,88 @@
+import CKernels
+import Tensor
+
+/// Q8BERT state and scratch of one quantized Linear: its step counter and thresholds (saved
+/// under the Q8BERT names `_step`, `input_thresh`, `output_thresh`), its fake-quantized
+/// weight [outF, inF] and quantized input [rows, inF], which backward uses in place of the
+/// FP32 ones (straight-through estimator: the gradient passes the rounding unchanged).
+public final class LinearQuantizer {
+    public let name: String
+    public let settings: LayerQuantization
+    /// Training forwards seen (`_step`).
+    public internal(set) var step = 0
+    public internal(set) var input = ActivationThreshold()
+    public internal(set) var output = ActivationThreshold()
+    /// max|W| of the last forward.
+    public internal(set) var weightThreshold: Float = 0
+    let weightQ: FloatBuffer
+    var inputQ: FloatBuffer
+    var biasQ = FloatBuffer(count: 0)
+    let reducer: RangeReducer
+    /// Whether the last forward quantized (backward must then use weightQ and inputQ).
+    var lastForwardQuantized = false
+
+    init(name: String, settings: LayerQuantization, inFeatures: Int, outFeatures: Int, reducer: RangeReducer) {
+        self.name = name
+        self.settings = settings
+        self.reducer = reducer
+        weightQ = FloatBuffer(count: inFeatures * outFeatures)
+        inputQ = FloatBuffer(count: 0)
+    }
+
+    /// Whether a forward now (training or not) runs quantized.
+    func quantizes(training: Bool) -> Bool {
+        settings.mode != .none && (!training || step >= settings.startStep)
+    }
+
+    /// Restores saved state (resuming, or loading a QAT checkpoint for evaluation).
+    public func restore(step: Int, inputThreshold: Float, outputThreshold: Float) {
+        self.step = step
+        input.value = inputThreshold
+        output.value = outputThreshold
+    }
+
+    func inputBuffer(count: Int) -> FloatBuffer {
+        if inputQ.count < count { inputQ = FloatBuffer(count: count) }
+        return inputQ
+    }
+
+    /// The threshold to quantize an activation with, after folding in this batch's max|x|
+    /// when training (EMA) or taking it (dynamic).
+    func threshold(_ t: inout ActivationThreshold, of x: UnsafePointer<Float>, count: Int, training: Bool) -> Float {
+        switch settings.mode {
+        case .none: return 0
+        case .dynamic:
+            t.value = reducer.globalMax(maxAbs(x, count: count))
+        case .ema:
+            if training {
+                t.update(batchMax: reducer.globalMax(maxAbs(x, count: count)), coefficient: settings.emaCoefficient,
+                         first: step == settings.startStep)
+            }
+        }
+        return t.value
+    }
+}
+
+/// Q8BERT state of one quantized Embedding: only its table is quantized (threshold max|W|).
+public final class EmbeddingQuantizer {
+    public let name: String
+    public let settings: LayerQuantization
+    public internal(set) var weightThreshold: Float = 0
+
+    init(name: String, settings: LayerQuantization) { self.name = name; self.settings = settings }
+
+    var quantizes: Bool { settings.mode != .none }
+}
+
+extension LinearQuantizer {
+    /// The bias quantized to int32 at `scale` = S_x S_w (clamped to +-(2^31 - 1)), as floats.
+    func quantizedBias(_ bias: UnsafePointer<Float>, count: Int, scale: Float) -> UnsafePointer<Float> {
+        if biasQ.count < count { biasQ = FloatBuffer(count: count) }
+        let limit = Float(Int32.max)
+        for i in 0..<count {
+            let v = (bias[i] * scale).rounded(.toNearestOrEven)
+            biasQ[i] = min(max(v, -limit), limit)
+        }
+        return UnsafePointer(biasQ.pointer)
+    }
+}

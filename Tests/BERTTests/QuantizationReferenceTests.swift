@@ -1,0 +1,142 @@
+import CKernels
+import Foundation
+import XCTest
+@testable import BERT
+@testable import Tensor
+
+/// Q8BERT QAT against an independent PyTorch implementation (scripts/make_qat_fixtures.py,
+/// float32, checked bit for bit against nlp-architect's classes): 4 SGD steps of a tiny BERT
+/// with per-layer settings (a delayed layer, an unrequantized classifier, an FP32 embedding,
+/// a dynamic pooler), then an evaluation-mode forward computed the integer way.
+final class QuantizationReferenceTests: XCTestCase {
+    /// Named tolerances: normwise relative error of logits and gradients, relative error of
+    /// each threshold. Both sides run in float32 with the same rounding decisions; what
+    /// remains is summation order.
+    static let logitsTolerance = 1e-5
+    static let gradientTolerance = 1e-5
+    static let thresholdTolerance: Float = 1e-5
+
+    override func setUp() { Parallel.configure(threads: 2) }
+
+    func batch(_ f: SafeTensorsFile, step k: Int) throws -> Batch {
+        let ids = try f.int64s("input.\(k).input_ids").map { Int32($0) }
+        let types = try f.int64s("input.\(k).token_type_ids").map { Int32($0) }
+        let mask = try f.int64s("input.\(k).attention_mask").map { Float($0) }
+        let shape = try f.require("input.\(k).input_ids").shape
+        return Batch(size: shape[0], seqLen: shape[1], inputIds: ids, tokenTypeIds: types, attentionMask: mask,
+                     labels: try f.int64s("input.\(k).labels").map { Int32($0) })
+    }
+
+    func testQATStepsThresholdsAndIntegerEvaluationMatchPyTorch() throws {
+        let f = try SafeTensorsFile(contentsOf: Fixtures.url("reference/tiny_qat.safetensors"))
+        let config = try JSONDecoder().decode(BertConfig.self, from: Data(try XCTUnwrap(f.metadata["model_config"]).utf8))
+        let quant = try JSONDecoder().decode(QuantizationConfig.self, from: Data(try XCTUnwrap(f.metadata["quant_config"]).utf8))
+        let model = BertForSequenceClassification(config: config, numLabels: 3)
+        for e in model.layout.entries { try f.readFloats("param." + e.name, into: model.tensor(e.name)!) }
+        try model.enableQuantization(quant)
+        XCTAssertEqual(model.linearQuantizer("bert.encoder.layer.1.intermediate.dense")?.settings.startStep, 2)
+        XCTAssertEqual(model.linearQuantizer("bert.pooler.dense")?.settings.mode, .dynamic)
+        let lr = Float(try XCTUnwrap(Double(f.metadata["sgd_lr"] ?? "")))
+
+        for k in 0..<4 {
+            let b = try batch(f, step: k)
+            let logits = model.forward(b, mode: .train(seed: 0, step: k))
+            let e = relativeError(logits, try f.floats("step.\(k).logits"))
+            XCTAssertLessThanOrEqual(e, Self.logitsTolerance, "step \(k): logits relative error \(e)")
+            let loss = model.loss(b)
+            XCTAssertEqual(loss, try f.floats("step.\(k).loss")[0], accuracy: 1e-5 * abs(loss), "step \(k): loss")
+            model.zeroGradients()
+            model.backward()
+            for entry in model.layout.entries {
+                let got = model.tensor(entry.name, gradient: true)!
+                let ref = try f.floats("step.\(k).grad.\(entry.name)")
+                if ReferenceTests.zeroGradientInExactArithmetic(entry.name) {
+                    XCTAssertLessThanOrEqual(maxAbsDifference(got, ref), 1e-5, "step \(k): \(entry.name) is noise around 0")
+                    continue
+                }
+                let err = relativeError(got, ref)
+                XCTAssertLessThanOrEqual(err, Self.gradientTolerance, "step \(k): gradient of \(entry.name): \(err)")
+            }
+            for q in model.linearQuantizers {
+                func check(_ got: Float, _ key: String) throws {
+                    guard f[key] != nil else { return }
+                    let ref = try f.floats(key)[0]
+                    XCTAssertEqual(got, ref, accuracy: Self.thresholdTolerance * max(abs(ref), 1e-6), "step \(k): \(key)")
+                }
+                try check(q.input.value, "step.\(k).\(q.name).input_thresh")
+                try check(q.output.value, "step.\(k).\(q.name).output_thresh")
+                try check(q.weightThreshold, "step.\(k).\(q.name).weight_thresh")
+            }
+            for q in model.embeddingQuantizers where q.quantizes {
+                XCTAssertEqual(q.weightThreshold, try f.floats("step.\(k).\(q.name).weight_thresh")[0], "step \(k): \(q.name)")
+            }
+            // Plain SGD, p <- p - lr g, rounded as float32 twice (no FMA), as the fixture.
+            for i in 0..<model.layout.count {
+                let update = lr * model.gradients[i]
+                model.parameters[i] = model.parameters[i] - update
+            }
+        }
+        XCTAssertEqual(model.linearQuantizer("bert.encoder.layer.1.intermediate.dense")?.step, 4)
+
+        // Evaluation: frozen thresholds, integer products, int32 bias, one rescale.
+        let b = try batch(f, step: 0)
+        let logits = model.forward(b, mode: .eval)
+        let e = relativeError(logits, try f.floats("eval.logits"))
+        XCTAssertLessThanOrEqual(e, Self.logitsTolerance, "eval logits relative error \(e)")
+        XCTAssertEqual(model.loss(b), try f.floats("eval.loss")[0], accuracy: 1e-5)
+        print("QAT reference: eval logits error \(e)")
+    }
+
+    func testRoundingTiesClampAndZeroThreshold() throws {
+        let f = try SafeTensorsFile(contentsOf: Fixtures.url("reference/tiny_qat.safetensors"))
+        for (x, t, ref) in [("unit.x", "unit.threshold", "unit.fq"), ("unit.x2", "unit.threshold2", "unit.fq2")] {
+            let xs = try f.floats(x), threshold = try f.floats(t)[0]
+            var out = [Float](repeating: .nan, count: xs.count)
+            fakeQuantize(out: &out, input: xs, count: xs.count, scale: quantizationScale(threshold: threshold, maxQ: 127), maxQ: 127)
+            XCTAssertEqual(out, try f.floats(ref), "\(x) at threshold \(threshold)")
+        }
+        // Ties go to even (0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -2.5 -> -2), never away from zero; the
+        // clamp stops at -127, never -128.
+        var out = [Float](repeating: 0, count: 6)
+        quantizeValues(out: &out, input: [0.5, 1.5, 2.5, -2.5, -128.6, 126.5], count: 6, scale: 1, maxQ: 127)
+        XCTAssertEqual(out, [0, 2, 2, -2, -127, 126])
+        var q8 = [Int8](repeating: 0, count: 3)
+        q8_quantize_int8(&q8, [-1000, 1000, -127.5], 3, 1)
+        XCTAssertEqual(q8, [-127, 127, -127])
+        // A zero threshold quantizes to zeros, with no infinity or NaN.
+        XCTAssertEqual(quantizationScale(threshold: 0, maxQ: 127), 0)
+        var zero = [Float](repeating: .nan, count: 3)
+        fakeQuantize(out: &zero, input: [1, -2, 0], count: 3, scale: 0, maxQ: 127)
+        XCTAssertEqual(zero, try f.floats("unit.zero"))
+        XCTAssertEqual(zero, [0, 0, 0])
+    }
+
+    func testEMAUpdateRule() {
+        var t = ActivationThreshold()
+        let c = LayerQuantization(emaDecay: 0.9).emaCoefficient
+        XCTAssertEqual(c.bitPattern, Float(0x1.99999ap-4).bitPattern, "1 - 0.9 computed in double, rounded once")
+        t.update(batchMax: 4, coefficient: c, first: true)
+        XCTAssertEqual(t.value, 4, "the first quantized step takes the batch max")
+        t.update(batchMax: 2, coefficient: c, first: false)
+        XCTAssertEqual(t.value, 4 - c * (4 - 2))
+        t.update(batchMax: 10, coefficient: c, first: false)
+        XCTAssertEqual(t.value, (4 - c * 2) - c * ((4 - c * 2) - 10))
+    }
+
+    func testConfigPatternsAndValidation() throws {
+        let json = #"{"default": {"mode": "ema", "requantize_output": true}, "layers": {"*.attention.self.*": {"requantize_output": false}, "bert.encoder.layer.0.attention.self.query": {"requantize_output": true, "start_step": 5}, "classifier": {"mode": "none"}}}"#
+        let config = try JSONDecoder().decode(QuantizationConfig.self, from: Data(json.utf8))
+        XCTAssertEqual(config.settings(for: "bert.encoder.layer.1.attention.self.key").requantizeOutput, false)
+        XCTAssertEqual(config.settings(for: "bert.encoder.layer.0.attention.self.query").requantizeOutput, true)
+        XCTAssertEqual(config.settings(for: "bert.encoder.layer.0.attention.self.query").startStep, 5)
+        XCTAssertEqual(config.settings(for: "bert.encoder.layer.0.output.dense").requantizeOutput, true)
+        XCTAssertEqual(config.settings(for: "classifier").mode, QuantizationMode.none)
+        XCTAssertEqual(config.settings(for: "bert.pooler.dense").emaDecay, 0.9999)
+        let bad = QuantizationConfig(method: "x", defaults: LayerQuantization(), layers: ["bert.encoder.layer.9.output.dense": .init(bits: 8)])
+        let model = BertForSequenceClassification(config: BertConfig(vocabSize: 10, hiddenSize: 8, numHiddenLayers: 1,
+                                                                     numAttentionHeads: 2, intermediateSize: 8), numLabels: 2)
+        XCTAssertThrowsError(try model.enableQuantization(bad, source: "q.json")) { error in
+            XCTAssertEqual(error as? QuantizationError, .unknownLayer(source: "q.json", name: "bert.encoder.layer.9.output.dense"))
+        }
+    }
+}
