@@ -37,7 +37,7 @@ let package = Package(
         // The self-contained HTML report of a run.
         .target(name: "Report", swiftSettings: swift5),
         // Fine-tuning: encoded datasets, the training loop, evaluation, the run log.
-        .target(name: "Training", dependencies: ["BERT", "Tensor"], swiftSettings: swift5),
+        .target(name: "Training", dependencies: ["BERT", "Tasks", "Tensor"], swiftSettings: swift5),
         // Data parallelism over MPI.
         .target(name: "Dist", dependencies: ["CMPI", "Tensor"], swiftSettings: swift5),
         // The `q8train` command.

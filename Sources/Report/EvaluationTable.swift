@@ -10,7 +10,9 @@ enum EvaluationTable {
         let header = ["split", "step", "epoch", "loss"] + metricNames.map(HTML.escape) + ["seconds"]
         let rows: [[String]] = log.evals.map { e in
             let best = e.split == "dev" && e.step == facts.bestStep
-            return [HTML.escape(e.split) + (best ? " <span class=\"badge best\" title=\"best dev result\">best</span>" : ""),
+            let checkpoint = e.checkpoint.map { " <span class=\"badge ckpt\">\(HTML.escape($0)) ckpt</span>" } ?? ""
+            return [HTML.escape(e.split) + checkpoint
+                        + (best ? " <span class=\"badge best\" title=\"best dev result\">best</span>" : ""),
                     "\(e.step)",
                     e.epoch.map { NumberFormat.fixed($0, decimals: 2) } ?? "–",
                     e.loss.map { NumberFormat.value($0) } ?? "–"]

@@ -15,6 +15,7 @@ enum PageStyle {
              background: #e0e7ff; color: #3730a3; vertical-align: middle; }
     .badge.fp32 { background: #e5e7eb; color: #374151; }
     .badge.best { background: #dcfce7; color: #166534; font-size: 11px; padding: 0 6px; }
+    .badge.ckpt { background: #f3f4f6; color: #4b5563; font-size: 11px; padding: 0 6px; font-weight: 500; }
     .badge.status { background: #fef3c7; color: #92400e; }
     .card { background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 16px 18px; margin: 0 0 16px;
             box-shadow: 0 1px 2px rgba(0,0,0,.04); }

@@ -4,7 +4,8 @@
 struct QuantLayout: Equatable {
     /// The common prefix of the grid's names ("bert.encoder.layer"), empty when there is no grid.
     var prefix: String
-    /// Column headings: the suffixes in order of first appearance.
+    /// Column headings: BERT's layers in forward order, other suffixes after them in order of
+    /// first appearance (the trainer writes layer names sorted, which would put key before query).
     var columns: [String]
     /// One row per block index, ascending; each cell the full layer name, or nil if absent.
     var rows: [Row]
@@ -16,8 +17,12 @@ struct QuantLayout: Equatable {
         var cells: [String?]
     }
 
-    /// Grids narrower than this or wider than `maxColumns` are not worth it: everything is listed.
+    /// Grids wider than this are not worth it: everything is listed.
     static let maxColumns = 8
+
+    /// The linear layers of a BERT block in forward order.
+    static let bertBlockOrder = ["attention.self.query", "attention.self.key", "attention.self.value",
+                                 "attention.output.dense", "intermediate.dense", "output.dense"]
 
     init(names: [String]) {
         var parsed: [(name: String, prefix: String, index: Int, suffix: String)] = []
@@ -35,6 +40,8 @@ struct QuantLayout: Equatable {
         let main = parsed.map(\.prefix).max { counts[$0, default: 0] < counts[$1, default: 0] }
         var columns: [String] = []
         for p in parsed where p.prefix == main && !columns.contains(p.suffix) { columns.append(p.suffix) }
+        let rank = { (suffix: String) in Self.bertBlockOrder.firstIndex(of: suffix) ?? Self.bertBlockOrder.count }
+        columns = columns.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
         guard let prefix = main, columns.count <= Self.maxColumns else {
             self.prefix = ""
             self.columns = []

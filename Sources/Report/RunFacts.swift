@@ -6,8 +6,14 @@ struct RunFacts {
     /// The best dev evaluation of `mainMetric`.
     var bestStep: Int?
     var bestValue: Double?
-    /// Final test metrics, main metric first.
+    /// Test metrics of the reported model, main metric first.
     var testMetrics: [(name: String, value: Double)] = []
+    /// Which model `testMetrics` measure, e.g. "best dev checkpoint".
+    var testNote = ""
+    /// Test metrics of the model after the last step, when the log has them besides.
+    var testFinal: [(name: String, value: Double)] = []
+    /// Sequences per second over the whole training (summary only).
+    var overallThroughput: Double?
     /// Training time: the summary's total, else the last step's elapsed time.
     var trainSeconds: Double?
     var finished: Bool
@@ -36,12 +42,29 @@ struct RunFacts {
             }
         }
 
+        // Test: the summary's, else the evaluation of the best checkpoint, else the last one.
+        let testEvals = log.evals(split: "test")
+        let testEval = testEvals.last(where: { $0.checkpoint == "best" }) ?? testEvals.last
         var test = log.summary?.test ?? []
-        if test.isEmpty { test = log.evals(split: "test").last?.metrics ?? [] }
+        if test.isEmpty, let e = testEval {
+            test = e.metrics
+        }
         if let metric = mainMetric, let i = test.firstIndex(where: { $0.name == metric }) {
             test.insert(test.remove(at: i), at: 0)
         }
         testMetrics = test
+        if testEval?.checkpoint == "best" || (log.summary?.test.isEmpty == false && log.summary?.bestStep != nil) {
+            testNote = "best dev checkpoint"
+        } else if testEval?.checkpoint == "final" {
+            testNote = "final model"
+        } else if let e = testEval {
+            testNote = "model at step \(e.step)"
+        }
+        testFinal = log.summary?.testFinal ?? []
+        if testFinal.isEmpty, testEval?.checkpoint != "final" {
+            testFinal = testEvals.last(where: { $0.checkpoint == "final" })?.metrics ?? []
+        }
+        overallThroughput = log.summary?.trainSeqPerSecond
 
         trainSeconds = log.summary?.trainSeconds ?? log.steps.last(where: { $0.elapsedSeconds != nil })?.elapsedSeconds
         medianThroughput = Smoothing.median(log.steps.compactMap(\.seqPerSecond))

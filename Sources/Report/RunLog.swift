@@ -22,6 +22,8 @@ struct RunLog {
         var metrics: [(name: String, value: Double)]
         var mainMetric: String?
         var seconds: Double?
+        /// Which weights a test evaluation used ("best" dev checkpoint or "final"), if logged.
+        var checkpoint: String?
 
         func metric(_ name: String) -> Double? { metrics.first(where: { $0.name == name })?.value }
     }
@@ -46,13 +48,20 @@ struct RunLog {
         var mainMetric: String?
         var trainSeconds: Double?
         var peakRSSMegabytes: Double?
+        /// Test metrics of the reported model (the best dev checkpoint).
         var test: [(name: String, value: Double)]
+        /// Test metrics of the model after the last step, when logged as well.
+        var testFinal: [(name: String, value: Double)] = []
+        /// Sequences per second over the whole training.
+        var trainSeqPerSecond: Double?
     }
 
     /// The log's path, for messages.
     var path: String
-    /// The first config record's "settings" (nil when the log has none).
+    /// The config record's "settings" (nil when the log has none).
     var settings: JSONObject?
+    /// The config record's other fields (e.g. total_steps, parameters), in file order.
+    var configExtras = JSONObject()
     /// Training steps sorted by step; when a resumed run repeats a step, the later line wins.
     var steps: [Step] = []
     var evals: [Eval] = []

@@ -7,7 +7,9 @@ enum RunLogReader {
     /// The log file inside a run folder.
     static let fileName = "log.jsonl"
 
-    /// Reads `runDirectory/log.jsonl`.
+    /// Reads `runDirectory/log.jsonl`. The trainer appends, so a folder reused for a new run
+    /// holds several runs: each config record after other records starts a new one, and only
+    /// the last run is kept (with a warning).
     static func read(runDirectory: URL) throws -> RunLog {
         let url = runDirectory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -30,6 +32,8 @@ enum RunLogReader {
         let lastContentLine = lines.lastIndex(where: { !isBlank($0) })
         var records = 0
         var steps: [(order: Int, step: RunLog.Step)] = []
+        var earlierRuns = 0, runStart = 1
+        var runHasRecords = false  // records seen since the last config record
 
         for (offset, line) in lines.enumerated() where !isBlank(line) {
             let lineNumber = offset + 1
@@ -55,7 +59,18 @@ enum RunLogReader {
             let fields = RecordFields(object: object, path: path, line: lineNumber)
             switch type {
             case "config":
-                if log.settings == nil { log.settings = try fields.object("settings") ?? JSONObject() }
+                if runHasRecords {  // what came before belongs to an earlier run
+                    earlierRuns += 1
+                    log = RunLog(path: path, warnings: log.warnings)
+                    steps = []
+                    runHasRecords = false
+                }
+                if log.settings == nil {
+                    runStart = lineNumber
+                    log.settings = try fields.object("settings") ?? JSONObject()
+                    log.configExtras.members = object.members.filter { $0.key != "type" && $0.key != "settings" }
+                }
+                continue
             case "step":
                 steps.append((steps.count, try step(fields)))
             case "eval":
@@ -67,8 +82,13 @@ enum RunLogReader {
             default:
                 continue  // a record type from a newer q8train
             }
+            runHasRecords = true
         }
         if records == 0 { throw ReportError.emptyLog(path: path) }
+        if earlierRuns > 0 {
+            log.warnings.append("\(path) holds \(earlierRuns + 1) runs (the output folder was reused): this report "
+                                + "shows the last one, from line \(runStart).")
+        }
 
         // Sorted by step; a resumed run may repeat steps, the later line wins.
         steps.sort { ($0.step.step, $0.order) < ($1.step.step, $1.order) }
@@ -94,7 +114,7 @@ enum RunLogReader {
         RunLog.Eval(split: try f.string("split") ?? "dev", step: try f.requiredInt("step"),
                     epoch: try f.number("epoch"), loss: try f.number("loss"),
                     metrics: try f.numbers("metrics"), mainMetric: try f.string("main_metric"),
-                    seconds: try f.number("seconds"))
+                    seconds: try f.number("seconds"), checkpoint: try f.string("checkpoint"))
     }
 
     private static func quant(_ f: RecordFields) throws -> RunLog.QuantSnapshot {
@@ -115,6 +135,7 @@ enum RunLogReader {
     private static func summary(_ f: RecordFields) throws -> RunLog.Summary {
         RunLog.Summary(bestStep: try f.int("best_step"), bestMetric: try f.number("best_metric"),
                        mainMetric: try f.string("main_metric"), trainSeconds: try f.number("train_seconds"),
-                       peakRSSMegabytes: try f.number("peak_rss_mb"), test: try f.numbers("test"))
+                       peakRSSMegabytes: try f.number("peak_rss_mb"), test: try f.numbers("test"),
+                       testFinal: try f.numbers("test_final"), trainSeqPerSecond: try f.number("train_seq_per_s"))
     }
 }

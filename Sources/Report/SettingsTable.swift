@@ -1,18 +1,24 @@
-/// The table of the run's settings (the config record), nested objects flattened to dotted
-/// keys, in file order.
+/// The table of the run's settings (the config record): its "settings" with nested objects
+/// flattened to dotted keys, then the record's other fields; in file order.
 enum SettingsTable {
-    static func html(_ settings: JSONObject?) -> String {
+    static func html(_ settings: JSONObject?, extras: JSONObject = JSONObject()) -> String {
         var out = "<section class=\"card\" id=\"settings\"><h2>Settings</h2>\n"
         let rows = flatten(settings ?? JSONObject(), prefix: "")
-        guard !rows.isEmpty else {
+        let extraRows = flatten(extras, prefix: "")
+        guard !rows.isEmpty || !extraRows.isEmpty else {
             return out + "<p class=\"note\">The log has no settings (no config record).</p></section>\n"
         }
+        out += "<div class=\"settings-columns\">"
         // Long lists in two side-by-side columns.
         let cells = rows.map { ["<code>\(HTML.escape($0.key))</code>", HTML.escape($0.value)] }
-        let half = cells.count > 10 ? (cells.count + 1) / 2 : cells.count
-        out += "<div class=\"settings-columns\">"
+        let half = cells.count > 10 ? (cells.count + 1) / 2 : max(1, cells.count)
         for start in stride(from: 0, to: cells.count, by: half) {
             out += HTML.table(header: ["setting", "value"], rows: Array(cells[start..<min(start + half, cells.count)]),
+                              cssClass: "settings")
+        }
+        if !extraRows.isEmpty {
+            out += HTML.table(header: ["run", "value"],
+                              rows: extraRows.map { ["<code>\(HTML.escape($0.key))</code>", HTML.escape($0.value)] },
                               cssClass: "settings")
         }
         return out + "</div></section>\n"
@@ -25,7 +31,28 @@ enum SettingsTable {
             if case .object(let nested) = member.value, !nested.members.isEmpty {
                 return flatten(nested, prefix: key + ".")
             }
-            return [(key, member.value.displayText)]
+            return [(key, text(member.value))]
         }
+    }
+
+    /// A value as shown: strings bare; numbers as written unless they carry float noise
+    /// (a Float setting like 5e-5 arrives as 4.9999998736893758e-05 and is shown as 5e-5).
+    static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let s): return s
+        case .number(let v, let literal):
+            let digits = literal.prefix { $0 != "e" && $0 != "E" }.filter(\.isNumber).drop { $0 == "0" }.count
+            let integer = !literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
+            return digits > 9 && !integer && v.isFinite ? NumberFormat.value(v, significant: 7) : literal
+        case .array(let items): return "[" + items.map(jsonText).joined(separator: ", ") + "]"
+        default: return value.jsonText
+        }
+    }
+
+    /// Array items: strings quoted, numbers cleaned as in `text`.
+    private static func jsonText(_ value: JSONValue) -> String {
+        if case .number = value { return text(value) }
+        if case .array = value { return text(value) }
+        return value.jsonText
     }
 }

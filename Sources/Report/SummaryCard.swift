@@ -9,7 +9,11 @@ enum SummaryCard {
             tiles.append(("test", "–", facts.finished ? "no test evaluation" : "not evaluated yet"))
         }
         for m in facts.testMetrics.prefix(maxTestTiles) {
-            tiles.append(("test \(m.name)", NumberFormat.value(m.value), "final model"))
+            var detail = facts.testNote
+            if let final = facts.testFinal.first(where: { $0.name == m.name }) {
+                detail += (detail.isEmpty ? "" : " · ") + "final \(NumberFormat.value(final.value))"
+            }
+            tiles.append(("test \(m.name)", NumberFormat.value(m.value), detail))
         }
         if let main = facts.mainMetric, let best = facts.bestValue {
             var detail = facts.bestStep.map { "step \($0)" } ?? ""
@@ -25,8 +29,13 @@ enum SummaryCard {
         if let epoch = facts.lastEpoch { progress.append("\(NumberFormat.value(epoch, significant: 3)) epochs") }
         tiles.append(("training time", facts.trainSeconds.map(NumberFormat.duration) ?? "–",
                       (facts.finished ? "" : "so far; ") + progress.joined(separator: " · ")))
+        let rated = log.steps.filter { $0.seqPerSecond != nil }.count
+        var throughputDetail = "median of \(rated) step\(rated == 1 ? "" : "s")"
+        if let overall = facts.overallThroughput {
+            throughputDetail += " · overall \(NumberFormat.value(overall, significant: 3))"
+        }
         tiles.append(("throughput", facts.medianThroughput.map { NumberFormat.value($0, significant: 3) + " seq/s" } ?? "–",
-                      "median of \(log.steps.filter { $0.seqPerSecond != nil }.count) steps"))
+                      throughputDetail))
         tiles.append(("peak RSS", facts.peakRSSMegabytes.map(NumberFormat.megabytes) ?? "–",
                       facts.peakRSSMegabytes == nil ? "not recorded" : "resident memory"))
 

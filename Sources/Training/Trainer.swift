@@ -24,6 +24,8 @@ public final class Trainer {
     /// The best dev result so far and a copy of the parameters that reached it.
     public private(set) var best: (step: Int, scores: Scores)?
     var bestParameters: FloatBuffer?
+    /// The quantizers' (step, input, output threshold) at the best checkpoint.
+    var bestThresholds: [(Int, Float, Float)] = []
 
     public init(settings: TrainingSettings, model: BertForSequenceClassification, task: TaskData,
                 vocabulary: URL, baseConfig: URL?, say: @escaping (String) -> Void = { _ in }) throws {
@@ -55,6 +57,7 @@ public final class Trainer {
                              "dev_examples": task.dev.count, "test_examples": task.test?.count ?? 0,
                              "steps_per_epoch": stepsPerEpoch, "total_steps": totalSteps,
                              "warmup_steps": schedule.warmupSteps, "parameters": model.layout.parameterCount,
+                             "quantization": model.quantization?.method ?? "none",
                              "threads": Parallel.threads])
         say("training \(task.name): \(task.train.count) examples, \(totalSteps) steps "
             + "(\(stepsPerEpoch) per epoch, batch \(settings.batchSize)), warm-up \(schedule.warmupSteps) steps")
@@ -103,6 +106,9 @@ public final class Trainer {
             summary["test_final"] = final.scores?.values ?? [:]
             if let bestParameters {
                 model.parameters.pointer.update(from: bestParameters.pointer, count: model.layout.count)
+                for (q, t) in zip(model.linearQuantizers, bestThresholds) {
+                    q.restore(step: t.0, inputThreshold: t.1, outputThreshold: t.2)
+                }
             }
             let result = evaluator.evaluate(model, on: test, task: task)
             logEval(result, split: "test", step: best?.step ?? step, epoch: nil, checkpoint: "best")
@@ -138,7 +144,22 @@ public final class Trainer {
         return (loss, norm, lr)
     }
 
+    /// The per-layer thresholds now, as a "quant" log record (QAT runs).
+    func logQuantization(step: Int) {
+        guard model.quantization != nil else { return }
+        var layers = [String: Any]()
+        for q in model.linearQuantizers where q.settings.mode != .none {
+            var entry: [String: Any] = ["input_thresh": Double(q.input.value), "weight_thresh": Double(q.weightThreshold),
+                                        "step": q.step]
+            if q.settings.requantizeOutput { entry["output_thresh"] = Double(q.output.value) }
+            layers[q.name] = entry
+        }
+        for q in model.embeddingQuantizers where q.quantizes { layers[q.name] = ["weight_thresh": Double(q.weightThreshold)] }
+        log.write("quant", ["step": step, "layers": layers])
+    }
+
     func evaluateDev(step: Int, epoch: Double, evaluator: Evaluator, progress: Progress) throws {
+        logQuantization(step: step)
         let result = evaluator.evaluate(model, on: task.dev, task: task)
         logEval(result, split: "dev", step: step, epoch: epoch, checkpoint: nil)
         guard let scores = result.scores else { return }
@@ -148,6 +169,7 @@ public final class Trainer {
             best = (step, scores)
             if bestParameters == nil { bestParameters = FloatBuffer(count: model.layout.count) }
             bestParameters!.pointer.update(from: model.parameters.pointer, count: model.layout.count)
+            bestThresholds = model.linearQuantizers.map { ($0.step, $0.input.value, $0.output.value) }
             try save(to: output.appendingPathComponent("best"))
         }
     }

@@ -31,6 +31,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var evalBatchSize = 64
     /// Human-readable log file (besides stderr).
     public var logFile: String?
+    /// Quantization-aware training: none, q8bert, q8bert-paper, or a per-layer JSON/YAML file.
+    public var quantize = "none"
     /// For the generic "tsv" task: text column(s), label column, label names.
     public var textColumns: [String]?
     public var labelColumn: String?
@@ -45,7 +47,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         case weightDecay = "weight_decay", maxGradNorm = "max_grad_norm", evalEvery = "eval_every"
         case maxSteps = "max_steps", padToMaxLength = "pad_to_max_length", evalBatchSize = "eval_batch_size"
         case logFile = "log_file", textColumns = "text_columns", labelColumn = "label_column"
-        case labelNames = "label_names"
+        case labelNames = "label_names", quantize
     }
 
     /// Decodes a partial settings object: absent fields keep their defaults.
@@ -67,6 +69,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         try take(.padToMaxLength, &padToMaxLength); try take(.evalBatchSize, &evalBatchSize)
         try takeOptional(.logFile, &logFile); try takeOptional(.textColumns, &textColumns)
         try takeOptional(.labelColumn, &labelColumn); try takeOptional(.labelNames, &labelNames)
+        try take(.quantize, &quantize)
     }
 
     public var resolvedDataDir: String { dataDir ?? "assets/data/\(task)" }

@@ -62,6 +62,11 @@ final class LineChartTests: XCTestCase {
         XCTAssertEqual(layout.rows[2].cells[1], "bert.encoder.layer.2.attention.self.key")
         XCTAssertEqual(layout.others, ["bert.embeddings.word_embeddings", "bert.embeddings.position_embeddings",
                                        "bert.pooler.dense", "classifier"])
+        // Sorted names (as the trainer writes them): blocks by number, columns in forward order.
+        let sorted = QuantLayout(names: (SyntheticRun.layerNames + ["bert.encoder.layer.10.output.dense", "bert.encoder.layer.6.extra"]).sorted())
+        XCTAssertEqual(sorted.columns, QuantLayout.bertBlockOrder + ["extra"])
+        XCTAssertEqual(sorted.rows.map(\.index), [0, 1, 2, 3, 4, 5, 6, 10])
+        XCTAssertEqual(sorted.rows.last?.cells.compactMap { $0 }, ["bert.encoder.layer.10.output.dense"])
         let flat = QuantLayout(names: ["fc1", "fc2"])
         XCTAssertTrue(flat.rows.isEmpty)
         XCTAssertEqual(flat.others, ["fc1", "fc2"])

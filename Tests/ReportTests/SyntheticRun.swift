@@ -35,7 +35,10 @@ struct SyntheticRun {
         var rng = SplitMix64(seed: seed)
         var out: [String] = []
         let settings = self.settings.map { $0.0 == "quantize" ? ($0.0, quantized ? "true" : "false") : $0 }
-        out.append("{\"type\": \"config\", \"settings\": {" + settings.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}}")
+        // As the trainer writes it: the settings, then facts about the run.
+        out.append("{\"type\": \"config\", \"settings\": {" + settings.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ")
+                   + "}, \"train_examples\": 8457, \"total_steps\": \(steps), \"warmup_steps\": \(max(1, steps / 10)), "
+                   + "\"parameters\": 22713218}")
         let stepsPerEpoch = Double(steps) / 3
         let warmup = max(1, steps / 10)
         var elapsed = 0.0
@@ -88,14 +91,21 @@ struct SyntheticRun {
             }
         }
         if finished {
+            // Test the final model, then the best dev checkpoint (the reported one), as the trainer does.
             let best = devAccuracies.max { $0.1 < $1.1 } ?? (steps, 0)
+            let final = devAccuracies.last?.1 ?? 0
+            out.append(String(format: "{\"type\": \"eval\", \"split\": \"test\", \"step\": %d, \"epoch\": 3.0, \"loss\": 0.3411, "
+                              + "\"metrics\": {\"accuracy\": %.4f, \"f1\": %.4f, \"mcc\": %.4f}, \"main_metric\": \"accuracy\", "
+                              + "\"seconds\": 2.3, \"checkpoint\": \"final\"}", steps, final + 0.002, final - 0.01, 2 * final - 1.01))
             out.append(String(format: "{\"type\": \"eval\", \"split\": \"test\", \"step\": %d, \"loss\": 0.3012, "
                               + "\"metrics\": {\"accuracy\": %.4f, \"f1\": %.4f, \"mcc\": %.4f}, \"main_metric\": \"accuracy\", "
-                              + "\"seconds\": 2.3}", steps, best.1 + 0.004, best.1 - 0.009, 2 * best.1 - 1.01))
-            out.append(String(format: "{\"type\": \"summary\", \"best_step\": %d, \"best_metric\": %.4f, "
-                              + "\"main_metric\": \"accuracy\", \"train_seconds\": %.1f, \"peak_rss_mb\": 1412, "
-                              + "\"test\": {\"accuracy\": %.4f, \"f1\": %.4f, \"mcc\": %.4f}}",
-                              best.0, best.1, elapsed + 14, best.1 + 0.004, best.1 - 0.009, 2 * best.1 - 1.01))
+                              + "\"seconds\": 2.3, \"checkpoint\": \"best\"}", best.0, best.1 + 0.004, best.1 - 0.009, 2 * best.1 - 1.01))
+            out.append(String(format: "{\"type\": \"summary\", \"steps\": %d, \"best_step\": %d, \"best_metric\": %.4f, "
+                              + "\"main_metric\": \"accuracy\", \"train_seconds\": %.1f, \"train_seq_per_s\": %.2f, "
+                              + "\"peak_rss_mb\": 1412, \"test\": {\"accuracy\": %.4f, \"f1\": %.4f, \"mcc\": %.4f}, "
+                              + "\"test_final\": {\"accuracy\": %.4f, \"f1\": %.4f, \"mcc\": %.4f}}",
+                              steps, best.0, best.1, elapsed + 14, Double(32 * steps) / (elapsed + 14),
+                              best.1 + 0.004, best.1 - 0.009, 2 * best.1 - 1.01, final + 0.002, final - 0.01, 2 * final - 1.01))
         }
         return out
     }

@@ -50,8 +50,12 @@ public enum ModelFolderWriter {
         for e in model.layout.entries {
             try writer.add(e.name, floats: UnsafeBufferPointer(model.tensor(e.name)!), shape: e.shape)
         }
+        try model.addQuantizationState(to: &writer)
         try extraTensors(&writer)
         try writer.write(to: temporary.appendingPathComponent("model.safetensors"))
+        if model.quantization != nil {
+            try writeSynced(try model.quantizationJSON(), to: temporary.appendingPathComponent("quantization.json"))
+        }
 
         // tokenizer files
         try writeSynced(try Data(contentsOf: vocabulary), to: temporary.appendingPathComponent("vocab.txt"))

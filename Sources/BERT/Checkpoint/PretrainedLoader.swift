@@ -14,6 +14,8 @@ public enum PretrainedLoader {
         public var initializedClassifier = false
         /// Known non-parameter buffers that were skipped (e.g. position_ids).
         public var skipped: [String] = []
+        /// The folder held a quantized (QAT) model: quantization enabled, thresholds restored.
+        public var quantized = false
     }
 
     /// Buffers some checkpoints carry that are not parameters.
@@ -33,7 +35,8 @@ public enum PretrainedLoader {
         let configLabels = config.labelNames?.count
         let labels = numLabels ?? configLabels ?? 2
         let model = BertForSequenceClassification(config: config, numLabels: labels)
-        let report = try loadWeights(into: model, from: file, path: weightsURL.path, seed: seed)
+        var report = try loadWeights(into: model, from: file, path: weightsURL.path, seed: seed)
+        report.quantized = try model.restoreQuantization(folder: directory, file: file)
         return (model, report)
     }
 
@@ -48,6 +51,7 @@ public enum PretrainedLoader {
             let name = info.name
             let canonical = name.hasPrefix("bert.") || name.hasPrefix("classifier.") ? name : "bert." + name
             if ignorableBuffers.contains(canonical) { report.skipped.append(name); continue }
+            if model.isQuantizationState(name) { continue }  // restored by restoreQuantization
             guard model.layout[canonical] != nil else { unexpected.append(name); continue }
             if let previous = byCanonical[canonical] {
                 throw CheckpointError.unexpectedTensors(path: path, names: [previous, name])

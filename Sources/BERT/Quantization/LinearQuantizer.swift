@@ -71,7 +71,7 @@ public final class EmbeddingQuantizer {
 
     init(name: String, settings: LayerQuantization) { self.name = name; self.settings = settings }
 
-    var quantizes: Bool { settings.mode != .none }
+    public var quantizes: Bool { settings.mode != .none }
 }
 
 extension LinearQuantizer {

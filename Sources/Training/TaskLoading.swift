@@ -1,0 +1,43 @@
+import BERT
+import Foundation
+import Tasks
+
+extension TaskData {
+    /// Reads and tokenizes a task's splits (train, dev, and test when its file is present)
+    /// as `settings` name them.
+    public static func load(_ settings: TrainingSettings, tokenizer: BertTokenizer) throws -> TaskData {
+        let spec = try taskSpec(settings)
+        let dir = URL(fileURLWithPath: settings.resolvedDataDir)
+        func encoded(_ split: Split) throws -> EncodedDataset {
+            let data = try spec.load(split, from: dir)
+            return EncodedDataset(data.examples.map {
+                .init(textA: $0.textA, textB: $0.textB, label: $0.label, target: $0.target)
+            }, tokenizer: tokenizer, maxLength: settings.maxSeqLength)
+        }
+        let train = try encoded(.train)
+        let dev = try encoded(spec.evaluationSplits.first ?? .dev)
+        var test: EncodedDataset?
+        if let testURL = try? spec.url(for: .test, in: dir), FileManager.default.fileExists(atPath: testURL.path) {
+            test = try encoded(.test)
+        }
+        let metrics = spec.metrics
+        return TaskData(name: spec.name, labels: spec.isRegression ? ["score"] : spec.labelNames,
+                        regression: spec.isRegression, train: train, dev: dev, test: test) { predictions, gold in
+            guard let e = try? metrics.evaluate(predictions: predictions, gold: gold) else {
+                preconditionFailure("predictions and labels differ in count")
+            }
+            return Scores(values: e.values, main: e.mainName)
+        }
+    }
+
+    /// The task named in `settings` (the generic "tsv" task takes its columns from them).
+    public static func taskSpec(_ s: TrainingSettings) throws -> TaskSpec {
+        guard s.task.lowercased() == "tsv" else { return try TaskSpec.named(s.task) }
+        guard let text = s.textColumns, !text.isEmpty, let label = s.labelColumn else {
+            throw SettingsError.invalid(field: "task", message: "the generic tsv task needs --text-columns and --label-column")
+        }
+        let names = s.labelNames ?? []
+        let regression = names == ["score"]
+        return try TaskSpec.tsv(textColumns: text, labelColumn: label, labels: regression ? [] : names, regression: regression)
+    }
+}
