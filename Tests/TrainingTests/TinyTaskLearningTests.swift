@@ -1,4 +1,5 @@
 import Foundation
+import Report
 import XCTest
 @testable import BERT
 @testable import Tensor
@@ -73,6 +74,14 @@ final class TinyTaskLearningTests: XCTestCase {
         let steps = records.filter { $0["type"] as? String == "step" }
         XCTAssertEqual(steps.first?["lr"] as? Double, 0, "warm-up starts at 0 (update 0 of the schedule)")
         XCTAssertTrue(records.contains { $0["type"] as? String == "eval" && $0["split"] as? String == "test" })
+        // The HTML report of this run holds the loss and learning-rate curves and the dev metrics.
+        let html = try RunReport.render(runDirectory: dir.appendingPathComponent("run"))
+        XCTAssertTrue(html.contains("<svg"), "inline SVG charts")
+        XCTAssertGreaterThanOrEqual(html.components(separatedBy: "<polyline").count - 1, 4, "loss, lr, grad norm, dev curves")
+        XCTAssertTrue(html.contains("Learning rate") && html.contains("Training loss"))
+        for fetch in ["src=\"http", "href=\"http", "url(http", "<link", "<script"] {
+            XCTAssertFalse(html.contains(fetch), "no network references or scripts: found \(fetch)")
+        }
         // Checkpoints reload into the same predictions.
         for name in ["best", "final"] {
             let (reloaded, report) = try PretrainedLoader.load(directory: dir.appendingPathComponent("run/\(name)"))

@@ -21,31 +21,49 @@ struct Linear {
 
     /// Forward. With a quantizer (Q8BERT), in training: y = fq(x) fq(W)^T + b, then y = fq(y)
     /// when requantizing outputs; in evaluation, as the integer runtime computes:
-    /// y = (q(x) q(W)^T + q32(b)) / (S_x S_w), requantized likewise.
-    func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows: Int, training: Bool = false) {
+    /// y = (q(x) q(W)^T + q32(b)) / (S_x S_w), requantized likewise. `sharing`: a Linear that
+    /// just quantized the same input (query for key and value): its batch max is reused, and
+    /// its quantized input too when the scales agree.
+    func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows: Int, training: Bool = false,
+                 sharing: LinearQuantizer? = nil) {
         guard let q = quantizer, q.quantizes(training: training) else {
             linearForward(out: out, input: input, weight: weight, bias: bias, rows: rows,
                           inFeatures: inFeatures, outFeatures: outFeatures)
             if let q = quantizer {
                 if training { q.step += 1 }
                 q.lastForwardQuantized = false
+                q.lastSource = nil
             }
             return
         }
         let maxQ = q.settings.maxQ, n = rows * inFeatures, w = inFeatures * outFeatures
         q.weightThreshold = maxAbs(weight, count: w)
         let sw = quantizationScale(threshold: q.weightThreshold, maxQ: maxQ)
-        let xq = q.inputBuffer(count: n).pointer
-        let sx = quantizationScale(threshold: q.threshold(&q.input, of: input, count: n, training: training), maxQ: maxQ)
+        // The input: batch max (measured, or the sharing layer's), threshold, scale.
+        let shared = sharing.flatMap { $0.lastForwardQuantized && $0.lastSource == input && $0.lastCount == n ? $0 : nil }
+        var batchMax: Float = 0
+        if q.needsBatchMax(training: training) {
+            batchMax = shared.map { $0.needsBatchMax(training: training) ? $0.lastBatchMax : q.batchMax(input, count: n) }
+                ?? q.batchMax(input, count: n)
+        }
+        let sx = quantizationScale(threshold: q.threshold(&q.input, batchMax: batchMax, training: training), maxQ: maxQ)
+        let xq: UnsafePointer<Float>
+        if let shared, shared.lastScale.bitPattern == sx.bitPattern, let other = shared.usedInput {
+            xq = other
+        } else {
+            let buffer = q.inputBuffer(count: n).pointer
+            if training { fakeQuantize(out: buffer, input: input, count: n, scale: sx, maxQ: maxQ) }
+            else { quantizeValues(out: buffer, input: input, count: n, scale: sx, maxQ: maxQ) }
+            xq = UnsafePointer(buffer)
+        }
+        (q.lastSource, q.lastCount, q.lastBatchMax, q.lastScale, q.usedInput) = (input, n, batchMax, sx, xq)
         if training {
             fakeQuantize(out: q.weightQ.pointer, input: weight, count: w, scale: sw, maxQ: maxQ)
-            fakeQuantize(out: xq, input: input, count: n, scale: sx, maxQ: maxQ)
             // Bias in FP32 while training, as nlp-architect; int32 in evaluation and the runtime.
             linearForward(out: out, input: xq, weight: q.weightQ.pointer, bias: bias, rows: rows,
                           inFeatures: inFeatures, outFeatures: outFeatures)
         } else {
             quantizeValues(out: q.weightQ.pointer, input: weight, count: w, scale: sw, maxQ: maxQ)
-            quantizeValues(out: xq, input: input, count: n, scale: sx, maxQ: maxQ)
             linearForward(out: out, input: xq, weight: q.weightQ.pointer, bias: nil, rows: rows,
                           inFeatures: inFeatures, outFeatures: outFeatures)
             let biasScale = sx * sw
@@ -53,9 +71,10 @@ struct Linear {
             addRowBiasAndRescale(out, qb, rows: rows, cols: outFeatures, factor: biasScale > 0 ? 1 / biasScale : 0)
         }
         if q.settings.requantizeOutput {
-            let sy = quantizationScale(threshold: q.threshold(&q.output, of: out, count: rows * outFeatures, training: training),
-                                       maxQ: maxQ)
-            fakeQuantize(out: out, input: out, count: rows * outFeatures, scale: sy, maxQ: maxQ)
+            let m = rows * outFeatures
+            let yMax = q.needsBatchMax(training: training) ? q.batchMax(out, count: m) : 0
+            let sy = quantizationScale(threshold: q.threshold(&q.output, batchMax: yMax, training: training), maxQ: maxQ)
+            fakeQuantize(out: out, input: out, count: m, scale: sy, maxQ: maxQ)
         }
         if training { q.step += 1 }
         q.lastForwardQuantized = true
@@ -68,7 +87,7 @@ struct Linear {
                   dOut: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int) {
         let quantized = quantizer?.lastForwardQuantized == true
         linearBackward(dInput: dInput, accumulateInput: accumulate, dWeight: dWeight, dBias: dBias,
-                       dOut: dOut, input: quantized ? UnsafePointer(quantizer!.inputQ.pointer) : input,
+                       dOut: dOut, input: quantized ? quantizer!.usedInput! : input,
                        weight: quantized ? quantizer!.weightQ.pointer : weight, rows: rows,
                        inFeatures: inFeatures, outFeatures: outFeatures)
     }

@@ -34,8 +34,8 @@ struct EncoderLayer {
         let N = B * T, C = query.outFeatures, I = intermediate.outFeatures
         let shape = AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads)
         query.forward(a.q.pointer, x, rows: N, training: mode.training)
-        key.forward(a.k.pointer, x, rows: N, training: mode.training)
-        value.forward(a.v.pointer, x, rows: N, training: mode.training)
+        key.forward(a.k.pointer, x, rows: N, training: mode.training, sharing: query.quantizer)
+        value.forward(a.v.pointer, x, rows: N, training: mode.training, sharing: query.quantizer)
         let pAttn = mode.training ? attentionDropout : 0, pHidden = mode.training ? hiddenDropout : 0
         let site = DropoutSite.attentionProbs(layer: index)
         attentionForward(context: a.context.pointer, probs: a.probs.pointer, dropped: a.dropped.pointer,

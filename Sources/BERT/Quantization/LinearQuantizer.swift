@@ -18,8 +18,14 @@ public final class LinearQuantizer {
     var inputQ: FloatBuffer
     var biasQ = FloatBuffer(count: 0)
     let reducer: RangeReducer
-    /// Whether the last forward quantized (backward must then use weightQ and inputQ).
+    /// Whether the last forward quantized (backward must then use weightQ and `usedInput`).
     var lastForwardQuantized = false
+    /// The last forward's input: where it came from, its batch max|x| (globally reduced),
+    /// the scale it was quantized with and the buffer holding the quantized values, which
+    /// may be another Linear's (query, key and value share one quantization of x when their
+    /// scales agree).
+    var lastSource: UnsafePointer<Float>?, lastCount = 0, lastBatchMax: Float = 0, lastScale: Float = 0
+    var usedInput: UnsafePointer<Float>?
 
     init(name: String, settings: LayerQuantization, inFeatures: Int, outFeatures: Int, reducer: RangeReducer) {
         self.name = name
@@ -46,17 +52,25 @@ public final class LinearQuantizer {
         return inputQ
     }
 
-    /// The threshold to quantize an activation with, after folding in this batch's max|x|
-    /// when training (EMA) or taking it (dynamic).
-    func threshold(_ t: inout ActivationThreshold, of x: UnsafePointer<Float>, count: Int, training: Bool) -> Float {
+    /// Whether a quantized forward needs this batch's max|x| (dynamic mode; EMA in training).
+    func needsBatchMax(training: Bool) -> Bool {
+        settings.mode == .dynamic || (settings.mode == .ema && training)
+    }
+
+    /// This batch's max|x| over all ranks.
+    func batchMax(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        reducer.globalMax(maxAbs(x, count: count))
+    }
+
+    /// The threshold to quantize with: the batch max (dynamic), the EMA after folding the
+    /// batch max in (training), or the frozen EMA (evaluation).
+    func threshold(_ t: inout ActivationThreshold, batchMax: Float, training: Bool) -> Float {
         switch settings.mode {
         case .none: return 0
-        case .dynamic:
-            t.value = reducer.globalMax(maxAbs(x, count: count))
+        case .dynamic: t.value = batchMax
         case .ema:
             if training {
-                t.update(batchMax: reducer.globalMax(maxAbs(x, count: count)), coefficient: settings.emaCoefficient,
-                         first: step == settings.startStep)
+                t.update(batchMax: batchMax, coefficient: settings.emaCoefficient, first: step == settings.startStep)
             }
         }
         return t.value

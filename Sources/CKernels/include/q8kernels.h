@@ -6,6 +6,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include "q8int8.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -28,8 +28,17 @@ public func sumOfSquares(_ x: UnsafePointer<Float>, count n: Int) -> Double {
     q8_sum_squares(x, n)
 }
 
-/// max |x[i]|.
-public func maxAbs(_ x: UnsafePointer<Float>, count n: Int) -> Float { q8_max_abs(x, n) }
+/// max |x[i]| (0 for n == 0; NaN if x holds a NaN), parallel over chunks.
+public func maxAbs(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+    let chunks = max(1, min(Parallel.threads, n / 65536))
+    if chunks == 1 { return q8_max_abs(x, n) }
+    return withUnsafeTemporaryAllocation(of: Float.self, capacity: chunks) { partial in
+        DispatchChunks.run(n, chunks: chunks) { c, r in partial[c] = q8_max_abs(x + r.lowerBound, r.count) }
+        var m: Float = 0
+        for v in partial { m = v.isNaN || m.isNaN ? .nan : Swift.max(m, v) }
+        return m
+    }
+}
 
 /// x *= s.
 public func scale(_ x: UnsafeMutablePointer<Float>, by s: Float, count n: Int) {

@@ -1,0 +1,83 @@
+// q8train int8 GEMM: C[m, n] = sum_k A[m, k] * B[n, k] (+ bias[n]) with int8 inputs and
+// int32 accumulation, exact. A is row-major [M, K] (activations), B is row-major [N, K]
+// (weights as nn.Linear stores them, [out, in]); so C = A B^T, as a Linear layer.
+//
+// Preconditions of every function here:
+//   - A and B hold values in [-127, 127]: never -128 (the AVX2 path negates them, and the
+//     symmetric quantizer q8_quantize_int8 never produces -128).
+//   - The exact result of each C[m, n] (bias included) fits in int32. Without bias that
+//     holds for K <= 131072 (127 * 127 * 131072 < 2^31). The SIMD paths compute modulo
+//     2^32, so they agree with the reference whenever the reference is defined.
+//
+// Weights are packed once (q8_packed_s8_alloc + q8_pack_weights_s8), then multiplied by
+// any number of activation row blocks. Multi-threading is the caller's: split M into row
+// blocks and call the kernel on each from its own thread (the kernel keeps its scratch on
+// the stack, 18 KiB, and writes only its C rows). Needs no initialization and no global
+// state: any thread may call any function here at any time.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Kernel paths, for q8_gemm_s8s8s32_packed_path and q8_int8_best_path.
+#define Q8_INT8_PATH_SCALAR 0
+#define Q8_INT8_PATH_AVX2 1
+#define Q8_INT8_PATH_VNNI 2
+
+/// Weights B [N, K] packed for the kernels. One allocation (the struct, then data, then
+/// comp), 64-byte aligned; free it with q8_packed_s8_free.
+///
+/// Layout of data: n_pad / 16 column blocks, block jb holding columns 16 jb ..< 16 jb + 16;
+/// each block is k_pad / 4 groups of 64 bytes, group g holding k = 4 g ..< 4 g + 4 as 16
+/// columns x 4 consecutive k (the operand layout of vpdpbusd):
+///     data[((jb * (k_pad / 4) + g) * 16 + c) * 4 + t] = B[16 jb + c, 4 g + t]
+/// and 0 where 16 jb + c >= n or 4 g + t >= k. A block is k_pad * 16 contiguous bytes.
+///
+/// comp[n] = -128 * sum_k B[n, k] (0 for padded columns): the correction for the VNNI path,
+/// which multiplies unsigned activations a + 128 by signed weights.
+typedef struct q8_packed_s8 {
+    int32_t n, k;          ///< logical sizes of B: n output columns, k inputs
+    int32_t n_pad, k_pad;  ///< n rounded up to a multiple of 16, k to a multiple of 4
+    int8_t *data;          ///< n_pad * k_pad bytes, 64-byte aligned, layout above
+    int32_t *comp;         ///< n_pad entries, 64-byte aligned
+} q8_packed_s8;
+
+/// Scalar reference, the oracle of the tests: C[m, n] = sum_k A[m, k] * B[n, k] (+ bias[n]
+/// when bias != NULL). A [M, K], B [N, K], C [M, N], all contiguous row-major.
+void q8_gemm_s8s8s32_ref(int32_t *C, const int8_t *A, const int8_t *B, int M, int N, int K,
+                         const int32_t *bias);
+
+/// Bytes of one packed allocation for B [N, K] (struct, data and comp together).
+size_t q8_packed_s8_size(int N, int K);
+/// Allocates (zeroed) packed storage for B [N, K], N, K >= 1. NULL when out of memory.
+q8_packed_s8 *q8_packed_s8_alloc(int N, int K);
+/// Frees what q8_packed_s8_alloc returned (NULL is fine).
+void q8_packed_s8_free(q8_packed_s8 *p);
+/// Packs B [dst->n, dst->k], row-major with row stride ldb >= k, into dst and computes comp.
+void q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb);
+
+/// C[m, n] = sum_k A[m, k] * B[n, k] (+ bias[n] when bias != NULL), for m < M, n < B->n,
+/// k < B->k. A has row stride lda >= B->k, C row stride ldc >= B->n; bias has B->n entries.
+/// Only C[m, 0 ..< n] is written. Uses the fastest path this CPU has (q8_int8_best_path).
+/// Exact: all paths give the same bits as q8_gemm_s8s8s32_ref.
+void q8_gemm_s8s8s32_packed(int32_t *C, int ldc, const int8_t *A, int lda, int M,
+                            const q8_packed_s8 *B, const int32_t *bias);
+/// As q8_gemm_s8s8s32_packed on a given path (Q8_INT8_PATH_*), for tests and benchmarks.
+/// Returns 0, or -1 without touching C when this CPU lacks the path (or path is unknown).
+int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, int M,
+                                const q8_packed_s8 *B, const int32_t *bias, int path);
+/// The path q8_gemm_s8s8s32_packed uses on this CPU: VNNI (avx512f, avx512bw, avx512vl,
+/// avx512vnni), else AVX2, else scalar.
+int q8_int8_best_path(void);
+/// 1 when this CPU runs the given path, else 0.
+int q8_int8_path_supported(int path);
+
+/// out[i] = (float)acc[i] * factor (e.g. factor = 1 / (S_a S_w)). out may not alias acc.
+void q8_dequantize_s32(float *out, const int32_t *acc, size_t n, float factor);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,265 @@
+import XCTest
+import CKernels
+
+/// The int8 GEMM kernels (q8int8.h): the scalar reference against a plain Swift triple loop,
+/// then every packed path (scalar, AVX2, AVX-512 VNNI) against the reference, bit for bit,
+/// on random shapes with tails, BERT shapes, the extreme values +-127 (saturation), with
+/// and without bias, and with row strides larger than the rows.
+final class Int8GemmTests: XCTestCase {
+    /// SplitMix64, local to these tests so that the values do not depend on other code.
+    struct Rng {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+        /// Uniform over the whole valid range [-127, 127].
+        mutating func int8() -> Int8 { Int8(below(255) - 127) }
+        /// The bias of a requantized Linear layer can be large: +-2^20.
+        mutating func bias() -> Int32 { Int32(below(1 << 21)) - (1 << 20) }
+    }
+
+    enum Fill { case random, allMax, allMin, mixedExtremes }
+
+    static func values(_ count: Int, _ fill: Fill, _ rng: inout Rng) -> [Int8] {
+        switch fill {
+        case .random: return (0..<count).map { _ in rng.int8() }
+        case .allMax: return [Int8](repeating: 127, count: count)
+        case .allMin: return [Int8](repeating: -127, count: count)
+        case .mixedExtremes: return (0..<count).map { _ in rng.below(2) == 0 ? 127 : -127 }
+        }
+    }
+
+    static let pathNames = ["scalar", "AVX2", "VNNI"]
+
+    /// Throws XCTSkip when this CPU lacks the path, so a missing path shows as skipped.
+    func requirePath(_ path: Int32) throws {
+        if q8_int8_path_supported(path) == 0 {
+            throw XCTSkip("this CPU lacks the \(Self.pathNames[Int(path)]) path")
+        }
+    }
+
+    /// C = A B^T (+ bias) by the reference, contiguous.
+    static func reference(_ a: [Int8], _ b: [Int8], m: Int, n: Int, k: Int, bias: [Int32]?) -> [Int32] {
+        var c = [Int32](repeating: 0, count: m * n)
+        if let bias {
+            q8_gemm_s8s8s32_ref(&c, a, b, Int32(m), Int32(n), Int32(k), bias)
+        } else {
+            q8_gemm_s8s8s32_ref(&c, a, b, Int32(m), Int32(n), Int32(k), nil)
+        }
+        return c
+    }
+
+    /// Runs one path on A (row stride lda) and B packed from row stride ldb, writing C with row
+    /// stride ldc over a canary-filled buffer; checks C against ref and that nothing outside
+    /// the M x N window was written.
+    func check(path: Int32, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int,
+               a: [Int8], b: [Int8], bias: [Int32]?, ref: [Int32], label: String,
+               file: StaticString = #filePath, line: UInt = #line) {
+        // Strided copies; padding bytes are garbage that must not be read as data.
+        var aS = [Int8](repeating: -99, count: max(1, (m - 1) * lda + k))
+        for i in 0..<m { for j in 0..<k { aS[i * lda + j] = a[i * k + j] } }
+        var bS = [Int8](repeating: 77, count: (n - 1) * ldb + k)
+        for i in 0..<n { for j in 0..<k { bS[i * ldb + j] = b[i * k + j] } }
+        guard let packed = q8_packed_s8_alloc(Int32(n), Int32(k)) else {
+            return XCTFail("q8_packed_s8_alloc failed", file: file, line: line)
+        }
+        defer { q8_packed_s8_free(packed) }
+        q8_pack_weights_s8(packed, bS, Int32(ldb))
+        let canary: Int32 = 0x5A5A_5A5A
+        var c = [Int32](repeating: canary, count: max(1, m * ldc))
+        let rc: Int32
+        if let bias {
+            rc = q8_gemm_s8s8s32_packed_path(&c, Int32(ldc), aS, Int32(lda), Int32(m), packed, bias, path)
+        } else {
+            rc = q8_gemm_s8s8s32_packed_path(&c, Int32(ldc), aS, Int32(lda), Int32(m), packed, nil, path)
+        }
+        XCTAssertEqual(rc, 0, "\(label): path refused", file: file, line: line)
+        var bad = 0, firstBad = ""
+        for i in 0..<m {
+            for j in 0..<ldc {
+                let got = c[i * ldc + j]
+                let want = j < n ? ref[i * n + j] : canary
+                if got != want {
+                    if bad == 0 { firstBad = "C[\(i), \(j)] = \(got), want \(want)" }
+                    bad += 1
+                }
+            }
+        }
+        XCTAssertEqual(bad, 0, "\(Self.pathNames[Int(path)]) \(label): \(bad) wrong, first \(firstBad)",
+                       file: file, line: line)
+    }
+
+    // ---- The reference against a triple loop -------------------------------------------------
+
+    func testReferenceMatchesTripleLoop() {
+        var rng = Rng(state: 1)
+        for (m, n, k) in [(1, 1, 1), (2, 3, 5), (3, 7, 4), (5, 2, 17), (4, 4, 64)] {
+            for fill in [Fill.random, .allMax, .allMin, .mixedExtremes] {
+                for withBias in [false, true] {
+                    let a = Self.values(m * k, fill, &rng), b = Self.values(n * k, fill, &rng)
+                    let bias = withBias ? (0..<n).map { _ in rng.bias() } : nil
+                    var want = [Int32](repeating: 0, count: m * n)
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var s = bias?[j] ?? 0
+                            for t in 0..<k { s += Int32(a[i * k + t]) * Int32(b[j * k + t]) }
+                            want[i * n + j] = s
+                        }
+                    }
+                    XCTAssertEqual(Self.reference(a, b, m: m, n: n, k: k, bias: bias), want,
+                                   "\(m)x\(n)x\(k) \(fill) bias=\(withBias)")
+                }
+            }
+        }
+        // A hand-checked case: [1 2; -3 4] times B = [5 6; 7 -8] transposed, bias [10, 20].
+        // C = [5 + 12 + 10, 7 - 16 + 20; -15 + 24 + 10, -21 - 32 + 20].
+        let hand: [Int32] = [27, 11, 19, -33]
+        XCTAssertEqual(Self.reference([1, 2, -3, 4], [5, 6, 7, -8], m: 2, n: 2, k: 2, bias: [10, 20]), hand)
+    }
+
+    func testPackedLayoutAndCompensation() {
+        var rng = Rng(state: 2)
+        let n = 19, k = 6
+        let b = Self.values(n * k, .random, &rng)
+        let p = q8_packed_s8_alloc(Int32(n), Int32(k))!
+        defer { q8_packed_s8_free(p) }
+        q8_pack_weights_s8(p, b, Int32(k))
+        XCTAssertEqual(p.pointee.n_pad, 32)
+        XCTAssertEqual(p.pointee.k_pad, 8)
+        XCTAssertEqual(Int(bitPattern: p.pointee.data) % 64, 0)
+        XCTAssertEqual(Int(bitPattern: p.pointee.comp) % 64, 0)
+        let kp = Int(p.pointee.k_pad)
+        for col in 0..<32 {
+            var sum: Int32 = 0
+            for kk in 0..<kp {
+                let byte = p.pointee.data[((col / 16 * (kp / 4) + kk / 4) * 16 + col % 16) * 4 + kk % 4]
+                let want: Int8 = col < n && kk < k ? b[col * k + kk] : 0
+                XCTAssertEqual(byte, want, "packed B[\(col), \(kk)]")
+                sum += Int32(want)
+            }
+            XCTAssertEqual(p.pointee.comp[col], -128 * sum, "comp[\(col)]")
+        }
+    }
+
+    // ---- Every path against the reference ----------------------------------------------------
+
+    /// Random shapes M in 1...37, N in 1...70, K in 1...300, random strides, bias or not.
+    func randomShapes(path: Int32, trials: Int, seed: UInt64) throws {
+        try requirePath(path)
+        var rng = Rng(state: seed)
+        for trial in 0..<trials {
+            let m = 1 + rng.below(37), n = 1 + rng.below(70), k = 1 + rng.below(300)
+            let fills: [Fill] = [.random, .random, .random, .allMax, .allMin, .mixedExtremes]
+            let fill = fills[trial % fills.count]
+            let a = Self.values(m * k, fill, &rng)
+            let b = Self.values(n * k, trial % 4 == 3 ? .allMin : fill, &rng)
+            let bias = rng.below(2) == 0 ? (0..<n).map { _ in rng.bias() } : nil
+            let lda = k + (rng.below(2) == 0 ? 0 : 1 + rng.below(9))
+            let ldb = k + (rng.below(2) == 0 ? 0 : 1 + rng.below(9))
+            let ldc = n + (rng.below(2) == 0 ? 0 : 1 + rng.below(9))
+            let ref = Self.reference(a, b, m: m, n: n, k: k, bias: bias)
+            check(path: path, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, a: a, b: b, bias: bias,
+                  ref: ref, label: "trial \(trial) \(m)x\(n)x\(k) \(fill) lda=\(lda) ldc=\(ldc) bias=\(bias != nil)")
+        }
+    }
+
+    func testScalarRandomShapes() throws { try randomShapes(path: Q8_INT8_PATH_SCALAR, trials: 120, seed: 10) }
+    func testAVX2RandomShapes() throws { try randomShapes(path: Q8_INT8_PATH_AVX2, trials: 300, seed: 11) }
+    func testVNNIRandomShapes() throws { try randomShapes(path: Q8_INT8_PATH_VNNI, trials: 300, seed: 12) }
+
+    /// Every tail combination around the block sizes (MR 8 and 4, 16-column blocks, 48-column
+    /// panels, 48-row A blocks, k groups of 4 and chunks of 384).
+    func edgeShapes(path: Int32) throws {
+        try requirePath(path)
+        var rng = Rng(state: 20 + UInt64(path))
+        let ms = [1, 3, 4, 5, 7, 8, 9, 47, 48, 49, 97]
+        let ns = [1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 97]
+        let ks = [1, 2, 3, 4, 5, 383, 384, 385, 388, 769]
+        for m in ms {
+            for n in ns {
+                let k = ks[rng.below(ks.count)]
+                let a = Self.values(m * k, .random, &rng), b = Self.values(n * k, .random, &rng)
+                let bias = rng.below(2) == 0 ? (0..<n).map { _ in rng.bias() } : nil
+                let ref = Self.reference(a, b, m: m, n: n, k: k, bias: bias)
+                check(path: path, m: m, n: n, k: k, lda: k + 3, ldb: k, ldc: n + 5, a: a, b: b,
+                      bias: bias, ref: ref, label: "edge \(m)x\(n)x\(k)")
+            }
+        }
+    }
+
+    func testScalarEdgeShapes() throws { try edgeShapes(path: Q8_INT8_PATH_SCALAR) }
+    func testAVX2EdgeShapes() throws { try edgeShapes(path: Q8_INT8_PATH_AVX2) }
+    func testVNNIEdgeShapes() throws { try edgeShapes(path: Q8_INT8_PATH_VNNI) }
+
+    /// All +127 and all -127 (and mixed) with the longest K here: sums of 127 * 127 products,
+    /// and for VNNI (a + 128) b up to 255 * 127 per product, where a saturating kernel fails.
+    func extremes(path: Int32) throws {
+        try requirePath(path)
+        var rng = Rng(state: 30)
+        let (m, n, k) = (19, 37, 1543)
+        for (fa, fb) in [(Fill.allMax, Fill.allMax), (.allMin, .allMin), (.allMax, .allMin),
+                         (.allMin, .allMax), (.mixedExtremes, .mixedExtremes)] {
+            let a = Self.values(m * k, fa, &rng), b = Self.values(n * k, fb, &rng)
+            for bias in [nil, (0..<n).map { _ in rng.bias() }] {
+                let ref = Self.reference(a, b, m: m, n: n, k: k, bias: bias)
+                if fa == .allMax && fb == .allMax && bias == nil { XCTAssertEqual(ref[0], 127 * 127 * Int32(k)) }
+                check(path: path, m: m, n: n, k: k, lda: k, ldb: k, ldc: n, a: a, b: b, bias: bias,
+                      ref: ref, label: "extremes A=\(fa) B=\(fb) bias=\(bias != nil)")
+            }
+        }
+    }
+
+    func testScalarExtremes() throws { try extremes(path: Q8_INT8_PATH_SCALAR) }
+    func testAVX2Extremes() throws { try extremes(path: Q8_INT8_PATH_AVX2) }
+    func testVNNIExtremes() throws { try extremes(path: Q8_INT8_PATH_VNNI) }
+
+    /// BERT-base-like Linear shapes (M x N x K): attention projections, FFN up and down.
+    func bertShapes(path: Int32) throws {
+        try requirePath(path)
+        var rng = Rng(state: 40)
+        for (i, (m, n, k)) in [(128, 384, 384), (64, 1536, 384), (64, 384, 1536)].enumerated() {
+            let a = Self.values(m * k, .random, &rng), b = Self.values(n * k, .random, &rng)
+            let bias = i == 1 ? nil : (0..<n).map { _ in rng.bias() }
+            let ref = Self.reference(a, b, m: m, n: n, k: k, bias: bias)
+            check(path: path, m: m, n: n, k: k, lda: k + (i == 2 ? 64 : 0), ldb: k,
+                  ldc: n + (i == 0 ? 16 : 0), a: a, b: b, bias: bias, ref: ref, label: "BERT \(m)x\(n)x\(k)")
+        }
+    }
+
+    func testScalarBERTShapes() throws { try bertShapes(path: Q8_INT8_PATH_SCALAR) }
+    func testAVX2BERTShapes() throws { try bertShapes(path: Q8_INT8_PATH_AVX2) }
+    func testVNNIBERTShapes() throws { try bertShapes(path: Q8_INT8_PATH_VNNI) }
+
+    /// The default entry point takes the best path, and unknown paths are refused.
+    func testDispatch() {
+        let best = q8_int8_best_path()
+        XCTAssertEqual(q8_int8_path_supported(best), 1)
+        XCTAssertEqual(q8_int8_path_supported(Q8_INT8_PATH_SCALAR), 1)
+        XCTAssertEqual(q8_int8_path_supported(7), 0)
+        var rng = Rng(state: 50)
+        let (m, n, k) = (9, 21, 33)
+        let a = Self.values(m * k, .random, &rng), b = Self.values(n * k, .random, &rng)
+        let p = q8_packed_s8_alloc(Int32(n), Int32(k))!
+        defer { q8_packed_s8_free(p) }
+        q8_pack_weights_s8(p, b, Int32(k))
+        var c = [Int32](repeating: 0, count: m * n)
+        q8_gemm_s8s8s32_packed(&c, Int32(n), a, Int32(k), Int32(m), p, nil)
+        XCTAssertEqual(c, Self.reference(a, b, m: m, n: n, k: k, bias: nil))
+        var untouched = [Int32](repeating: 3, count: m * n)
+        XCTAssertEqual(q8_gemm_s8s8s32_packed_path(&untouched, Int32(n), a, Int32(k), Int32(m), p, nil, 7), -1)
+        XCTAssertEqual(untouched, [Int32](repeating: 3, count: m * n))
+    }
+
+    func testDequantize() {
+        let acc: [Int32] = [0, 1, -1, 1000, -123_456, Int32.max, Int32.min] + (0..<37).map { Int32($0 * 977 - 9000) }
+        var out = [Float](repeating: .nan, count: acc.count)
+        let factor: Float = 0.00123
+        q8_dequantize_s32(&out, acc, acc.count, factor)
+        for i in acc.indices { XCTAssertEqual(out[i], Float(acc[i]) * factor, "element \(i)") }
+    }
+}
