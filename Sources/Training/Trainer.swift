@@ -62,6 +62,7 @@ public final class Trainer {
         say("training \(task.name): \(task.train.count) examples, \(totalSteps) steps "
             + "(\(stepsPerEpoch) per epoch, batch \(settings.batchSize)), warm-up \(schedule.warmupSteps) steps")
         let evaluator = Evaluator(batchSize: settings.evalBatchSize, padToMax: settings.padToMaxLength)
+        model.reserve(batch: max(settings.batchSize, settings.evalBatchSize), seqLen: settings.maxSeqLength)
         var progress = Progress(total: totalSteps)
         let trainStart = Date()
         var step = 0, smoothedLoss = 0.0, sequences = 0

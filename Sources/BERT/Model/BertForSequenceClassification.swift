@@ -126,6 +126,12 @@ public final class BertForSequenceClassification {
         layerDone?(-1)
     }
 
+    /// Allocates the activation buffers for batches up to `batch` x `seqLen` now, so that
+    /// no step reallocates (a run mixes training and evaluation batch sizes and lengths).
+    public func reserve(batch: Int, seqLen: Int) {
+        _ = workspace(batch: batch, seqLen: seqLen)
+    }
+
     private func workspace(batch: Int, seqLen: Int) -> Activations {
         if let ws = activations, ws.fits(batch: batch, seqLen: seqLen, threads: Parallel.threads) { return ws }
         activations = nil  // release before allocating the larger one
