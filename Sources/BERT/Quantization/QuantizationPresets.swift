@@ -11,10 +11,11 @@ extension QuantizationConfig {
     public static let q8bert = QuantizationConfig(
         method: "q8bert", defaults: LayerQuantization(requantizeOutput: false))
 
-    /// Post-training dynamic quantization (the paper's DQ column): 8-bit weights, activations
-    /// quantized with the current batch's max|x|, outputs not requantized.
+    /// Post-training dynamic quantization (the paper's DQ column, nlp-architect's `dynamic`
+    /// mode with its defaults): 8-bit weights, every Linear's input and output quantized with
+    /// the current batch's max|x|.
     public static let dynamic = QuantizationConfig(
-        method: "dynamic", defaults: LayerQuantization(mode: .dynamic, requantizeOutput: false))
+        method: "dynamic", defaults: LayerQuantization(mode: .dynamic, requantizeOutput: true))
 
     /// A preset by name.
     public static func preset(_ name: String) throws -> QuantizationConfig {
