@@ -13,7 +13,9 @@ let package = Package(
     products: [
         .executable(name: "q8train", targets: ["Launcher"]),
         .executable(name: "q8bench", targets: ["Bench"]),
+        .executable(name: "q8dist-demo", targets: ["DistDemo"]),
         .library(name: "BERT", targets: ["BERT"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,13 +39,17 @@ let package = Package(
         // The self-contained HTML report of a run.
         .target(name: "Report", swiftSettings: swift5),
         // Fine-tuning: encoded datasets, the training loop, evaluation, the run log.
-        .target(name: "Training", dependencies: ["BERT", "Tasks", "Tensor"], swiftSettings: swift5),
+        .target(name: "Training", dependencies: ["BERT", "Dist", "Tasks", "Tensor"], swiftSettings: swift5),
+        // The int8 runtime: integer BERT inference on int8 x int8 -> int32 GEMMs (exported folders).
+        .target(name: "Runtime", dependencies: ["BERT", "Tensor", "CKernels"], swiftSettings: swift5),
         // Data parallelism over MPI.
-        .target(name: "Dist", dependencies: ["CMPI", "Tensor"], swiftSettings: swift5),
+        .target(name: "Dist", dependencies: ["CMPI", "Tensor", "BERT"], swiftSettings: swift5),
+        // `q8dist-demo`: Dist's collectives under mpirun (DistTests run it), and a benchmark.
+        .executableTarget(name: "DistDemo", dependencies: ["Dist", "BERT", "Tensor"], swiftSettings: swift5),
         // The `q8train` command.
         .executableTarget(
             name: "Launcher",
-            dependencies: ["BERT", "Dist", "Tensor", "Training", "Tasks", "Report",
+            dependencies: ["BERT", "Dist", "Tensor", "Training", "Tasks", "Report", "Runtime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Yams", package: "Yams")],
@@ -55,7 +61,10 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor", "Report"], swiftSettings: swift5),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "Training"], swiftSettings: swift5),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "BERT", "Tensor", "CKernels"],
+                    swiftSettings: swift5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
+        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "Tensor", "Training"], swiftSettings: swift5),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),
     ]

@@ -1,9 +1,12 @@
 import BERT
+import Dist
 import Foundation
 import Tensor
 
-/// Runs a model over a dataset in evaluation mode: mean loss (when labeled), predictions
-/// (class ids, or values for regression) and each example's logits.
+/// Runs a model over a dataset in evaluation mode, sharded over the ranks: each rank takes a
+/// strided share of the examples, the logits are gathered, and every rank computes the same
+/// exact metrics over all N examples (padding dropped). Returns the mean loss (when labeled),
+/// the predictions (class ids, or values for regression) and the logits.
 public struct Evaluator {
     public struct Result {
         public var loss: Double?
@@ -16,30 +19,53 @@ public struct Evaluator {
 
     public var batchSize: Int
     public var padToMax: Bool
+    public var communicator: Communicator
 
-    public init(batchSize: Int, padToMax: Bool) { self.batchSize = batchSize; self.padToMax = padToMax }
+    public init(batchSize: Int, padToMax: Bool, communicator: Communicator = .single()) {
+        self.batchSize = batchSize; self.padToMax = padToMax; self.communicator = communicator
+    }
 
-    public func evaluate(_ model: BertForSequenceClassification, on data: EncodedDataset, task: TaskData) -> Result {
+    public func evaluate(_ model: BertForSequenceClassification, on data: EncodedDataset, task: TaskData) throws -> Result {
         let start = Date()
         let L = model.numLabels
-        var predictions = [Double](), logits = [Float]()
-        predictions.reserveCapacity(data.count); logits.reserveCapacity(data.count * L)
-        var lossSum = 0.0
-        let labeled = data.isLabeled
-        let order = Array(0..<data.count)
+        let shards = try EvaluationShards(count: data.count, communicator: communicator)
+        let positions = shards.positions
+        // Chunks of E / W per rank: chunk j of all ranks is the single-process batch j.
+        let chunk = max(1, batchSize / communicator.size)
+        var local = [Float]()
+        local.reserveCapacity(positions.count * L)
         var s = 0
-        while s < data.count {
-            let idx = order[s..<min(s + batchSize, data.count)]
-            let batch = data.batch(idx, padToMax: padToMax, regression: task.regression)
-            let out = model.forward(batch, mode: .eval)
-            if labeled { lossSum += Double(model.loss(batch)) * Double(batch.size) }
-            for b in 0..<batch.size {
-                let row = out[(b * L)..<((b + 1) * L)]
-                logits += row
-                if task.regression { predictions.append(Double(row[row.startIndex])) }
-                else { predictions.append(Double(row.indices.max { row[$0] < row[$1] }! - row.startIndex)) }
+        while s < positions.count {
+            let batch = data.batch(positions[s..<min(s + chunk, positions.count)], padToMax: padToMax,
+                                   regression: task.regression)
+            local += model.forward(batch, mode: .eval)
+            s += chunk
+        }
+        let logits = communicator.size == 1 ? local : try shards.allgather(local, valuesPerExample: L, communicator: communicator)
+        var result = Self.result(logits: logits, data: data, task: task, classes: L)
+        result.seconds = Date().timeIntervalSince(start)
+        return result
+    }
+
+    /// Predictions, mean loss and scores from all N examples' logits [N, L].
+    static func result(logits: [Float], data: EncodedDataset, task: TaskData, classes L: Int) -> Result {
+        var predictions = [Double](), lossSum = 0.0
+        predictions.reserveCapacity(data.count)
+        let labeled = data.isLabeled
+        for i in 0..<data.count {
+            let row = logits[(i * L)..<((i + 1) * L)].map(Double.init)
+            if task.regression {
+                predictions.append(row[0])
+                if labeled { let d = row[0] - Double(data.targets[i]); lossSum += d * d }
+            } else {
+                let best = row.indices.max { row[$0] < row[$1] }!
+                predictions.append(Double(best))
+                if labeled {
+                    let m = row.max()!
+                    let logZ = m + log(row.reduce(0) { $0 + exp($1 - m) })
+                    lossSum += logZ - row[Int(data.labels[i])]
+                }
             }
-            s += batchSize
         }
         var result = Result(loss: labeled ? lossSum / Double(max(data.count, 1)) : nil, predictions: predictions,
                             logits: logits, scores: nil, seconds: 0)
@@ -47,7 +73,6 @@ public struct Evaluator {
             let gold = task.regression ? data.targets.map(Double.init) : data.labels.map(Double.init)
             result.scores = task.score(predictions, gold)
         }
-        result.seconds = Date().timeIntervalSince(start)
         return result
     }
 }

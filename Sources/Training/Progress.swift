@@ -6,17 +6,20 @@ public struct Progress {
     public let total: Int
     let isTerminal: Bool
     let plainEvery: Int
+    let enabled: Bool
     let start = Date()
     var lastDraw = Date.distantPast
 
-    public init(total: Int, plainEvery: Int = 50) {
+    public init(total: Int, plainEvery: Int = 50, enabled: Bool = true) {
         self.total = max(total, 1)
+        self.enabled = enabled
         isTerminal = isatty(STDERR_FILENO) != 0
         self.plainEvery = plainEvery
     }
 
     /// Reports step `step` (1-based) with the recent loss and throughput.
     public mutating func update(step: Int, epoch: Double, loss: Double, sequencesPerSecond: Double) {
+        guard enabled else { return }
         let elapsed = Date().timeIntervalSince(start)
         let left = elapsed / Double(step) * Double(total - step)
         let stats = String(format: "epoch %.2f  loss %.4f  %.1f seq/s  %@ left", epoch, loss, sequencesPerSecond,
@@ -36,6 +39,7 @@ public struct Progress {
 
     /// Prints a message on its own line (clearing the bar first on a terminal).
     public func message(_ text: String) {
+        guard enabled else { return }
         FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + text + "\n").utf8))
     }
 

@@ -1,12 +1,17 @@
 import BERT
+import Dist
 import Foundation
 import Tensor
 
-/// Fine-tunes a BertForSequenceClassification on a task, top to bottom:
-///   for each step: batch -> forward (dropout) -> loss -> backward -> clip -> AdamW(lr(step))
-///   every `eval_every` steps and at each epoch end: dev evaluation, best checkpoint kept
+/// Fine-tunes a BertForSequenceClassification on a task, data parallel over the ranks of
+/// `communicator` (one rank without mpirun), top to bottom:
+///   for each step: this rank's share of the global batch -> forward (dropout) -> loss ->
+///     backward, each gradient bucket allreduced as soon as backward has finished it ->
+///     average -> clip (global norm) -> AdamW(lr(step)), identical on every rank
+///   every `eval_every` steps and at each epoch end: sharded dev evaluation, best checkpoint
 ///   at the end: OUTPUT/final, test evaluation of the best and the final model, summary.
-/// Everything the run does is recorded in OUTPUT/log.jsonl.
+/// Rank 0 alone logs (OUTPUT/log.jsonl), shows progress and writes checkpoints; the others
+/// wait at a barrier after each write.
 public final class Trainer {
     public let settings: TrainingSettings
     public let model: BertForSequenceClassification
@@ -18,6 +23,9 @@ public final class Trainer {
     let vocabulary: URL
     let baseConfig: URL?
     let say: (String) -> Void
+    let communicator: Communicator
+    let sampler: DistributedSampler
+    let reducer: GradientReducer
     public let stepsPerEpoch: Int
     public let totalSteps: Int
 
@@ -28,18 +36,24 @@ public final class Trainer {
     var bestThresholds: [(Int, Float, Float)] = []
 
     public init(settings: TrainingSettings, model: BertForSequenceClassification, task: TaskData,
-                vocabulary: URL, baseConfig: URL?, say: @escaping (String) -> Void = { _ in }) throws {
+                vocabulary: URL, baseConfig: URL?, communicator: Communicator = .single(),
+                say: @escaping (String) -> Void = { _ in }) throws {
         self.settings = settings
         self.model = model
         self.task = task
         self.vocabulary = vocabulary
         self.baseConfig = baseConfig
-        self.say = say
+        self.communicator = communicator
+        self.say = communicator.isRoot ? say : { _ in }
         output = URL(fileURLWithPath: settings.resolvedOutputDir)
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        log = try RunLog(url: output.appendingPathComponent("log.jsonl"))
+        if communicator.isRoot { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
+        log = try RunLog(url: output.appendingPathComponent("log.jsonl"), enabled: communicator.isRoot)
         optimizer = AdamW(layout: model.layout, weightDecay: settings.weightDecay)
-        stepsPerEpoch = (task.train.count + settings.batchSize - 1) / settings.batchSize
+        sampler = try DistributedSampler(count: task.train.count, communicator: communicator,
+                                         globalBatchSize: settings.batchSize, seed: settings.seed)
+        reducer = GradientReducer(communicator: communicator, plan: try BucketPlan(layout: model.layout),
+                                  gradients: model.gradients)
+        stepsPerEpoch = sampler.stepsPerEpoch
         let epochSteps = Int((Double(stepsPerEpoch) * settings.epochs).rounded(.up))
         totalSteps = min(epochSteps, settings.maxSteps ?? .max)
         // Warm-up and decay follow the planned epochs, as run_glue: --max-steps only stops early.
@@ -52,42 +66,49 @@ public final class Trainer {
     /// Runs the whole fine-tuning; returns the summary record.
     @discardableResult
     public func run() throws -> [String: Any] {
-        let settingsJSON = try JSONSerialization.jsonObject(with: JSONEncoder().encode(settings))
+        // Every rank starts identical: same settings and data, rank 0's parameters.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // the same bytes on every rank
+        let settingsData = try encoder.encode(settings)
+        try communicator.verifyIdentical(hash: contentHash(String(decoding: settingsData, as: UTF8.self)), what: "the run settings")
+        try communicator.verifyIdentical(hash: UInt64(task.train.count) &* 1_000_003 &+ UInt64(task.train.ids.count), what: "the training data")
+        try communicator.broadcastParameters(model.parameters)
+        let settingsJSON = try JSONSerialization.jsonObject(with: settingsData)
         log.write("config", ["settings": settingsJSON, "train_examples": task.train.count,
                              "dev_examples": task.dev.count, "test_examples": task.test?.count ?? 0,
                              "steps_per_epoch": stepsPerEpoch, "total_steps": totalSteps,
                              "warmup_steps": schedule.warmupSteps, "parameters": model.layout.parameterCount,
                              "quantization": model.quantization?.method ?? "none",
-                             "threads": Parallel.threads])
+                             "threads": Parallel.threads, "world_size": communicator.size])
         say("training \(task.name): \(task.train.count) examples, \(totalSteps) steps "
             + "(\(stepsPerEpoch) per epoch, batch \(settings.batchSize)), warm-up \(schedule.warmupSteps) steps")
-        let evaluator = Evaluator(batchSize: settings.evalBatchSize, padToMax: settings.padToMaxLength)
-        model.reserve(batch: max(settings.batchSize, settings.evalBatchSize), seqLen: settings.maxSeqLength)
-        var progress = Progress(total: totalSteps)
+        let evaluator = Evaluator(batchSize: settings.evalBatchSize, padToMax: settings.padToMaxLength,
+                                  communicator: communicator)
+        model.reserve(batch: max(sampler.localBatchSize, settings.evalBatchSize), seqLen: settings.maxSeqLength)
+        var progress = Progress(total: totalSteps, enabled: communicator.isRoot)
         let trainStart = Date()
         var step = 0, smoothedLoss = 0.0, sequences = 0
         var lastEvalStep = -1
         epochs: for epoch in 0... {
-            let order = epochPermutation(count: task.train.count, seed: settings.seed, epoch: epoch)
-            var s = 0
-            while s < order.count {
+            let order = sampler.paddedOrder(epoch: epoch)
+            for s in 0..<sampler.stepsPerEpoch {
                 if step >= totalSteps { break epochs }
                 let t0 = Date()
-                let batch = task.train.batch(order[s..<min(s + settings.batchSize, order.count)],
-                                             padToMax: settings.padToMaxLength, regression: task.regression)
-                s += settings.batchSize
-                let (loss, norm, lr) = trainStep(batch, step: step)
+                let local = sampler.batch(step: s, paddedOrder: order)
+                let batch = task.train.batch(local.indices[...], padToMax: settings.padToMaxLength, regression: task.regression)
+                let (loss, norm, lr) = try trainStep(batch, weights: local.exampleWeights, step: step)
                 step += 1
-                sequences += batch.size
+                sequences += local.globalCount
                 let dt = Date().timeIntervalSince(t0)
                 smoothedLoss = step == 1 ? Double(loss) : 0.95 * smoothedLoss + 0.05 * Double(loss)
-                let fractionalEpoch = Double(epoch) + Double(min(s, order.count)) / Double(order.count)
+                let fractionalEpoch = Double(epoch) + Double(s + 1) / Double(sampler.stepsPerEpoch)
                 log.write("step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss), "lr": Double(lr),
-                                   "grad_norm": Double(norm), "seq_per_s": Double(batch.size) / dt,
-                                   "seq_len": batch.seqLen, "elapsed_s": Date().timeIntervalSince(trainStart)])
+                                   "grad_norm": Double(norm), "seq_per_s": Double(local.globalCount) / dt,
+                                   "seq_len": batch.seqLen, "elapsed_s": Date().timeIntervalSince(trainStart),
+                                   "allreduce_wait_s": reducer.statistics.lastWaitSeconds])
                 progress.update(step: step, epoch: fractionalEpoch, loss: smoothedLoss,
                                 sequencesPerSecond: Double(sequences) / Date().timeIntervalSince(trainStart))
-                let epochEnd = s >= order.count
+                let epochEnd = s == sampler.stepsPerEpoch - 1
                 if (settings.evalEvery > 0 && step % settings.evalEvery == 0) || epochEnd || step == totalSteps {
                     try evaluateDev(step: step, epoch: fractionalEpoch, evaluator: evaluator, progress: progress)
                     lastEvalStep = step
@@ -102,7 +123,7 @@ public final class Trainer {
         var summary: [String: Any] = ["steps": step, "train_seconds": trainSeconds,
                                       "train_seq_per_s": Double(sequences) / trainSeconds]
         if let test = task.test {
-            let final = evaluator.evaluate(model, on: test, task: task)
+            let final = try evaluator.evaluate(model, on: test, task: task)
             logEval(final, split: "test", step: step, epoch: Double(step) / Double(stepsPerEpoch), checkpoint: "final")
             summary["test_final"] = final.scores?.values ?? [:]
             if let bestParameters {
@@ -111,12 +132,12 @@ public final class Trainer {
                     q.restore(step: t.0, inputThreshold: t.1, outputThreshold: t.2)
                 }
             }
-            let result = evaluator.evaluate(model, on: test, task: task)
+            let result = try evaluator.evaluate(model, on: test, task: task)
             logEval(result, split: "test", step: best?.step ?? step, epoch: nil, checkpoint: "best")
             summary["test"] = result.scores?.values ?? [:]
             if let scores = result.scores {
                 say("test (best dev checkpoint, step \(best?.step ?? step)): " + Self.describe(scores))
-            } else {
+            } else if communicator.isRoot {
                 try writePredictions(result, to: output.appendingPathComponent("test_predictions.tsv"))
                 say("test set unlabeled: predictions written to \(output.path)/test_predictions.tsv")
             }
@@ -133,12 +154,17 @@ public final class Trainer {
         return summary
     }
 
-    /// One optimizer step on `batch`; returns (loss, gradient norm before clipping, lr).
-    func trainStep(_ batch: Batch, step: Int) -> (Float, Float, Float) {
+    /// One optimizer step on this rank's share `batch` of the global batch (`weights`: 0 for
+    /// padding examples); returns (global mean loss, gradient norm before clipping, lr).
+    func trainStep(_ batch: Batch, weights: [Float], step: Int) throws -> (Float, Float, Float) {
         model.forward(batch, mode: .train(seed: settings.seed, step: step))
-        let loss = model.loss(batch)
+        var loss = model.loss(batch)
+        if weights.contains(where: { $0 != 1 }) { model.weightLossGradient(weights) }
         model.zeroGradients()
-        model.backward()
+        model.backward(layerDone: communicator.size > 1 ? reducer.layerDone : nil)
+        try reducer.finish()
+        if let ranges = model.linearQuantizers.first?.reducer as? MPIRangeReducer { try ranges.throwIfFailed() }
+        if communicator.size > 1 { loss = Float(try communicator.allreduceSum(Double(loss)) / Double(communicator.size)) }
         let norm = GradientClipping.clip(model.gradients.pointer, count: model.layout.count, maxNorm: settings.maxGradNorm)
         let lr = schedule.rate(at: step)
         optimizer.update(parameters: model.parameters, gradients: model.gradients, lr: lr)
@@ -161,7 +187,7 @@ public final class Trainer {
 
     func evaluateDev(step: Int, epoch: Double, evaluator: Evaluator, progress: Progress) throws {
         logQuantization(step: step)
-        let result = evaluator.evaluate(model, on: task.dev, task: task)
+        let result = try evaluator.evaluate(model, on: task.dev, task: task)
         logEval(result, split: "dev", step: step, epoch: epoch, checkpoint: nil)
         guard let scores = result.scores else { return }
         let improved = best.map { scores.mainValue > $0.scores.mainValue } ?? true
@@ -185,8 +211,12 @@ public final class Trainer {
         log.write("eval", record)
     }
 
+    /// Rank 0 writes; every rank waits until the write is done.
     func save(to dir: URL) throws {
-        try ModelFolderWriter.write(model, to: dir, labels: task.labels, baseConfig: baseConfig, vocabulary: vocabulary)
+        if communicator.isRoot {
+            try ModelFolderWriter.write(model, to: dir, labels: task.labels, baseConfig: baseConfig, vocabulary: vocabulary)
+        }
+        try communicator.barrier()
     }
 
     func writePredictions(_ r: Evaluator.Result, to url: URL) throws {

@@ -61,7 +61,7 @@ final class TinyTaskLearningTests: XCTestCase {
         let trainer = try Trainer(settings: settings, model: model, task: task, vocabulary: vocabURL, baseConfig: nil)
         try trainer.run()
         // Train accuracy of the final model.
-        let result = Evaluator(batchSize: 32, padToMax: false).evaluate(model, on: train, task: task)
+        let result = try Evaluator(batchSize: 32, padToMax: false).evaluate(model, on: train, task: task)
         XCTAssertEqual(result.scores?.values["accuracy"], 1.0, "train accuracy")
 
         // The log parses, line by line, and has the records a run must have.

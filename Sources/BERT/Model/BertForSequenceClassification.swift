@@ -106,6 +106,17 @@ public final class BertForSequenceClassification {
         }
     }
 
+    /// Multiplies each example's row of dLoss/dLogits by its weight [B] (data parallelism:
+    /// padding examples get 0, so the average over ranks is the mean over real examples).
+    public func weightLossGradient(_ weights: [Float]) {
+        guard let ws = activations, let last, weights.count == last.batch else {
+            preconditionFailure("weightLossGradient: one weight per example of the last batch")
+        }
+        for (b, w) in weights.enumerated() where w != 1 {
+            for j in 0..<numLabels { ws.dLogits[b * numLabels + j] *= w }
+        }
+    }
+
     /// Backward from the dLogits `loss` left; adds into `gradients`.
     /// `layerDone(l)` is called once the gradients of encoder layer l (and, for l == 0, the
     /// embeddings) are final, in the order L-1 ... 0, -1 (embeddings): the hook for overlapping

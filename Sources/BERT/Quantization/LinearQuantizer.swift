@@ -17,7 +17,7 @@ public final class LinearQuantizer {
     let weightQ: FloatBuffer
     var inputQ: FloatBuffer
     var biasQ = FloatBuffer(count: 0)
-    let reducer: RangeReducer
+    public let reducer: RangeReducer
     /// Whether the last forward quantized (backward must then use weightQ and `usedInput`).
     var lastForwardQuantized = false
     /// The last forward's input: where it came from, its batch max|x| (globally reduced),

@@ -62,7 +62,7 @@ struct Eval: ParsableCommand {
         guard let dataset = split == "dev" ? data.dev : data.test else {
             throw ValidationError("task \(task) has no \(split) file in \(settings.resolvedDataDir)")
         }
-        let result = Evaluator(batchSize: batchSize, padToMax: false).evaluate(bert, on: dataset, task: data)
+        let result = try Evaluator(batchSize: batchSize, padToMax: false).evaluate(bert, on: dataset, task: data)
         guard let scores = result.scores else { throw ValidationError("the \(split) split is unlabeled") }
         let mode = report.quantized ? "int8 (\(bert.quantization?.method ?? "QAT"))" : quantize == "dynamic" ? "int8 dynamic (DQ)" : "fp32"
         if json {

@@ -1,0 +1,271 @@
+import Foundation
+import Tensor
+
+/// What an export wrote.
+public struct Int8ExportSummary: Sendable {
+    public var directory: URL
+    /// Bytes of model.q8.safetensors.
+    public var bytes: Int
+    /// Bytes the same parameters take in FP32 (4 per parameter).
+    public var fp32Bytes: Int
+    public var tensorCount: Int
+    /// Linears with int8 weights (frozen or dynamic activation ranges), Linears left in FP32,
+    /// embeddings with int8 tables.
+    public var int8Linears: Int, fp32Linears: Int, int8Embeddings: Int
+    /// Things worth knowing (a layer that never ran quantized, a zero threshold, ...).
+    public var warnings: [String]
+    /// bytes / fp32Bytes.
+    public var ratio: Double { Double(bytes) / Double(max(fp32Bytes, 1)) }
+}
+
+public enum Int8ExportError: Error, CustomStringConvertible, Equatable {
+    case notQuantized
+    case unsupportedBits(layer: String, bits: Int)
+    case invalidValue(layer: String, what: String, value: Float)
+    case missingFile(path: String)
+
+    public var description: String {
+        switch self {
+        case .notQuantized:
+            return "the model is not quantized: export a QAT checkpoint (a folder with quantization.json), "
+                + "or enable quantization first (e.g. post-training dynamic)"
+        case .unsupportedBits(let layer, let bits):
+            return "\(layer): \(bits)-bit quantization does not fit the int8 format (at most 8 bits)"
+        case .invalidValue(let layer, let what, let value):
+            return "\(layer): \(what) is \(value); the int8 export needs finite values"
+        case .missingFile(let path):
+            return "\(path): file not found"
+        }
+    }
+}
+
+/// Writes the int8 model folder of `Int8Format` from a model with Q8BERT quantization
+/// enabled (e.g. `PretrainedLoader.load(directory: RUN/best)` of a QAT run, which restores the
+/// thresholds). The quantized values are computed exactly as evaluation mode computes them
+/// (same kernels, same float operations), so the runtime reproduces `forward(_, mode: .eval)`.
+public enum Int8Exporter {
+    /// Exports `model` to `directory` (replaced atomically: built under a temporary name, then
+    /// renamed into place).
+    /// - Parameters:
+    ///   - vocabulary: the vocab.txt to copy.
+    ///   - labels: class names by id; default: the config's id2label, else LABEL_i.
+    ///   - baseConfig: a config.json whose other fields are kept (e.g. the checkpoint's).
+    public static func export(_ model: BertForSequenceClassification, to directory: URL, vocabulary: URL,
+                              labels: [String]? = nil, baseConfig: URL? = nil,
+                              lowercase: Bool = true) throws -> Int8ExportSummary {
+        guard model.quantization != nil else { throw Int8ExportError.notQuantized }
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: vocabulary.path) else { throw Int8ExportError.missingFile(path: vocabulary.path) }
+        let labelNames = labels ?? model.config.labelNames.flatMap { $0.count == model.numLabels ? $0 : nil }
+            ?? (0..<model.numLabels).map { "LABEL_\($0)" }
+        let built = try tensors(of: model)
+
+        let parent = directory.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let temporary = parent.appendingPathComponent(".\(directory.lastPathComponent).tmp-\(pid)")
+        try? fm.removeItem(at: temporary)
+        try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
+        var committed = false
+        defer { if !committed { try? fm.removeItem(at: temporary) } }
+
+        try built.writer.write(to: temporary.appendingPathComponent(Int8Format.weightsFile))
+        try ModelFolderWriter.writeSynced(try configJSON(model, labels: labelNames, baseConfig: baseConfig),
+                                          to: temporary.appendingPathComponent(Int8Format.configFile))
+        try ModelFolderWriter.writeSynced(try JSONSerialization.data(withJSONObject: built.manifest,
+                                                                     options: [.prettyPrinted, .sortedKeys]),
+                                          to: temporary.appendingPathComponent(Int8Format.quantizationFile))
+        try ModelFolderWriter.writeSynced(Data((labelNames.joined(separator: "\n") + "\n").utf8),
+                                          to: temporary.appendingPathComponent(Int8Format.labelsFile))
+        try ModelFolderWriter.writeSynced(try Data(contentsOf: vocabulary),
+                                          to: temporary.appendingPathComponent(Int8Format.vocabularyFile))
+        let tokenizerConfig: [String: Any] = ["tokenizer_class": "BertTokenizer", "do_lower_case": lowercase,
+                                              "model_max_length": model.config.maxPositionEmbeddings]
+        try ModelFolderWriter.writeSynced(try JSONSerialization.data(withJSONObject: tokenizerConfig, options: [.sortedKeys]),
+                                          to: temporary.appendingPathComponent(Int8Format.tokenizerConfigFile))
+
+        let old = parent.appendingPathComponent(".\(directory.lastPathComponent).old-\(pid)")
+        try? fm.removeItem(at: old)
+        if fm.fileExists(atPath: directory.path) { try fm.moveItem(at: directory, to: old) }
+        do {
+            try fm.moveItem(at: temporary, to: directory)
+        } catch {
+            if fm.fileExists(atPath: old.path) { try? fm.moveItem(at: old, to: directory) }
+            throw error
+        }
+        committed = true
+        try? fm.removeItem(at: old)
+        ModelFolderWriter.syncDirectory(parent)
+
+        let size = (try? fm.attributesOfItem(atPath: directory.appendingPathComponent(Int8Format.weightsFile).path)[.size]
+                    as? NSNumber)?.intValue ?? 0
+        return Int8ExportSummary(directory: directory, bytes: size, fp32Bytes: model.layout.parameterCount * 4,
+                                 tensorCount: built.writer.tensorNames.count, int8Linears: built.int8Linears,
+                                 fp32Linears: built.fp32Linears, int8Embeddings: built.int8Embeddings,
+                                 warnings: built.warnings)
+    }
+
+    /// Exports a model folder (e.g. a run's best/): loads it with its quantization state
+    /// (`quantization` enables one on an FP32 checkpoint, e.g. `.dynamic`), copies its
+    /// vocab.txt and config fields.
+    public static func export(modelFolder: URL, to directory: URL,
+                              quantization: QuantizationConfig? = nil) throws -> Int8ExportSummary {
+        let (model, report) = try PretrainedLoader.load(directory: modelFolder)
+        if let quantization, !report.quantized { try model.enableQuantization(quantization) }
+        let lowercase = tokenizerLowercase(modelFolder)
+        return try export(model, to: directory, vocabulary: modelFolder.appendingPathComponent("vocab.txt"),
+                          baseConfig: modelFolder.appendingPathComponent("config.json"), lowercase: lowercase)
+    }
+
+    /// `do_lower_case` of a folder's tokenizer_config.json (true when absent).
+    public static func tokenizerLowercase(_ folder: URL) -> Bool {
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("tokenizer_config.json").path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let lower = object["do_lower_case"] as? Bool else { return true }
+        return lower
+    }
+
+    /// The tensors and the quantization.json manifest of `model`.
+    static func tensors(of model: BertForSequenceClassification) throws
+        -> (writer: SafeTensorsWriter, manifest: [String: Any], int8Linears: Int, fp32Linears: Int,
+            int8Embeddings: Int, warnings: [String]) {
+        guard let config = model.quantization else { throw Int8ExportError.notQuantized }
+        var writer = SafeTensorsWriter(metadata: ["format": Int8Format.formatName,
+                                                  "format_version": String(Int8Format.formatVersion)])
+        var layers = [String: Any]()
+        var warnings = [String]()
+        var int8Linears = 0, fp32Linears = 0, int8Embeddings = 0
+        let linears = Dictionary(uniqueKeysWithValues: model.linearQuantizers.map { ($0.name, $0) })
+        let embeddings = Dictionary(uniqueKeysWithValues: model.embeddingQuantizers.map { ($0.name, $0) })
+
+        func finite(_ p: UnsafeMutableBufferPointer<Float>, _ layer: String, _ what: String) throws {
+            if let bad = p.first(where: { !$0.isFinite }) {
+                throw Int8ExportError.invalidValue(layer: layer, what: what, value: bad)
+            }
+        }
+        /// The table/weight quantized as evaluation mode does: S = M / max|W|, q = clamp(round(W S)).
+        func quantized(_ w: UnsafeMutableBufferPointer<Float>, maxQ: Float) -> (values: [Int8], scale: Float, threshold: Float) {
+            let threshold = maxAbs(w.baseAddress!, count: w.count)
+            let scale = quantizationScale(threshold: threshold, maxQ: maxQ)
+            let tmp = FloatBuffer(count: w.count)
+            quantizeValues(out: tmp.pointer, input: w.baseAddress!, count: w.count, scale: scale, maxQ: maxQ)
+            let values = [Int8](unsafeUninitializedCapacity: w.count) { out, n in
+                for i in 0..<w.count { out[i] = Int8(tmp.pointer[i]) }
+                n = w.count
+            }
+            return (values, scale, threshold)
+        }
+
+        for entry in model.layout.entries {
+            let isWeight = entry.name.hasSuffix(Int8Format.weight)
+            let module = String(entry.name.dropLast(isWeight ? Int8Format.weight.count : Int8Format.bias.count))
+            let values = model.tensor(entry.name)!
+            try finite(values, module, "a parameter of \(entry.name)")
+            if let q = embeddings[module], q.settings.mode != .none {
+                guard q.settings.bits <= 8 else { throw Int8ExportError.unsupportedBits(layer: module, bits: q.settings.bits) }
+                let (ints, scale, threshold) = quantized(values, maxQ: q.settings.maxQ)
+                try writer.add(module + Int8Format.quantizedWeight, int8s: ints, shape: entry.shape)
+                try writer.add(module + Int8Format.weightScale, floats: [scale], shape: [1])
+                layers[module] = ["kind": "embedding", "mode": q.settings.mode.rawValue, "bits": q.settings.bits,
+                                  "weight_thresh": Double(threshold), "weight_scale": Double(scale)]
+                int8Embeddings += 1
+                continue
+            }
+            guard let q = linears[module], q.settings.mode != .none else {
+                if let q = linears[module], isWeight {
+                    layers[module] = ["kind": "linear", "mode": q.settings.mode.rawValue]
+                    fp32Linears += 1
+                } else if let q = embeddings[module] {
+                    layers[module] = ["kind": "embedding", "mode": q.settings.mode.rawValue]
+                }
+                try writer.add(entry.name, floats: UnsafeBufferPointer(values), shape: entry.shape)
+                continue
+            }
+            let s = q.settings, maxQ = s.maxQ
+            guard s.bits <= 8 else { throw Int8ExportError.unsupportedBits(layer: module, bits: s.bits) }
+            guard isWeight else { continue }  // the bias is written with its weight
+            let bias = model.tensor(module + Int8Format.bias)!
+            let (ints, sw, threshold) = quantized(values, maxQ: maxQ)
+            try writer.add(module + Int8Format.quantizedWeight, int8s: ints, shape: entry.shape)
+            try writer.add(module + Int8Format.weightScale, floats: [sw], shape: [1])
+            var info: [String: Any] = ["kind": "linear", "mode": s.mode.rawValue, "bits": s.bits,
+                                       "requantize_output": s.requantizeOutput, "start_step": s.startStep,
+                                       "ema_decay": s.emaDecay, "step": q.step,
+                                       "weight_thresh": Double(threshold), "weight_scale": Double(sw)]
+            if s.mode == .ema {
+                let inputThreshold = q.input.value
+                guard inputThreshold.isFinite, inputThreshold >= 0 else {
+                    throw Int8ExportError.invalidValue(layer: module, what: "input_thresh", value: inputThreshold)
+                }
+                if inputThreshold == 0 {
+                    warnings.append("\(module): input_thresh is 0 (the layer never ran quantized in training?): "
+                                    + "its inputs quantize to 0, in evaluation mode and in the runtime alike")
+                } else if q.step <= s.startStep {
+                    warnings.append("\(module): step \(q.step) <= start_step \(s.startStep): its thresholds saw at most one batch")
+                }
+                let sx = quantizationScale(threshold: inputThreshold, maxQ: maxQ)
+                let biasScale = sx * sw
+                let qb = (0..<bias.count).map { Int8Format.quantizeBias(bias[$0], scale: biasScale) }
+                try writer.add(module + Int8Format.quantizedBias, int32s: qb, shape: [bias.count])
+                try writer.add(module + Int8Format.inputThreshold, floats: [inputThreshold], shape: [1])
+                info["input_thresh"] = Double(inputThreshold)
+                info["input_scale"] = Double(sx)
+                info["bias_scale"] = Double(biasScale)
+                if s.requantizeOutput {
+                    let outputThreshold = q.output.value
+                    guard outputThreshold.isFinite, outputThreshold >= 0 else {
+                        throw Int8ExportError.invalidValue(layer: module, what: "output_thresh", value: outputThreshold)
+                    }
+                    if outputThreshold == 0 { warnings.append("\(module): output_thresh is 0: its outputs requantize to 0") }
+                    try writer.add(module + Int8Format.outputThreshold, floats: [outputThreshold], shape: [1])
+                    info["output_thresh"] = Double(outputThreshold)
+                }
+            } else {
+                // Dynamic: S_x comes from each batch, so the int32 bias is made per batch.
+                try writer.add(module + Int8Format.bias, floats: UnsafeBufferPointer(bias), shape: [bias.count])
+            }
+            layers[module] = info
+            int8Linears += 1
+        }
+
+        var manifest: [String: Any] = ["format": Int8Format.formatName, "format_version": Int8Format.formatVersion,
+                                       "method": Int8Format.method, "preset": config.method,
+                                       "bits": config.defaults.bits, "weights_file": Int8Format.weightsFile]
+        manifest["config"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
+        manifest["layers"] = layers
+        manifest["tensors"] = [
+            "quantized linear (ema)": "<L>.quantized_weight I8 [out,in], <L>.weight_scale F32 [1] (S_w), "
+                + "<L>.input_thresh F32 [1] (S_x = M / input_thresh), <L>.quantized_bias I32 [out] "
+                + "(round(b * (S_x * S_w))), <L>.output_thresh F32 [1] when requantize_output",
+            "quantized linear (dynamic)": "<L>.quantized_weight I8 [out,in], <L>.weight_scale F32 [1], <L>.bias F32 [out] "
+                + "(quantized per batch with that batch's S_x)",
+            "fp32 linear (mode none)": "<L>.weight F32 [out,in], <L>.bias F32 [out]",
+            "quantized embedding": "<E>.quantized_weight I8 [rows,hidden], <E>.weight_scale F32 [1]; value = q / scale",
+            "fp32 embedding, LayerNorm": "<N>.weight F32, <N>.bias F32",
+            "formulas": "M = 2^(bits-1) - 1; q = clamp(round_half_even(x * S), -M, M); "
+                + "y = float(q(x) q(W)^T + q32(b)) * (1 / (S_x * S_w)); requantized y = clamp(round(y * S_y), -M, M) / S_y",
+        ]
+        return (writer, manifest, int8Linears, fp32Linears, int8Embeddings, warnings)
+    }
+
+    /// config.json: the base config's fields, then the model's, then labels.
+    static func configJSON(_ model: BertForSequenceClassification, labels: [String], baseConfig: URL?) throws -> Data {
+        var config: [String: Any] = [:]
+        if let baseConfig, let data = FileManager.default.contents(atPath: baseConfig.path),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            config = object
+        }
+        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(model.config)) as? [String: Any] ?? [:]
+        config.merge(encoded) { _, new in new }
+        config["model_type"] = "bert"
+        config["architectures"] = ["BertForSequenceClassification"]
+        config["num_labels"] = model.numLabels
+        var id2label = [String: String](), label2id = [String: Int]()
+        for (i, name) in labels.enumerated() { id2label[String(i)] = name; label2id[name] = i }
+        config["id2label"] = id2label
+        config["label2id"] = label2id
+        config["problem_type"] = model.numLabels == 1 ? "regression" : "single_label_classification"
+        config["q8train_format"] = Int8Format.formatName
+        return try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
+    }
+}

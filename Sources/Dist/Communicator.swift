@@ -1,0 +1,401 @@
+import CMPI
+import Foundation
+
+/// The ranks of one data-parallel job and the collectives between them: the only file that
+/// calls MPI.
+///
+/// Get it once with `world()`; it initializes MPI (also without `mpirun`, as a one-rank
+/// "singleton" job) and must be finalized with `finalize()` before the process exits.
+/// `single()` is a one-rank communicator that never touches MPI.
+///
+/// Every call takes counts in elements (Float, Double, Int64) or bytes (raw buffers). MPI
+/// counts are Int32: longer buffers are sent as consecutive calls of at most
+/// `maxCountPerCall` elements, so any `Int` count works.
+///
+/// Threads: MPI runs at `threadLevel` (`.serialized` by default): any thread may call, but
+/// never two at once. The trainer calls from the thread that runs backward, between kernels.
+/// Collectives must be called in the same order on every rank (MPI's rule).
+public final class Communicator: @unchecked Sendable {
+    /// MPI's thread support levels, weakest first.
+    public enum ThreadLevel: Int, Sendable, Comparable, CustomStringConvertible {
+        case single, funneled, serialized, multiple
+
+        var mpiValue: Int32 {
+            switch self {
+            case .single: return q8_mpi_thread_single()
+            case .funneled: return q8_mpi_thread_funneled()
+            case .serialized: return q8_mpi_thread_serialized()
+            case .multiple: return q8_mpi_thread_multiple()
+            }
+        }
+
+        init(mpiValue v: Int32) {
+            switch v {
+            case q8_mpi_thread_multiple(): self = .multiple
+            case q8_mpi_thread_serialized(): self = .serialized
+            case q8_mpi_thread_funneled(): self = .funneled
+            default: self = .single
+            }
+        }
+
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+        public var description: String {
+            switch self {
+            case .single: return "MPI_THREAD_SINGLE"
+            case .funneled: return "MPI_THREAD_FUNNELED"
+            case .serialized: return "MPI_THREAD_SERIALIZED"
+            case .multiple: return "MPI_THREAD_MULTIPLE"
+            }
+        }
+    }
+
+    /// This process's index in the job, 0..<size.
+    public let rank: Int
+    /// The number of processes in the job (the world size W).
+    public let size: Int
+    /// Index among the ranks on this machine (MPI_COMM_TYPE_SHARED), 0..<localSize.
+    public let localRank: Int
+    /// The number of ranks on this machine.
+    public let localSize: Int
+    /// The thread level MPI provides (`.multiple` for `single()`, which has no MPI).
+    public let threadLevel: ThreadLevel
+    /// Whether collectives go through MPI (false only for `single()`).
+    public let usesMPI: Bool
+    /// Rank 0: the one that logs and writes files.
+    public var isRoot: Bool { rank == 0 }
+
+    /// The most elements (or bytes, for raw buffers) one MPI call carries; longer buffers are
+    /// split. MPI counts are Int32, so this is at most Int32.max; lower it only in tests.
+    public var maxCountPerCall = Int(Int32.max) {
+        didSet { precondition(maxCountPerCall > 0 && maxCountPerCall <= Int(Int32.max)) }
+    }
+
+    private let comm: MPI_Comm?
+    private var localComm: MPI_Comm?
+    private var isFinalized = false
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var shared: Communicator?
+    nonisolated(unsafe) private static var worldFinalized = false
+    nonisolated(unsafe) private static var launchedBeforeInit: Bool?
+
+    private init(comm: MPI_Comm?, localComm: MPI_Comm?, rank: Int, size: Int, localRank: Int,
+                 localSize: Int, threadLevel: ThreadLevel) {
+        self.comm = comm; self.localComm = localComm
+        self.rank = rank; self.size = size; self.localRank = localRank; self.localSize = localSize
+        self.threadLevel = threadLevel
+        usesMPI = comm != nil
+    }
+
+    /// Whether this process was started by an MPI launcher (`mpirun`, `srun`): one of
+    /// OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_SIZE was set before MPI initialized (a
+    /// singleton MPI_Init sets them itself). Without a launcher `world()` still works (one
+    /// rank), but `single()` avoids initializing MPI at all.
+    public static var launchedByMPI: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return launchedBeforeInit ?? launcherEnvironmentPresent()
+    }
+
+    private static func launcherEnvironmentPresent() -> Bool {
+        let env = ProcessInfo.processInfo.environment
+        return ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"].contains { env[$0] != nil }
+    }
+
+    /// A one-rank communicator that never calls MPI: every collective is the identity.
+    /// For tests and runs that should not initialize MPI at all.
+    public static func single() -> Communicator {
+        Communicator(comm: nil, localComm: nil, rank: 0, size: 1, localRank: 0, localSize: 1,
+                     threadLevel: .multiple)
+    }
+
+    /// MPI_COMM_WORLD, initializing MPI on the first call (MPI_Init_thread at `threadLevel`);
+    /// later calls return the same object. Works under `mpirun` and, as one rank, without it.
+    /// Sets MPI_ERRORS_RETURN, so failures come back as `DistError.mpi`.
+    public static func world(threadLevel requested: ThreadLevel = .serialized) throws -> Communicator {
+        lock.lock(); defer { lock.unlock() }
+        if let shared { return shared }
+        if worldFinalized { throw DistError.finalized }
+        var flag: Int32 = 0
+        try check(MPI_Finalized(&flag), "MPI_Finalized")
+        if flag != 0 { throw DistError.finalized }
+        try check(MPI_Initialized(&flag), "MPI_Initialized")
+        var provided: Int32 = 0
+        if flag == 0 {
+            // Open MPI's non-blocking allreduce (libnbc) falls back to a binomial tree
+            // (reduce to rank 0, then broadcast: the whole buffer twice through rank 0) for
+            // in-place calls; the ring algorithm moves 2 (W-1)/W of it per rank and, measured
+            // on 2 ranks, does the work inside the wait instead of the start call. Set before
+            // MPI_Init, unless the environment already chose an algorithm.
+            setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", 0)
+            launchedBeforeInit = launcherEnvironmentPresent()
+            // Before MPI_Init succeeds, MPI_ERRORS_ARE_FATAL applies: a failure here aborts.
+            try check(MPI_Init_thread(nil, nil, requested.mpiValue, &provided), "MPI_Init_thread")
+        } else {
+            try check(MPI_Query_thread(&provided), "MPI_Query_thread")
+        }
+        let world = q8_mpi_comm_world()
+        try check(MPI_Comm_set_errhandler(world, q8_mpi_errors_return()), "MPI_Comm_set_errhandler")
+        let level = ThreadLevel(mpiValue: provided)
+        if level < requested {
+            MPI_Finalize()
+            worldFinalized = true
+            throw DistError.threadLevel(requested: requested, provided: level)
+        }
+        var rank: Int32 = 0, size: Int32 = 0
+        try check(MPI_Comm_rank(world, &rank), "MPI_Comm_rank")
+        try check(MPI_Comm_size(world, &size), "MPI_Comm_size")
+        var local: MPI_Comm? = nil
+        try check(MPI_Comm_split_type(world, q8_mpi_comm_type_shared(), rank, q8_mpi_info_null(), &local),
+                  "MPI_Comm_split_type")
+        try check(MPI_Comm_set_errhandler(local, q8_mpi_errors_return()), "MPI_Comm_set_errhandler")
+        var localRank: Int32 = 0, localSize: Int32 = 0
+        try check(MPI_Comm_rank(local, &localRank), "MPI_Comm_rank")
+        try check(MPI_Comm_size(local, &localSize), "MPI_Comm_size")
+        let c = Communicator(comm: world, localComm: local, rank: Int(rank), size: Int(size),
+                             localRank: Int(localRank), localSize: Int(localSize), threadLevel: level)
+        shared = c
+        return c
+    }
+
+    /// Ends MPI (MPI_Finalize): call once, at the end of the process, on every rank, after
+    /// the last collective. Further calls do nothing; no collective may follow.
+    public func finalize() throws {
+        guard usesMPI else { return }
+        Self.lock.lock(); defer { Self.lock.unlock() }
+        guard !isFinalized else { return }
+        isFinalized = true
+        Self.shared = nil
+        Self.worldFinalized = true
+        if localComm != nil { try check(MPI_Comm_free(&localComm), "MPI_Comm_free") }
+        try check(MPI_Finalize(), "MPI_Finalize")
+    }
+
+    /// Ends every rank of the job at once (MPI_Abort): for an error on one rank while the
+    /// others may be waiting in a collective. Without MPI, exits the process.
+    public func abort(errorCode: Int32 = 1) -> Never {
+        if usesMPI && !isFinalized { MPI_Abort(comm, errorCode) }
+        exit(errorCode)
+    }
+
+    // MARK: Collectives
+
+    /// Waits until every rank has called it.
+    public func barrier() throws {
+        guard let comm = live() else { return }
+        try check(MPI_Barrier(comm), "MPI_Barrier")
+    }
+
+    /// Copies `buffer` (bytes) from `root` to every rank.
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
+        guard let comm = live(), let base = buffer.baseAddress else { return }
+        try chunks(buffer.count) { offset, n in
+            try check(MPI_Bcast(base + offset, n, q8_mpi_byte(), Int32(root), comm), "MPI_Bcast")
+        }
+    }
+
+    /// Copies `count` floats at `floats` from `root` to every rank.
+    public func broadcast(floats: UnsafeMutablePointer<Float>, count: Int, root: Int) throws {
+        guard let comm = live() else { return }
+        try chunks(count) { offset, n in
+            try check(MPI_Bcast(floats + offset, n, q8_mpi_float(), Int32(root), comm), "MPI_Bcast")
+        }
+    }
+
+    /// p[i] <- sum over ranks of p[i], for i in 0..<count, in place, on every rank.
+    public func allreduceSum(_ p: UnsafeMutablePointer<Float>, count: Int) throws {
+        try allreduce(p, count: count, stride: 4, type: q8_mpi_float(), op: q8_mpi_sum())
+    }
+
+    /// p[i] <- max over ranks of p[i], in place, on every rank.
+    public func allreduceMax(_ p: UnsafeMutablePointer<Float>, count: Int) throws {
+        try allreduce(p, count: count, stride: 4, type: q8_mpi_float(), op: q8_mpi_max())
+    }
+
+    /// The largest `x` over all ranks.
+    public func allreduceMax(_ x: Float) throws -> Float {
+        var v = x
+        try allreduce(&v, count: 1, stride: 4, type: q8_mpi_float(), op: q8_mpi_max())
+        return v
+    }
+
+    /// The sum of `x` over all ranks (losses, metric numerators).
+    public func allreduceSum(_ x: Double) throws -> Double {
+        var v = x
+        try allreduce(&v, count: 1, stride: 8, type: q8_mpi_double(), op: q8_mpi_sum())
+        return v
+    }
+
+    /// The sum of `x` over all ranks (counts).
+    public func allreduceSum(_ x: Int64) throws -> Int64 {
+        var v = x
+        try allreduce(&v, count: 1, stride: 8, type: q8_mpi_int64(), op: q8_mpi_sum())
+        return v
+    }
+
+    /// Every rank's `x`, indexed by rank [size].
+    public func allgather(_ x: Int64) throws -> [Int64] {
+        try allgather([x])
+    }
+
+    /// Every rank's `values`, concatenated in rank order [size * values.count]. Every rank
+    /// must pass the same count.
+    public func allgather(_ values: [Int64]) throws -> [Int64] {
+        try gatherArrays(values, root: nil, type: q8_mpi_int64())!
+    }
+
+    /// Every rank's `values`, concatenated in rank order [size * values.count]. Every rank
+    /// must pass the same count.
+    public func allgather(floats values: [Float]) throws -> [Float] {
+        try gatherArrays(values, root: nil, type: q8_mpi_float())!
+    }
+
+    /// On `root`: every rank's `values` concatenated in rank order [size * values.count];
+    /// nil on the other ranks. Every rank must pass the same count.
+    public func gather(floats values: [Float], root: Int) throws -> [Float]? {
+        try gatherArrays(values, root: root, type: q8_mpi_float())
+    }
+
+    /// Starts p[i] <- sum over ranks of p[i] (in place, MPI_Iallreduce) and returns at once.
+    /// `p` must stay valid and untouched until the request completes (`test()` returned true
+    /// or `wait()` returned). Open MPI progresses it only inside MPI calls: call `test()`.
+    public func iallreduceSum(_ p: UnsafeMutablePointer<Float>, count: Int) throws -> Request {
+        let request = Request(function: "MPI_Iallreduce")
+        guard let comm = live() else { return request }
+        try chunks(count) { offset, n in
+            var handle: MPI_Request? = q8_mpi_request_null()
+            try check(MPI_Iallreduce(q8_mpi_in_place(), p + offset, n, q8_mpi_float(), q8_mpi_sum(), comm, &handle),
+                      "MPI_Iallreduce")
+            request.handles.append(handle)
+        }
+        return request
+    }
+
+    /// One non-blocking collective (possibly several MPI requests, for counts over
+    /// `maxCountPerCall`). Complete it with `test()` until true, or `wait()`.
+    public final class Request {
+        fileprivate var handles: [MPI_Request?] = []
+        private let function: String
+        /// Whether the operation has finished (its buffer may be read and reused).
+        public private(set) var isComplete = false
+
+        fileprivate init(function: String) { self.function = function }
+
+        /// Progresses MPI and returns whether the operation has finished; never blocks.
+        public func test() throws -> Bool {
+            if isComplete || handles.isEmpty { isComplete = true; return true }
+            var flag: Int32 = 0
+            let rc = handles.withUnsafeMutableBufferPointer {
+                MPI_Testall(Int32($0.count), $0.baseAddress, &flag, q8_mpi_statuses_ignore())
+            }
+            try check(rc, "MPI_Testall (\(function))")
+            if flag != 0 { isComplete = true }
+            return isComplete
+        }
+
+        /// Blocks until the operation has finished.
+        public func wait() throws {
+            if isComplete || handles.isEmpty { isComplete = true; return }
+            let rc = handles.withUnsafeMutableBufferPointer {
+                MPI_Waitall(Int32($0.count), $0.baseAddress, q8_mpi_statuses_ignore())
+            }
+            isComplete = true
+            try check(rc, "MPI_Waitall (\(function))")
+        }
+
+        deinit {
+            // A request dropped before completion still owns its buffer: finish it.
+            if !isComplete && !handles.isEmpty {
+                _ = handles.withUnsafeMutableBufferPointer {
+                    MPI_Waitall(Int32($0.count), $0.baseAddress, q8_mpi_statuses_ignore())
+                }
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// MPI_COMM_WORLD, or nil without MPI (every collective is then the identity).
+    private func live() -> MPI_Comm? {
+        guard let comm else { return nil }
+        precondition(!isFinalized, "Communicator: used after finalize()")
+        return comm
+    }
+
+    /// Calls `body(offset, n)` over 0..<count in pieces of at most `maxCountPerCall`.
+    private func chunks(_ count: Int, _ body: (Int, Int32) throws -> Void) throws {
+        precondition(count >= 0, "Communicator: negative count \(count)")
+        var offset = 0
+        while offset < count {
+            let n = min(maxCountPerCall, count - offset)
+            try body(offset, Int32(n))
+            offset += n
+        }
+    }
+
+    private func allreduce(_ p: UnsafeMutableRawPointer, count: Int, stride: Int, type: MPI_Datatype?,
+                           op: MPI_Op?) throws {
+        guard let comm = live() else { return }
+        try chunks(count) { offset, n in
+            try check(MPI_Allreduce(q8_mpi_in_place(), p + offset * stride, n, type, op, comm), "MPI_Allreduce")
+        }
+    }
+
+    /// (All)gather of equal-length arrays; `root == nil` for allgather.
+    private func gatherArrays<T>(_ values: [T], root: Int?, type: MPI_Datatype?) throws -> [T]? {
+        guard let comm = live() else { return values }
+        if let root, rank != root {
+            try values.withUnsafeBufferPointer { src in
+                try chunkedGather(src.baseAddress, nil, count: values.count, root: root, type: type, comm: comm)
+            }
+            return nil
+        }
+        var out = [T](unsafeUninitializedCapacity: values.count * size) { buf, n in
+            n = values.count * size
+            if n > 0 { memset(buf.baseAddress!, 0, n * MemoryLayout<T>.stride) }
+        }
+        try values.withUnsafeBufferPointer { src in
+            try out.withUnsafeMutableBufferPointer { dst in
+                try chunkedGather(src.baseAddress, dst.baseAddress, count: values.count, root: root, type: type, comm: comm)
+            }
+        }
+        return out
+    }
+
+    /// Gathers `count` elements per rank; pieces of at most `maxCountPerCall` per rank, so
+    /// rank-major output is assembled piece by piece.
+    private func chunkedGather<T>(_ src: UnsafePointer<T>?, _ dst: UnsafeMutablePointer<T>?, count: Int,
+                                  root: Int?, type: MPI_Datatype?, comm: MPI_Comm) throws {
+        if count == 0 { return }
+        let single = count <= maxCountPerCall
+        let scratch: UnsafeMutablePointer<T>? = single || dst == nil
+            ? nil : .allocate(capacity: min(maxCountPerCall, count) * size)
+        defer { scratch?.deallocate() }
+        try chunks(count) { offset, n in
+            let recv = single ? dst : scratch
+            if let root {
+                try check(MPI_Gather(src! + offset, n, type, recv, n, type, Int32(root), comm), "MPI_Gather")
+            } else {
+                try check(MPI_Allgather(src! + offset, n, type, recv, n, type, comm), "MPI_Allgather")
+            }
+            if let scratch, let dst {
+                for r in 0..<size {
+                    (dst + r * count + offset).update(from: scratch + r * Int(n), count: Int(n))
+                }
+            }
+        }
+    }
+}
+
+/// Turns an MPI return code into `DistError.mpi` (with MPI_Error_string's text).
+@inline(__always)
+func check(_ code: Int32, _ function: @autoclosure () -> String) throws {
+    guard code != q8_mpi_success() else { return }
+    throw DistError.mpi(function: function(), code: code, message: mpiErrorString(code))
+}
+
+func mpiErrorString(_ code: Int32) -> String {
+    var text = [CChar](repeating: 0, count: Int(q8_mpi_max_error_string()) + 1)
+    var length: Int32 = 0
+    guard MPI_Error_string(code, &text, &length) == q8_mpi_success() else { return "unknown error" }
+    return String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

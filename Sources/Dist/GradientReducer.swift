@@ -1,0 +1,180 @@
+import Foundation
+import Tensor
+
+/// The data-parallel gradient reducer (PyTorch DDP's Reducer, Horovod's fusion buffer):
+/// averages the flat gradient buffer over all ranks, overlapping the communication of the
+/// layers backward has finished with the backward of the layers below them.
+///
+/// Per step:
+///
+///     model.zeroGradients()
+///     model.backward(layerDone: reducer.layerDone)   // starts buckets as layers finish
+///     try reducer.finish()                           // waits; gradients = mean over ranks
+///     clip, optimizer update (identical on every rank)
+///
+/// With one rank it does nothing (the sum over one rank is the gradient itself).
+/// Not thread-safe: call from the thread that runs backward. Between the first `layerDone`
+/// and `finish()` the gradient buffer belongs to MPI: only backward's writes to layers not
+/// yet reported may touch it. With gradient accumulation, pass the hook only to the last
+/// micro-batch's backward (DDP's `no_sync`); `layerDone` must see L, L-1, ..., -1 once per
+/// step. After an error every rank should stop (`Communicator.abort`): the others may be
+/// waiting for this rank's part of a bucket.
+public final class GradientReducer {
+    /// Communication counters, cumulative over steps unless named `last...`.
+    public struct Statistics: Sendable, Equatable {
+        /// Calls of `finish()` and `allreduceAll()`.
+        public var steps = 0
+        /// Bytes of gradient reduced (each rank's contribution, gaps included).
+        public var bytesReduced = 0
+        /// Seconds spent inside `finish()` / `allreduceAll()`: communication that did not
+        /// overlap with backward, plus the averaging.
+        public var waitSeconds = 0.0
+        /// The same for the last step.
+        public var lastWaitSeconds = 0.0
+        /// Seconds spent inside `layerDone` (starting buckets, testing them: Open MPI does
+        /// the copies and sums of a non-blocking allreduce inside these calls).
+        public var hookSeconds = 0.0
+        /// The same for the last step.
+        public var lastHookSeconds = 0.0
+        /// Buckets that had completed before `finish()` was called, in the last step.
+        public var lastBucketsDoneBeforeFinish = 0
+    }
+
+    public let communicator: Communicator
+    public let plan: BucketPlan
+    public let gradients: FloatBuffer
+    /// Whether to divide the sums by the world size (DDP's average). False if the loss
+    /// already carries the 1/W factor.
+    public let average: Bool
+    public private(set) var statistics = Statistics()
+
+    // Per-step state.
+    private var nextBucket = 0                          // the first bucket not started
+    private var lowestDoneLayer = Int.max               // the last layerDone report
+    private var inFlight: [(bucket: Int, request: Communicator.Request)] = []
+    private var failure: Error?                         // from layerDone, thrown by finish
+    private var hookNanoseconds: UInt64 = 0             // inside layerDone this step
+
+    public init(communicator: Communicator, plan: BucketPlan, gradients: FloatBuffer, average: Bool = true) {
+        precondition(gradients.count == plan.count,
+                     "GradientReducer: gradient buffer has \(gradients.count) floats, the plan \(plan.count)")
+        self.communicator = communicator
+        self.plan = plan
+        self.gradients = gradients
+        self.average = average
+    }
+
+    // The communication loop. Design constraints:
+    // 1. Every rank starts the same buckets in the same order (plan order): MPI matches
+    //    collectives by order, so any difference would pair different buffers or hang.
+    //    The plan is built from the layout alone, and buckets start strictly in plan order.
+    // 2. A bucket starts only when backward has reported every layer it covers done
+    //    (`layerDone(l)` with l <= its lowest layer); its gradients are then final.
+    // 3. No helper thread: Open MPI progresses non-blocking collectives only inside MPI
+    //    calls, so each `layerDone` tests every bucket in flight to push them on.
+    // 4. The optimizer must not run before every bucket has completed: `finish()` waits
+    //    for all, starting any bucket the hook did not (a backward without the hook).
+    // 5. Average = sum / world size, applied to each bucket once its sum is complete.
+    // 6. With one rank nothing is communicated and nothing scaled.
+
+    /// The model's backward hook: layer `layer` (L = head, ..., 0, -1 = embeddings) has
+    /// final gradients. Starts every bucket that became ready and progresses those in flight.
+    /// MPI errors are kept and thrown by `finish()`.
+    public func layerDone(_ layer: Int) {
+        precondition(layer < lowestDoneLayer, "GradientReducer: layerDone(\(layer)) after layerDone(\(lowestDoneLayer))")
+        lowestDoneLayer = layer
+        guard communicator.size > 1, failure == nil else { return }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { hookNanoseconds += DispatchTime.now().uptimeNanoseconds - t0 }
+        do {
+            while nextBucket < plan.buckets.count && plan.buckets[nextBucket].isReady(afterLayerDone: layer) {
+                try start(nextBucket)
+                nextBucket += 1
+            }
+            try progress()
+        } catch {
+            failure = error
+        }
+    }
+
+    /// Waits until every bucket is reduced; afterwards `gradients` holds the average (or the
+    /// sum, without `average`) over ranks, the same on every rank. Resets for the next step.
+    public func finish() throws {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { reset() }
+        guard communicator.size > 1 else { return record(since: t0, doneEarly: 0) }
+        if let failure { throw failure }
+        let doneEarly = nextBucket - inFlight.count
+        while nextBucket < plan.buckets.count {
+            try start(nextBucket)
+            nextBucket += 1
+        }
+        for (b, request) in inFlight {
+            try request.wait()
+            scale(plan.buckets[b].range)
+        }
+        inFlight = []
+        record(since: t0, doneEarly: doneEarly)
+    }
+
+    /// The blocking reference: one allreduce over the whole buffer, then the average.
+    /// Use after a backward without the hook, instead of `finish()`.
+    public func allreduceAll() throws {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { reset() }
+        guard communicator.size > 1 else { return record(since: t0, doneEarly: 0) }
+        precondition(inFlight.isEmpty && nextBucket == 0, "GradientReducer: allreduceAll() during a bucketed step")
+        try communicator.allreduceSum(gradients.pointer, count: gradients.count)
+        scale(0..<gradients.count)
+        record(since: t0, doneEarly: 0)
+    }
+
+    private func start(_ b: Int) throws {
+        let range = plan.buckets[b].range
+        let request = try communicator.iallreduceSum(gradients.pointer + range.lowerBound, count: range.count)
+        inFlight.append((b, request))
+    }
+
+    /// Tests every bucket in flight (each test drives MPI's progress engine) and averages
+    /// the ones that completed.
+    private func progress() throws {
+        var k = 0
+        while k < inFlight.count {
+            if try inFlight[k].request.test() {
+                scale(plan.buckets[inFlight[k].bucket].range)
+                inFlight.remove(at: k)
+            } else {
+                k += 1
+            }
+        }
+    }
+
+    /// g <- g / W over `range` (a completed sum).
+    private func scale(_ range: Range<Int>) {
+        guard average else { return }
+        let w = Float(communicator.size), g = gradients.pointer + range.lowerBound
+        Parallel.forEachChunk(range.count, minChunk: 1 << 16) { r in
+            for i in r { g[i] /= w }
+        }
+    }
+
+    private func record(since t0: UInt64, doneEarly: Int) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+        statistics.steps += 1
+        statistics.bytesReduced += communicator.size > 1 ? plan.byteCount : 0
+        statistics.waitSeconds += seconds
+        statistics.lastWaitSeconds = seconds
+        statistics.lastBucketsDoneBeforeFinish = doneEarly
+        statistics.lastHookSeconds = Double(hookNanoseconds) * 1e-9
+        statistics.hookSeconds += statistics.lastHookSeconds
+    }
+
+    private func reset() {
+        for (_, request) in inFlight { try? request.wait() }   // only after an error
+        inFlight = []
+        nextBucket = 0
+        lowestDoneLayer = .max
+        failure = nil
+        hookNanoseconds = 0
+    }
+}

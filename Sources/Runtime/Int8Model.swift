@@ -1,0 +1,372 @@
+import BERT
+import CKernels
+import Foundation
+import Tensor
+
+/// An int8 BERT for sequence classification, loaded from the folder `Int8Exporter` writes
+/// (see `Int8Format`), run the Q8BERT integer way:
+/// - embeddings gathered from int8 tables, each row dequantized as Float(q) / S;
+/// - every quantized Linear: its FP32 input quantized to int8 with S_x (frozen, or the batch's
+///   max|x| in dynamic mode), an int8 x int8 -> int32 GEMM (VNNI / AVX2) on weights packed once
+///   at load, the int32 bias in the accumulator, one rescale by 1 / (S_x S_w), and the output
+///   requantized when the layer was trained so;
+/// - LayerNorm, GELU, softmax, the attention products, residual adds and tanh in FP32 with the
+///   same kernels as training.
+/// The logits are bit for bit those of `BertForSequenceClassification.forward(_, mode: .eval)`
+/// on the QAT model the folder was exported from, whenever that FP32 evaluation is itself exact
+/// (every partial sum of its integer-valued GEMMs below 2^24, which holds in practice).
+///
+/// Threads: the kernels run on `Parallel`'s workers (call `Parallel.configure` first). Buffers
+/// are reused across calls, so calls are serialized (a lock); use one model per concurrent caller.
+public final class Int8Model {
+    public let directory: URL
+    public let config: BertConfig
+    /// Class names by id (one entry for regression).
+    public let labels: [String]
+    public let numLabels: Int
+    /// The quantization preset the model was trained with ("q8bert", "q8bert-paper", "dynamic", ...).
+    public let method: String
+    /// Whether the tokenizer lowercases (tokenizer_config.json's do_lower_case).
+    public let lowercase: Bool
+    /// Bytes of model.q8.safetensors.
+    public let weightBytes: Int
+    /// Linears running on int8 GEMMs, and left in FP32.
+    public let int8LinearCount: Int, fp32LinearCount: Int
+    /// True when some Linear quantizes with each batch's range (dynamic mode): its results
+    /// then depend on the other examples of the batch, as training's evaluation does.
+    public let usesDynamicRanges: Bool
+
+    let word, position, tokenType: EmbeddingTable
+    let embeddingNorm: Norm
+    let blocks: [EncoderBlock]
+    let pooler: LinearUnit, classifier: LinearUnit
+    private var workspace: Workspace?
+    private let lock = NSLock()
+
+    public var isRegression: Bool { numLabels == 1 }
+
+    /// The tokenizer of the folder's vocab.txt.
+    public func makeTokenizer() throws -> BertTokenizer {
+        try BertTokenizer(vocabularyFile: directory.appendingPathComponent(Int8Format.vocabularyFile), lowercase: lowercase)
+    }
+
+    /// Loads `directory` strictly: config.json, quantization.json and model.q8.safetensors must
+    /// agree on every layer; every tensor must have its dtype and shape and be used.
+    public init(directory: URL) throws {
+        self.directory = directory
+        let fm = FileManager.default
+        func file(_ name: String) throws -> URL {
+            let url = directory.appendingPathComponent(name)
+            guard fm.fileExists(atPath: url.path) else { throw Int8ModelError.missingFile(path: url.path) }
+            return url
+        }
+        let config = try BertConfig.load(from: try file(Int8Format.configFile))
+        self.config = config
+        let manifest = try Manifest(url: try file(Int8Format.quantizationFile))
+        method = manifest.preset
+        _ = try file(Int8Format.vocabularyFile)
+        lowercase = Int8Exporter.tokenizerLowercase(directory)
+        let weightsURL = try file(Int8Format.weightsFile)
+        let reader = try TensorReader(url: weightsURL, manifest: manifest)
+        weightBytes = reader.file.fileSize
+
+        let C = config.hiddenSize, I = config.intermediateSize
+        word = try reader.embedding("bert.embeddings.word_embeddings", rows: config.vocabSize, dim: C)
+        position = try reader.embedding("bert.embeddings.position_embeddings", rows: config.maxPositionEmbeddings, dim: C)
+        tokenType = try reader.embedding("bert.embeddings.token_type_embeddings", rows: config.typeVocabSize, dim: C)
+        embeddingNorm = try reader.norm("bert.embeddings.LayerNorm", dim: C, eps: config.layerNormEps)
+        var blocks = [EncoderBlock]()
+        var all = [LinearParameters]()
+        for l in 0..<config.numHiddenLayers {
+            let p = "bert.encoder.layer.\(l)."
+            let q = try reader.linear(p + "attention.self.query", in: C, out: C)
+            let k = try reader.linear(p + "attention.self.key", in: C, out: C)
+            let v = try reader.linear(p + "attention.self.value", in: C, out: C)
+            let o = try reader.linear(p + "attention.output.dense", in: C, out: C)
+            let i = try reader.linear(p + "intermediate.dense", in: C, out: I)
+            let d = try reader.linear(p + "output.dense", in: I, out: C)
+            all += [q, k, v, o, i, d]
+            let qkv: [LinearUnit] = Int8Linear.fusable([q, k, v]) ? [Int8Linear([q, k, v])] : [q, k, v].map(makeUnit)
+            blocks.append(EncoderBlock(qkv: qkv, attentionOutput: makeUnit(o), intermediate: makeUnit(i),
+                                       output: makeUnit(d),
+                                       attentionNorm: try reader.norm(p + "attention.output.LayerNorm", dim: C, eps: config.layerNormEps),
+                                       outputNorm: try reader.norm(p + "output.LayerNorm", dim: C, eps: config.layerNormEps),
+                                       heads: config.numAttentionHeads))
+        }
+        self.blocks = blocks
+        let pool = try reader.linear("bert.pooler.dense", in: C, out: C)
+        let cls = try reader.linear("classifier", in: C, out: nil)
+        all += [pool, cls]
+        pooler = makeUnit(pool)
+        classifier = makeUnit(cls)
+        numLabels = cls.outFeatures
+        int8LinearCount = all.filter(\.isInt8).count
+        fp32LinearCount = all.count - int8LinearCount
+        usesDynamicRanges = all.contains { p in
+            if case .int8(_, _, let input, _, _, let output) = p.kind { return input == .dynamic || output == .dynamic }
+            return false
+        }
+        try reader.checkAllUsed()
+
+        // Labels: labels.txt, else the config's id2label, else LABEL_i.
+        let labelsURL = directory.appendingPathComponent(Int8Format.labelsFile)
+        var labels: [String]
+        if let text = try? String(contentsOf: labelsURL, encoding: .utf8) {
+            labels = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+            if labels.last == "" { labels.removeLast() }
+            guard labels.count == numLabels else {
+                throw Int8ModelError.invalidFile(path: labelsURL.path,
+                                                 reason: "\(labels.count) labels, but the classifier has \(numLabels) outputs")
+            }
+        } else if let names = config.labelNames, names.count == numLabels {
+            labels = names
+        } else {
+            labels = (0..<numLabels).map { "LABEL_\($0)" }
+        }
+        self.labels = labels
+    }
+
+    /// Logits [B, numLabels] of a batch (row-major), as `forward(batch, mode: .eval)` of the
+    /// QAT model computes them.
+    public func predict(_ batch: Batch) throws -> [Float] {
+        lock.lock()
+        defer { lock.unlock() }
+        let B = batch.size, T = batch.seqLen, N = B * T
+        guard B > 0, T > 0 else { throw Int8ModelError.invalidInput("empty batch (\(B) x \(T))") }
+        guard T <= config.maxPositionEmbeddings else {
+            throw Int8ModelError.invalidInput("sequence length \(T) exceeds max_position_embeddings \(config.maxPositionEmbeddings)")
+        }
+        guard batch.inputIds.count == N, batch.tokenTypeIds.count == N, batch.attentionMask.count == N else {
+            throw Int8ModelError.invalidInput("batch arrays must hold \(B) x \(T) values")
+        }
+        for i in 0..<N {
+            let id = batch.inputIds[i], type = batch.tokenTypeIds[i]
+            guard id >= 0, Int(id) < config.vocabSize else {
+                throw Int8ModelError.invalidInput("token id \(id) (example \(i / T), position \(i % T)) outside the vocabulary of \(config.vocabSize)")
+            }
+            guard type >= 0, Int(type) < config.typeVocabSize else {
+                throw Int8ModelError.invalidInput("token type \(type) (example \(i / T), position \(i % T)) out of range")
+            }
+        }
+        let ws = workspace(tokens: N, batch: B)
+        let C = config.hiddenSize, L = numLabels
+        batch.attentionMask.withUnsafeBufferPointer { ws.keyMask.update(from: $0.baseAddress!, count: N) }
+
+        // Embeddings: word + position + token type, each row dequantized as gathered, then LayerNorm.
+        batch.inputIds.withUnsafeBufferPointer { idsBuffer in
+            batch.tokenTypeIds.withUnsafeBufferPointer { typesBuffer in
+                let ids = idsBuffer.baseAddress!, types = typesBuffer.baseAddress!
+                Parallel.forEachChunk(N, minChunk: 64) { r in
+                    for n in r {
+                        let dst = ws.sum + n * C
+                        word.gather(dst, row: Int(ids[n]), accumulate: false)
+                        position.gather(dst, row: n % T, accumulate: true)
+                        tokenType.gather(dst, row: Int(types[n]), accumulate: true)
+                    }
+                    embeddingNorm.forward(ws.x + r.lowerBound * C, ws.sum + r.lowerBound * C, rows: r.count,
+                                          mean: ws.mean + r.lowerBound, rstd: ws.rstd + r.lowerBound)
+                }
+            }
+        }
+        for block in blocks { block.forward(ws, batch: B, seqLen: T) }
+
+        // Head: pooled = tanh(Wp h[CLS] + bp); logits = Wc pooled + bc.
+        for b in 0..<B { (ws.cls + b * C).update(from: ws.x + b * T * C, count: C) }
+        let pooled = ws.pooled, pooledPre = ws.pooledPre
+        pooler.forward(ws.cls, rows: B, outputs: [pooledPre], scratch: ws.linear) { r in
+            q8_tanh_forward(pooled + r.lowerBound * C, pooledPre + r.lowerBound * C, r.count * C)
+        }
+        classifier.forward(ws.pooled, rows: B, outputs: [ws.logits], scratch: ws.linear, epilogue: nil)
+        return Array(UnsafeBufferPointer(start: ws.logits, count: B * L))
+    }
+
+    /// Allocates the buffers for batches of up to `batchSize` x `seqLen` now; `predict` otherwise
+    /// grows them on demand (and keeps them for later calls).
+    public func reserve(batchSize: Int, seqLen: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = workspace(tokens: max(1, batchSize * seqLen), batch: max(1, batchSize))
+    }
+
+    private func workspace(tokens: Int, batch: Int) -> Workspace {
+        if let ws = workspace, ws.tokens >= tokens, ws.batch >= batch { return ws }
+        // Grow to cover both the old and the new shape, releasing the old buffers first.
+        let old = (tokens: workspace?.tokens ?? 0, batch: workspace?.batch ?? 0)
+        workspace = nil
+        let ws = Workspace(config: config, numLabels: numLabels, tokens: max(tokens, old.tokens),
+                           batch: max(batch, old.batch), maxOut: maxLinearOut)
+        workspace = ws
+        return ws
+    }
+
+    /// The widest output of a Linear unit (query/key/value fused: 3 C).
+    private var maxLinearOut: Int {
+        var m = max(config.intermediateSize, config.hiddenSize, numLabels)
+        for b in blocks { for u in b.qkv { m = max(m, u.totalOut) } }
+        return m
+    }
+}
+
+private func makeUnit(_ p: LinearParameters) -> LinearUnit {
+    p.isInt8 ? Int8Linear([p]) : FP32Linear(p)
+}
+
+/// A LayerNorm's parameters.
+struct Norm {
+    let weight: FloatBuffer, bias: FloatBuffer
+    let dim: Int, eps: Float
+
+    /// out [rows, dim] from input [rows, dim] (the training kernel, row by row).
+    @inline(__always)
+    func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows: Int,
+                 mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
+        q8_layernorm_forward(out, mean, rstd, input, weight.pointer, bias.pointer, rows, dim, eps)
+    }
+}
+
+/// An embedding table: int8 with its scale, or FP32.
+final class EmbeddingTable {
+    let rows: Int, dim: Int
+    let int8: UnsafeMutablePointer<Int8>?
+    let scale: Float
+    let fp32: FloatBuffer?
+
+    init(rows: Int, dim: Int, int8 values: [Int8], scale: Float) {
+        self.rows = rows; self.dim = dim; self.scale = scale
+        let p = UnsafeMutablePointer<Int8>.allocate(capacity: max(values.count, 1))
+        p.initialize(from: values, count: values.count)
+        int8 = p
+        fp32 = nil
+    }
+
+    init(rows: Int, dim: Int, fp32 values: [Float]) {
+        self.rows = rows; self.dim = dim; scale = 0
+        int8 = nil
+        fp32 = FloatBuffer(values)
+    }
+
+    deinit { int8?.deallocate() }
+
+    /// dst[:] (+)= row `row`, dequantized as Float(q) / S (exactly training's fake-quantized
+    /// value round(w S) / S; all zeros for S = 0, as the kernel there).
+    @inline(__always)
+    func gather(_ dst: UnsafeMutablePointer<Float>, row: Int, accumulate: Bool) {
+        if let fp32 {
+            let src = fp32.pointer + row * dim
+            if accumulate { for i in 0..<dim { dst[i] += src[i] } } else { dst.update(from: src, count: dim) }
+            return
+        }
+        let q = int8! + row * dim, s = scale
+        if s == 0 {
+            if !accumulate { dst.update(repeating: 0, count: dim) }
+            else { for i in 0..<dim { dst[i] += 0 } }
+            return
+        }
+        if accumulate { for i in 0..<dim { dst[i] += Float(q[i]) / s } }
+        else { for i in 0..<dim { dst[i] = Float(q[i]) / s } }
+    }
+}
+
+/// One encoder layer of the runtime (post-LayerNorm BERT).
+struct EncoderBlock {
+    /// query, key, value: one fused unit with three parts, or three units.
+    let qkv: [LinearUnit]
+    let attentionOutput: LinearUnit, intermediate: LinearUnit, output: LinearUnit
+    let attentionNorm: Norm, outputNorm: Norm
+    let heads: Int
+
+    /// ws.x [N, C] -> ws.x.
+    func forward(_ ws: Workspace, batch B: Int, seqLen T: Int) {
+        let N = B * T, C = attentionNorm.dim, I = intermediate.totalOut
+        let x = ws.x, tmp = ws.tmp, h1 = ws.h1, inter = ws.inter, mean = ws.mean, rstd = ws.rstd
+        if qkv.count == 1 {
+            qkv[0].forward(x, rows: N, outputs: [ws.q, ws.k, ws.v], scratch: ws.linear, epilogue: nil)
+        } else {
+            for (unit, out) in zip(qkv, [ws.q, ws.k, ws.v]) {
+                unit.forward(x, rows: N, outputs: [out], scratch: ws.linear, epilogue: nil)
+            }
+        }
+        attention(context: ws.context, q: ws.q, k: ws.k, v: ws.v, keyMask: ws.keyMask,
+                  batch: B, seqLen: T, heads: heads, headDim: C / heads)
+        // h1 = LN1(Wo context + bo + x)
+        let ln1 = attentionNorm, ln2 = outputNorm
+        attentionOutput.forward(ws.context, rows: N, outputs: [tmp], scratch: ws.linear) { r in
+            let o = r.lowerBound * C
+            q8_add(tmp + o, tmp + o, x + o, r.count * C)
+            ln1.forward(h1 + o, tmp + o, rows: r.count, mean: mean + r.lowerBound, rstd: rstd + r.lowerBound)
+        }
+        // inter = gelu(W1 h1 + b1)
+        intermediate.forward(h1, rows: N, outputs: [inter], scratch: ws.linear) { r in
+            let o = r.lowerBound * I
+            q8_gelu_forward(inter + o, inter + o, r.count * I)
+        }
+        // x = LN2(W2 inter + b2 + h1)
+        output.forward(inter, rows: N, outputs: [tmp], scratch: ws.linear) { r in
+            let o = r.lowerBound * C
+            q8_add(tmp + o, tmp + o, h1 + o, r.count * C)
+            ln2.forward(x + o, tmp + o, rows: r.count, mean: mean + r.lowerBound, rstd: rstd + r.lowerBound)
+        }
+    }
+}
+
+/// Multi-head attention in FP32, the same BLAS calls and softmax kernel as training's
+/// attentionForward (without dropout): per (example, head), P = softmax(Q K^T / sqrt(D) + mask),
+/// context = P V. One T x T scratch per worker.
+func attention(context: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+               v: UnsafePointer<Float>, keyMask: UnsafePointer<Float>, batch B: Int, seqLen T: Int,
+               heads H: Int, headDim D: Int) {
+    let C = H * D
+    let scale = 1 / Float(D).squareRoot()
+    Parallel.forEachChunk(B * H) { range in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: T * T) { scratch in
+            let P = scratch.baseAddress!
+            for bh in range {
+                let b = bh / H, h = bh % H
+                let base = b * T * C + h * D
+                BLAS.sgemm(transB: true, m: T, n: T, k: D, alpha: scale, a: q + base, lda: C,
+                           b: k + base, ldb: C, c: P, ldc: T)
+                q8_softmax_masked_forward(P, P, keyMask + b * T, T, T)
+                BLAS.sgemm(m: T, n: D, k: T, a: P, lda: T, b: v + base, ldb: C, c: context + base, ldc: C)
+            }
+        }
+    }
+}
+
+/// The buffers of one forward, for up to `tokens` rows and `batch` examples.
+final class Workspace {
+    let tokens: Int, batch: Int
+    let sum, x, q, k, v, context, tmp, h1, inter, mean, rstd, keyMask: UnsafeMutablePointer<Float>
+    let cls, pooledPre, pooled, logits: UnsafeMutablePointer<Float>
+    let linear: LinearScratch
+    private var floats: [UnsafeMutablePointer<Float>] = []
+
+    init(config c: BertConfig, numLabels: Int, tokens N: Int, batch B: Int, maxOut: Int) {
+        tokens = N; batch = B
+        let C = c.hiddenSize, I = c.intermediateSize
+        var all = [UnsafeMutablePointer<Float>]()
+        func make(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+            p.initialize(repeating: 0, count: max(n, 1))
+            all.append(p)
+            return p
+        }
+        sum = make(N * C); x = make(N * C); q = make(N * C); k = make(N * C); v = make(N * C)
+        context = make(N * C); tmp = make(N * C); h1 = make(N * C); inter = make(N * I)
+        mean = make(N); rstd = make(N); keyMask = make(N)
+        cls = make(B * C); pooledPre = make(B * C); pooled = make(B * C); logits = make(B * numLabels)
+        floats = all
+        let maxIn = max(C, I)
+        let int8 = UnsafeMutablePointer<Int8>.allocate(capacity: N * maxIn)
+        int8.initialize(repeating: 0, count: N * maxIn)
+        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: N * maxOut)
+        acc.initialize(repeating: 0, count: N * maxOut)
+        let bias = UnsafeMutablePointer<Int32>.allocate(capacity: maxOut)
+        bias.initialize(repeating: 0, count: maxOut)
+        linear = LinearScratch(int8: int8, acc: acc, bias: bias)
+    }
+
+    deinit {
+        for p in floats { p.deallocate() }
+        linear.int8.deallocate(); linear.acc.deallocate(); linear.bias.deallocate()
+    }
+}

@@ -1,0 +1,172 @@
+import BERT
+import Foundation
+import Tensor
+
+/// quantization.json of an int8 folder: the format version and each layer's settings.
+struct Manifest {
+    struct Layer {
+        var mode: QuantizationMode
+        var bits: Int
+        var requantizeOutput: Bool
+        var maxQ: Float { Float((1 << (bits - 1)) - 1) }
+    }
+    let path: String
+    let preset: String
+    let layers: [String: Layer]
+
+    init(url: URL) throws {
+        path = url.path
+        let path = self.path
+        func bad(_ reason: String) -> Int8ModelError { .invalidFile(path: path, reason: reason) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw Int8ModelError.missingFile(path: path) }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw bad("not a JSON object")
+        }
+        guard let version = object["format_version"] as? Int else { throw bad("missing field \"format_version\"") }
+        guard version == Int8Format.formatVersion else {
+            throw bad("format_version \(version) is not supported (this runtime reads version \(Int8Format.formatVersion))")
+        }
+        guard object["format"] as? String == Int8Format.formatName else {
+            throw bad("field \"format\" is not \"\(Int8Format.formatName)\": not an int8 export "
+                      + "(a QAT checkpoint folder? export it with `q8train export`)")
+        }
+        preset = object["preset"] as? String ?? "custom"
+        guard let layers = object["layers"] as? [String: Any] else { throw bad("missing field \"layers\"") }
+        var parsed = [String: Layer]()
+        for (name, value) in layers {
+            guard let entry = value as? [String: Any], let modeName = entry["mode"] as? String else {
+                throw bad("layers.\(name): missing \"mode\"")
+            }
+            guard let mode = QuantizationMode(rawValue: modeName) else {
+                throw bad("layers.\(name).mode: \"\(modeName)\" is not none, dynamic or ema")
+            }
+            let bits = entry["bits"] as? Int ?? 8
+            guard mode == .none || (2...8).contains(bits) else { throw bad("layers.\(name).bits: \(bits) is not in 2...8") }
+            parsed[name] = Layer(mode: mode, bits: bits, requantizeOutput: entry["requantize_output"] as? Bool ?? false)
+        }
+        self.layers = parsed
+    }
+
+    func layer(_ name: String) throws -> Layer {
+        guard let layer = layers[name] else {
+            throw Int8ModelError.invalidFile(path: path, reason: "no entry for layer \"\(name)\" in \"layers\"")
+        }
+        return layer
+    }
+}
+
+/// Reads the tensors of model.q8.safetensors strictly (dtype and shape of each, every tensor
+/// used once) into the runtime's structures.
+final class TensorReader {
+    let file: SafeTensorsFile
+    let manifest: Manifest
+    private var used = Set<String>()
+
+    init(url: URL, manifest: Manifest) throws {
+        file = try SafeTensorsFile(contentsOf: url)
+        self.manifest = manifest
+    }
+
+    private var path: String { file.path }
+
+    private func floats(_ name: String, shape: [Int]) throws -> [Float] {
+        _ = try file.require(name, dtype: .f32, shape: shape)
+        used.insert(name)
+        return try file.floats(name)
+    }
+
+    private func scalar(_ name: String, what: String) throws -> Float {
+        let v = try floats(name, shape: [1])[0]
+        guard v.isFinite, v >= 0 else {
+            throw Int8ModelError.invalidTensor(path: path, name: name, reason: "\(what) must be finite and >= 0, found \(v)")
+        }
+        return v
+    }
+
+    /// An int8 tensor whose values must lie in [-maxQ, maxQ] (the GEMM kernels need -128 absent).
+    private func int8s(_ name: String, shape: [Int], maxQ: Float) throws -> [Int8] {
+        _ = try file.require(name, dtype: .i8, shape: shape)
+        used.insert(name)
+        let values = try file.int8s(name)
+        let m = Int8(maxQ)
+        if let i = values.firstIndex(where: { $0 < -m || $0 > m }) {
+            throw Int8ModelError.invalidTensor(path: path, name: name,
+                                               reason: "value \(values[i]) at index \(i) outside [-\(m), \(m)] (\(Int(log2(Double(maxQ) + 1)) + 1)-bit symmetric)")
+        }
+        return values
+    }
+
+    private func int32s(_ name: String, shape: [Int]) throws -> [Int32] {
+        _ = try file.require(name, dtype: .i32, shape: shape)
+        used.insert(name)
+        return try file.int32s(name)
+    }
+
+    func embedding(_ name: String, rows: Int, dim: Int) throws -> EmbeddingTable {
+        let layer = try manifest.layer(name)
+        if layer.mode == .none {
+            return EmbeddingTable(rows: rows, dim: dim, fp32: try floats(name + Int8Format.weight, shape: [rows, dim]))
+        }
+        let scale = try scalar(name + Int8Format.weightScale, what: "a scale")
+        return EmbeddingTable(rows: rows, dim: dim, int8: try int8s(name + Int8Format.quantizedWeight, shape: [rows, dim],
+                                                                      maxQ: layer.maxQ), scale: scale)
+    }
+
+    func norm(_ name: String, dim: Int, eps: Float) throws -> Norm {
+        Norm(weight: FloatBuffer(try floats(name + Int8Format.weight, shape: [dim])),
+             bias: FloatBuffer(try floats(name + Int8Format.bias, shape: [dim])), dim: dim, eps: eps)
+    }
+
+    /// A Linear [out, in]; `out` nil: read from the weight (the classifier's label count).
+    func linear(_ name: String, in inF: Int, out: Int?) throws -> LinearParameters {
+        let layer = try manifest.layer(name)
+        let weightName = name + (layer.mode == .none ? Int8Format.weight : Int8Format.quantizedWeight)
+        let outF: Int
+        if let out {
+            outF = out
+        } else {
+            let info = try file.require(weightName)
+            guard info.shape.count == 2, info.shape[0] >= 1 else {
+                throw SafeTensorsError.wrongShape(path: path, name: weightName, expected: [-1, inF], actual: info.shape)
+            }
+            outF = info.shape[0]
+        }
+        if layer.mode == .none {
+            return LinearParameters(name: name, inFeatures: inF, outFeatures: outF, maxQ: 0,
+                                    kind: .fp32(weight: try floats(weightName, shape: [outF, inF]),
+                                                bias: try floats(name + Int8Format.bias, shape: [outF])))
+        }
+        let maxQ = layer.maxQ
+        let weight = try int8s(weightName, shape: [outF, inF], maxQ: maxQ)
+        let sw = try scalar(name + Int8Format.weightScale, what: "a scale")
+        let input: InputRange, output: OutputRequantization
+        var int32Bias: [Int32]?, fp32Bias: [Float]?
+        switch layer.mode {
+        case .ema:
+            let threshold = try scalar(name + Int8Format.inputThreshold, what: "a threshold")
+            input = .frozen(scale: quantizationScale(threshold: threshold, maxQ: maxQ))
+            int32Bias = try int32s(name + Int8Format.quantizedBias, shape: [outF])
+            if layer.requantizeOutput {
+                let t = try scalar(name + Int8Format.outputThreshold, what: "a threshold")
+                output = .frozen(scale: quantizationScale(threshold: t, maxQ: maxQ))
+            } else {
+                output = .none
+            }
+        case .dynamic:
+            input = .dynamic
+            fp32Bias = try floats(name + Int8Format.bias, shape: [outF])
+            output = layer.requantizeOutput ? .dynamic : .none
+        case .none:
+            preconditionFailure("handled above")
+        }
+        return LinearParameters(name: name, inFeatures: inF, outFeatures: outF, maxQ: maxQ,
+                                kind: .int8(weight: weight, weightScale: sw, input: input, int32Bias: int32Bias,
+                                            fp32Bias: fp32Bias, output: output))
+    }
+
+    /// Every tensor of the file was read.
+    func checkAllUsed() throws {
+        let extra = file.tensors.map(\.name).filter { !used.contains($0) }
+        if !extra.isEmpty { throw Int8ModelError.unexpectedTensors(path: path, names: extra) }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import XCTest
+@testable import BERT
+@testable import Tensor
+
+/// `q8train train` itself on 1 rank and under `mpirun -n 2`: a tiny BERT on a tiny task
+/// reaches the same parameters and the same Q8BERT thresholds, whatever the number of ranks
+/// (the global batch, the dropout masks and the EMA ranges are rank-independent; only the
+/// summation order of the gradient allreduce differs).
+final class DataParallelTrainingTests: XCTestCase {
+    /// Named tolerance: max |difference| of any parameter after 12 AdamW steps, relative to
+    /// the parameter's magnitude (summation order only; AdamW steps are about lr = 1e-3).
+    static let parameterTolerance: Float = 2e-4
+    static let thresholdTolerance: Double = 1e-4
+
+    static let words = ["movie", "plot", "actor", "scene", "story", "music", "dull", "long", "the", "a", "good", "bad"]
+
+    /// A tiny model folder and a movie-layout task in a temporary folder.
+    func makeWorkspace() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("q8-dp-\(UUID().uuidString)")
+        let model = dir.appendingPathComponent("model"), data = dir.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + Self.words
+        try (vocab.joined(separator: "\n") + "\n").write(to: model.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+        let config = BertConfig(vocabSize: vocab.count, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2,
+                                intermediateSize: 32, maxPositionEmbeddings: 16)
+        try JSONEncoder().encode(config).write(to: model.appendingPathComponent("config.json"))
+        let bert = BertForSequenceClassification(config: config, numLabels: 2)
+        var rng = SplitMix64(seed: 5)
+        var writer = SafeTensorsWriter()
+        for e in bert.layout.entries where !e.name.hasPrefix("classifier") {
+            let values: [Float] = (0..<e.count).map { _ in
+                e.name.hasSuffix("LayerNorm.weight") ? 1 : e.name.hasSuffix(".bias") ? 0 : Float(rng.nextNormal() * 0.05)
+            }
+            try writer.add(e.name, floats: values, shape: e.shape)
+        }
+        try writer.write(to: model.appendingPathComponent("model.safetensors"))
+        for (split, n) in [("train", 96), ("dev", 20), ("test", 20)] {
+            var text = "sentence\tlabel\n"
+            for i in 0..<n {
+                let label = i % 2
+                let words = (0..<(3 + (i * 7) % 5)).map { Self.words[($0 * 5 + i) % 10] } + [label == 1 ? "good" : "bad"]
+                text += words.joined(separator: " ") + "\t\(label)\n"
+            }
+            try text.write(to: data.appendingPathComponent("\(split).tsv"), atomically: true, encoding: .utf8)
+        }
+        return dir
+    }
+
+    func train(_ dir: URL, ranks: Int?, quantize: String, output: String) throws -> URL {
+        let out = dir.appendingPathComponent(output)
+        let result = try DemoRunner.run(ranks: ranks, [
+            "train", "--model", dir.appendingPathComponent("model").path, "--task", "movie",
+            "--data-dir", dir.appendingPathComponent("data").path, "--output-dir", out.path,
+            "--max-seq-length", "16", "--pad-to-max-length", "--batch-size", "16", "--eval-batch-size", "8",
+            "--learning-rate", "1e-3", "--epochs", "2", "--eval-every", "0", "--threads", "1",
+            "--quantize", quantize], executable: "q8train", timeout: 120)
+        XCTAssertEqual(result.status, 0, result.transcript)
+        return out
+    }
+
+    func parameters(_ run: URL) throws -> [String: [Float]] {
+        let file = try SafeTensorsFile(contentsOf: run.appendingPathComponent("final/model.safetensors"))
+        var out = [String: [Float]]()
+        for t in file.tensors where t.dtype == .f32 { out[t.name] = try file.floats(t.name) }
+        return out
+    }
+
+    func thresholds(_ run: URL) throws -> [String: Double] {
+        let data = try Data(contentsOf: run.appendingPathComponent("final/quantization.json"))
+        let layers = try XCTUnwrap((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["layers"] as? [String: [String: Any]])
+        var out = [String: Double]()
+        for (name, entry) in layers {
+            for key in ["input_thresh", "output_thresh"] { if let v = entry[key] as? Double { out["\(name).\(key)"] = v } }
+        }
+        return out
+    }
+
+    func testOneRankAndTwoRanksTrainTheSameModel() throws {
+        let dir = try makeWorkspace()
+        let single = try train(dir, ranks: nil, quantize: "q8bert-paper", output: "one")
+        let double = try train(dir, ranks: 2, quantize: "q8bert-paper", output: "two")
+        let a = try parameters(single), b = try parameters(double)
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        var worst: (String, Float) = ("", 0)
+        for (name, x) in a {
+            let y = try XCTUnwrap(b[name])
+            let scale = max(x.map(abs).max() ?? 0, 1e-3)
+            let d = maxAbsDifference(x, y) / scale
+            if d > worst.1 { worst = (name, d) }
+        }
+        XCTAssertLessThanOrEqual(worst.1, Self.parameterTolerance, "largest relative parameter difference: \(worst.0)")
+        let ta = try thresholds(single), tb = try thresholds(double)
+        XCTAssertFalse(ta.isEmpty)
+        for (key, v) in ta {
+            XCTAssertEqual(v, try XCTUnwrap(tb[key]), accuracy: Self.thresholdTolerance * max(abs(v), 1), key)
+        }
+        // The runs took the same number of steps, and the 2-rank log says so.
+        let log = try String(contentsOf: double.appendingPathComponent("log.jsonl"), encoding: .utf8)
+        XCTAssertTrue(log.contains("\"world_size\":2"))
+        print("1 vs 2 ranks: largest relative parameter difference \(worst.1) (\(worst.0))")
+    }
+}
+
+func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+    zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}

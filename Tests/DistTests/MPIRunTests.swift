@@ -1,0 +1,81 @@
+import XCTest
+
+/// Dist across processes: `q8dist-demo` checks itself on every rank under `mpirun -n 2`
+/// and `mpirun -n 3 --oversubscribe` (and directly, as one rank); each run is killed after
+/// 60 s. Each rank prints "rank r/W: OK MODE" once its checks of MODE passed.
+final class MPIRunTests: XCTestCase {
+    /// Runs `modes` and asserts a clean exit with every rank reporting OK for each mode.
+    @discardableResult
+    private func run(ranks: Int?, _ modes: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let result = try DemoRunner.run(ranks: ranks, modes)
+        let W = ranks ?? 1
+        XCTAssertFalse(result.timedOut, "\(modes) on \(W) ranks timed out\n\(result.transcript)", file: file, line: line)
+        XCTAssertEqual(result.status, 0, "\(modes) on \(W) ranks\n\(result.transcript)", file: file, line: line)
+        for mode in modes {
+            for r in 0..<W {
+                XCTAssertTrue(result.output.contains("rank \(r)/\(W): OK \(mode)\n"),
+                              "rank \(r)/\(W) did not report OK \(mode)\n\(result.transcript)", file: file, line: line)
+            }
+        }
+        return result.output
+    }
+
+    /// (a) Sums and maxima (blocking and non-blocking, whole and split into pieces),
+    /// broadcasts and gathers give the right values on every rank.
+    func testCollectives() throws {
+        let output = try run(ranks: 2, ["info", "allreduce"])
+        XCTAssertTrue(output.contains("rank 1/2: local 1/2, MPI_THREAD_SERIALIZED, mpi true, launched by MPI true"), output)
+        try run(ranks: 3, ["allreduce"])
+    }
+
+    /// (b) The bucketed non-blocking reducer, driven in backward's layer order, gives the
+    /// same averaged gradients as one blocking allreduce (bit-identical on integer values),
+    /// identical on every rank.
+    func testBucketedReducerMatchesBlockingAllreduce() throws {
+        for W in [2, 3] {
+            let output = try run(ranks: W, ["reducer"])
+            XCTAssertTrue(output.contains("rank 0/\(W): reducer integer step 0: bucketed == blocking: true, max |diff| vs local mean 0.0"),
+                          output)
+        }
+    }
+
+    /// (c) Each step's rank batches are disjoint and together the single-process batch;
+    /// evaluation results gather back to dataset order without padding.
+    func testSamplerSharesCoverTheGlobalBatch() throws {
+        try run(ranks: 2, ["sampler"])
+        try run(ranks: 3, ["sampler"])
+    }
+
+    /// (d) verifyIdentical names rank 1 when only rank 1's hash differs, on every rank.
+    func testVerifyIdenticalNamesTheDifferingRank() throws {
+        for W in [2, 3] {
+            let output = try run(ranks: W, ["verify-mismatch"])
+            for r in 0..<W {
+                XCTAssertTrue(output.contains("rank \(r)/\(W): caught: rank 1 disagrees with rank 0 on deliberately different hash"),
+                              output)
+            }
+        }
+    }
+
+    /// (e) Without mpirun the demo is a one-rank job (Open MPI singleton init).
+    func testRunsAsOneRankWithoutMpirun() throws {
+        let output = try run(ranks: nil, ["info", "allreduce", "reducer", "sampler", "verify-mismatch"])
+        XCTAssertTrue(output.contains("rank 0/1: local 0/1, MPI_THREAD_SERIALIZED, mpi true, launched by MPI false"), output)
+    }
+
+    /// A failure on the ranks ends the whole job with a non-zero status, not a hang.
+    func testFailureEndsTheJob() throws {
+        let result = try DemoRunner.run(ranks: 2, ["no-such-mode"])
+        XCTAssertFalse(result.timedOut, result.transcript)
+        XCTAssertNotEqual(result.status, 0, result.transcript)
+        XCTAssertTrue(result.output.contains("FAIL no-such-mode: unknown mode no-such-mode"), result.transcript)
+    }
+
+    /// The harness kills a job that outlives its time limit (60 s in the tests above).
+    func testTimeLimitKillsTheJob() throws {
+        let start = Date()
+        let result = try DemoRunner.run(ranks: 2, ["sleep", "120"], timeout: 2)
+        XCTAssertTrue(result.timedOut, result.transcript)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30, result.transcript)
+    }
+}

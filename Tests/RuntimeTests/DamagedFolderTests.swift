@@ -1,0 +1,123 @@
+import Foundation
+import XCTest
+@testable import BERT
+@testable import Runtime
+import Tensor
+
+/// Damaged int8 folders fail to load with errors naming the file and the tensor or field.
+final class DamagedFolderTests: XCTestCase {
+    static let layer = "bert.encoder.layer.1.attention.self.key"
+    var dir: URL!
+    var folder: URL!
+    var weights: URL { folder.appendingPathComponent("model.q8.safetensors") }
+
+    override func setUpWithError() throws {
+        Parallel.configure(threads: 2)
+        dir = try Tiny.temporaryDirectory()
+        let model = Tiny.model()
+        try Tiny.calibrate(model, .q8bert, steps: 2)
+        folder = try Tiny.export(model, in: dir).0
+        XCTAssertNoThrow(try Int8Model(directory: folder))
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: dir) }
+
+    func loadError() -> String {
+        do {
+            _ = try Int8Model(directory: folder)
+            XCTFail("loaded a damaged folder")
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testMissingTensor() throws {
+        let name = Self.layer + ".quantized_bias"
+        try rewrite(weights) { $0.filter { $0.0 != name } }
+        let message = loadError()
+        XCTAssertTrue(message.contains(weights.path) && message.contains(name), message)
+    }
+
+    func testWrongDType() throws {
+        let name = Self.layer + ".quantized_weight"
+        try rewrite(weights) { tensors in
+            tensors.map { t in
+                guard t.0 == name else { return t }
+                let floats = t.3.map { Float(Int8(bitPattern: $0)) }
+                return (t.0, .f32, t.2, floats.withUnsafeBytes { Data($0) })
+            }
+        }
+        let message = loadError()
+        XCTAssertTrue(message.contains(weights.path) && message.contains(name) && message.contains("I8")
+                      && message.contains("F32"), message)
+    }
+
+    func testWrongShape() throws {
+        let name = "bert.embeddings.LayerNorm.weight"
+        try rewrite(weights) { $0.map { $0.0 == name ? ($0.0, $0.1, [2, 16], $0.3) : $0 } }
+        let message = loadError()
+        XCTAssertTrue(message.contains(name) && message.contains("32"), message)
+    }
+
+    func testInt8WeightOfMinus128() throws {
+        let name = Self.layer + ".quantized_weight"
+        try rewrite(weights) { $0.map { t in
+            guard t.0 == name else { return t }
+            var bytes = t.3
+            bytes[bytes.startIndex + 5] = 0x80
+            return (t.0, t.1, t.2, bytes)
+        } }
+        let message = loadError()
+        XCTAssertTrue(message.contains(name) && message.contains("-128") && message.contains("index 5"), message)
+    }
+
+    func testUnexpectedTensor() throws {
+        try rewrite(weights) { $0 + [("classifier.output_thresh", .f32, [1], Data(count: 4))] }
+        let message = loadError()
+        XCTAssertTrue(message.contains("unexpected") && message.contains("classifier.output_thresh"), message)
+    }
+
+    func testNegativeScale() throws {
+        let name = "bert.embeddings.word_embeddings.weight_scale"
+        try rewrite(weights) { $0.map { $0.0 == name ? ($0.0, $0.1, $0.2, withUnsafeBytes(of: Float(-1)) { Data($0) }) : $0 } }
+        let message = loadError()
+        XCTAssertTrue(message.contains(name) && message.contains("-1"), message)
+    }
+
+    func testTruncatedFile() throws {
+        let data = try Data(contentsOf: weights)
+        try data.prefix(data.count - 100).write(to: weights)
+        let message = loadError()
+        XCTAssertTrue(message.contains(weights.path), message)
+    }
+
+    func testMissingAndInvalidQuantizationJSON() throws {
+        let url = folder.appendingPathComponent("quantization.json")
+        let original = try Data(contentsOf: url)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: original) as? [String: Any])
+        object["format_version"] = 2
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        var message = loadError()
+        XCTAssertTrue(message.contains(url.path) && message.contains("format_version 2"), message)
+
+        var layers = try XCTUnwrap(object["layers"] as? [String: Any])
+        layers.removeValue(forKey: "classifier")
+        object["layers"] = layers
+        object["format_version"] = 1
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        message = loadError()
+        XCTAssertTrue(message.contains(url.path) && message.contains("\"classifier\""), message)
+
+        try FileManager.default.removeItem(at: url)
+        message = loadError()
+        XCTAssertTrue(message.contains(url.path) && message.contains("not found"), message)
+    }
+
+    /// A QAT checkpoint folder is not an int8 folder: the error says so.
+    func testMissingWeightsFile() throws {
+        try FileManager.default.removeItem(at: weights)
+        let message = loadError()
+        XCTAssertTrue(message.contains("model.q8.safetensors") && message.contains("not found"), message)
+    }
+}
