@@ -55,8 +55,8 @@ for name, rs in rows.items():
     accs = [100 * r[1] for r in rs]
     devs = [100 * r[2] for r in rs if r[2] == r[2]]
     secs = [r[3] for r in rs if r[3]]
-    print(f"| {name} | {len(rs)} | {statistics.mean(accs):.2f} | {min(accs):.2f}-{max(accs):.2f} | "
-          + ", ".join(f"{r[0]}: {100*r[1]:.2f}" for r in rs)
-          + f" | {statistics.mean(devs):.2f} | " if devs else " | - | ", end="")
-    print(f"{statistics.mean(secs)/60:.1f} min |" if secs else "- |")
+    dev = f"{statistics.mean(devs):.2f}" if devs else "-"
+    time = f"{statistics.mean(secs)/60:.1f} min" if secs else "-"
+    per_seed = ", ".join(f"{r[0]}: {100*r[1]:.2f}" for r in rs)
+    print(f"| {name} | {len(rs)} | {statistics.mean(accs):.2f} | {min(accs):.2f}-{max(accs):.2f} | {per_seed} | {dev} | {time} |")
 PY

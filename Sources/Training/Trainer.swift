@@ -99,6 +99,10 @@ public final class Trainer {
                 let (loss, norm, lr) = try trainStep(batch, weights: local.exampleWeights, step: step)
                 step += 1
                 sequences += local.globalCount
+                if settings.checkSync > 0 && step % settings.checkSync == 0 {
+                    try communicator.verifyIdentical(hash: contentHash(model.parameters.pointer, count: model.layout.count),
+                                                     what: "the parameters after step \(step)")
+                }
                 let dt = Date().timeIntervalSince(t0)
                 smoothedLoss = step == 1 ? Double(loss) : 0.95 * smoothedLoss + 0.05 * Double(loss)
                 let fractionalEpoch = Double(epoch) + Double(s + 1) / Double(sampler.stepsPerEpoch)

@@ -31,6 +31,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var evalBatchSize = 64
     /// Human-readable log file (besides stderr).
     public var logFile: String?
+    /// Data parallel: checksum the parameters on every rank every N steps and stop with an
+    /// error naming the first rank that differs (0: never).
+    public var checkSync = 0
     /// Quantization-aware training: none, q8bert, q8bert-paper, or a per-layer JSON/YAML file.
     public var quantize = "none"
     /// For the generic "tsv" task: text column(s), label column, label names.
@@ -47,7 +50,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         case weightDecay = "weight_decay", maxGradNorm = "max_grad_norm", evalEvery = "eval_every"
         case maxSteps = "max_steps", padToMaxLength = "pad_to_max_length", evalBatchSize = "eval_batch_size"
         case logFile = "log_file", textColumns = "text_columns", labelColumn = "label_column"
-        case labelNames = "label_names", quantize
+        case labelNames = "label_names", quantize, checkSync = "check_sync"
     }
 
     /// Decodes a partial settings object: absent fields keep their defaults.
@@ -69,7 +72,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         try take(.padToMaxLength, &padToMaxLength); try take(.evalBatchSize, &evalBatchSize)
         try takeOptional(.logFile, &logFile); try takeOptional(.textColumns, &textColumns)
         try takeOptional(.labelColumn, &labelColumn); try takeOptional(.labelNames, &labelNames)
-        try take(.quantize, &quantize)
+        try take(.quantize, &quantize); try take(.checkSync, &checkSync)
     }
 
     public var resolvedDataDir: String { dataDir ?? "assets/data/\(task)" }
@@ -91,6 +94,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         try check(evalEvery >= 0, "eval_every", "must be non-negative, found \(evalEvery)")
         try check((maxSteps ?? 1) >= 1, "max_steps", "must be at least 1, found \(maxSteps ?? 0)")
         try check((threads ?? 1) >= 1, "threads", "must be at least 1, found \(threads ?? 0)")
+        try check(checkSync >= 0, "check_sync", "must be non-negative, found \(checkSync)")
     }
 }
 

@@ -49,14 +49,14 @@ final class DataParallelTrainingTests: XCTestCase {
         return dir
     }
 
-    func train(_ dir: URL, ranks: Int?, quantize: String, output: String) throws -> URL {
+    func train(_ dir: URL, ranks: Int?, quantize: String, output: String, epochs: Int = 2) throws -> URL {
         let out = dir.appendingPathComponent(output)
         let result = try DemoRunner.run(ranks: ranks, [
             "train", "--model", dir.appendingPathComponent("model").path, "--task", "movie",
             "--data-dir", dir.appendingPathComponent("data").path, "--output-dir", out.path,
             "--max-seq-length", "16", "--pad-to-max-length", "--batch-size", "16", "--eval-batch-size", "8",
-            "--learning-rate", "1e-3", "--epochs", "2", "--eval-every", "0", "--threads", "1",
-            "--quantize", quantize], executable: "q8train", timeout: 120)
+            "--learning-rate", "1e-3", "--epochs", "\(epochs)", "--eval-every", "0", "--threads", "1",
+            "--quantize", quantize, "--check-sync", "1"], executable: "q8train", timeout: 120)
         XCTAssertEqual(result.status, 0, result.transcript)
         return out
     }
@@ -78,6 +78,88 @@ final class DataParallelTrainingTests: XCTestCase {
         return out
     }
 
+    /// Each step's loss from a run's log.
+    func stepLosses(_ run: URL) throws -> [Double] {
+        try String(contentsOf: run.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n").compactMap {
+            let r = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            return r?["type"] as? String == "step" ? r?["loss"] as? Double : nil
+        }
+    }
+
+    /// Named tolerance for per-step losses of runs on different rank counts (summation order).
+    static let lossTolerance = 1e-5
+
+    func assertSameLosses(_ a: URL, _ b: URL, _ what: String) throws {
+        let la = try stepLosses(a), lb = try stepLosses(b)
+        XCTAssertEqual(la.count, lb.count, "\(what): step count")
+        let worst = zip(la, lb).map { abs($0 - $1) / abs($0) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, Self.lossTolerance, "\(what): largest relative loss difference")
+        print("\(what): \(la.count) steps, largest relative loss difference \(worst)")
+    }
+
+    func testFourRanksOversubscribedMatchOneRank() throws {
+        let dir = try makeWorkspace()
+        let single = try train(dir, ranks: nil, quantize: "q8bert", output: "one", epochs: 1)
+        let four = try train(dir, ranks: 4, quantize: "q8bert", output: "four", epochs: 1)
+        try assertSameLosses(single, four, "1 vs 4 ranks")
+        let a = try thresholds(single), b = try thresholds(four)
+        for (key, v) in a { XCTAssertEqual(v, try XCTUnwrap(b[key]), accuracy: Self.thresholdTolerance * max(abs(v), 1), key) }
+    }
+
+    func testKillingOneRankEndsTheJobQuickly() throws {
+        let dir = try makeWorkspace()
+        let mpirun = try DemoRunner.mpirun(), q8train = try DemoRunner.executable(named: "q8train")
+        let process = Process()
+        process.executableURL = mpirun
+        process.arguments = ["-n", "2", "--bind-to", "none", q8train.path, "train",
+                             "--model", dir.appendingPathComponent("model").path, "--task", "movie",
+                             "--data-dir", dir.appendingPathComponent("data").path,
+                             "--output-dir", dir.appendingPathComponent("killed").path, "--max-seq-length", "16",
+                             "--batch-size", "16", "--epochs", "500", "--eval-every", "0", "--threads", "1"]
+        process.environment = DemoRunner.cleanEnvironment()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let done = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in done.signal() }
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // Wait until training runs (the log has step records), then SIGKILL one rank.
+        let log = dir.appendingPathComponent("killed/log.jsonl")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? String(contentsOf: log, encoding: .utf8))?.contains("\"type\":\"step\"") != true) {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let ranks = try rankProcesses(of: process.processIdentifier, named: "q8train")
+        XCTAssertEqual(ranks.count, 2, "two rank processes")
+        let victim = try XCTUnwrap(ranks.last)
+        let killed = Date()
+        kill(victim, SIGKILL)
+        let finished = done.wait(timeout: .now() + 30) == .success
+        XCTAssertTrue(finished, "the job did not exit within 30 s of a rank's death")
+        if finished {
+            XCTAssertNotEqual(process.terminationStatus, 0, "a job that lost a rank must fail")
+            print("job exited \(process.terminationStatus) \(String(format: "%.1f", Date().timeIntervalSince(killed))) s after SIGKILL of rank pid \(victim)")
+        }
+    }
+
+    /// Descendant processes of `parent` whose command name is `name` (from /proc).
+    func rankProcesses(of parent: pid_t, named name: String) throws -> [pid_t] {
+        var found = [pid_t](), frontier = [parent]
+        let all = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap { pid_t($0) }
+        func info(_ pid: pid_t) -> (ppid: pid_t, comm: String)? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+            let comm = String(stat[stat.index(after: open)..<close])
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            guard fields.count > 1, let ppid = pid_t(fields[1]) else { return nil }
+            return (ppid, comm)
+        }
+        while let p = frontier.popLast() {
+            for pid in all { if let i = info(pid), i.ppid == p { frontier.append(pid); if i.comm == name { found.append(pid) } } }
+        }
+        return found.sorted()
+    }
+
     func testOneRankAndTwoRanksTrainTheSameModel() throws {
         let dir = try makeWorkspace()
         let single = try train(dir, ranks: nil, quantize: "q8bert-paper", output: "one")
@@ -97,6 +179,7 @@ final class DataParallelTrainingTests: XCTestCase {
         for (key, v) in ta {
             XCTAssertEqual(v, try XCTUnwrap(tb[key]), accuracy: Self.thresholdTolerance * max(abs(v), 1), key)
         }
+        try assertSameLosses(single, double, "1 vs 2 ranks")
         // The runs took the same number of steps, and the 2-rank log says so.
         let log = try String(contentsOf: double.appendingPathComponent("log.jsonl"), encoding: .utf8)
         XCTAssertTrue(log.contains("\"world_size\":2"))

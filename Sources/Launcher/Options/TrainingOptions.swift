@@ -61,6 +61,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Batch size for evaluation. (default: 64)")
     var evalBatchSize: Int?
 
+    @Option(help: "Data parallel: checksum the parameters on every rank every N steps; a rank that differs stops the job.")
+    var checkSync: Int?
+
     @Option(help: "Also write the human-readable log to this file.")
     var logFile: String?
 
@@ -95,6 +98,7 @@ struct TrainingOptions: ParsableArguments {
         if padToMaxLength { s.padToMaxLength = true }
         if let evalBatchSize { s.evalBatchSize = evalBatchSize }
         if let logFile { s.logFile = logFile }
+        if let checkSync { s.checkSync = checkSync }
         if !textColumns.isEmpty { s.textColumns = textColumns }
         if let labelColumn { s.labelColumn = labelColumn }
         if !labelNames.isEmpty { s.labelNames = labelNames }
