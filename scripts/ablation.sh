@@ -4,6 +4,7 @@
 # dynamic quantization (DQ), and prints a markdown table of test accuracy (mean and spread).
 # usage: scripts/ablation.sh [SEEDS] [RECIPES]      e.g. scripts/ablation.sh "42 43 44" "none q8bert q8bert-paper"
 # Runs go to runs/ablation/RECIPE-sSEED; a finished run (its log has a summary) is not rerun.
+# TABLE_ONLY=1 prints the table of the runs present without training anything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-"42 43 44"}
@@ -18,6 +19,7 @@ test_acc() {  # test accuracy (best dev checkpoint) from a run's summary line
     python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; s=[x for x in r if x['type']=='summary'][-1]; print(s['test']['accuracy'])" "$1/log.jsonl"
 }
 for recipe in $RECIPES; do
+    [ "${TABLE_ONLY:-0}" = 1 ] && break
     for seed in $SEEDS; do
         run="$OUT/$(name_of "$recipe")-s$seed"
         if [ -f "$run/log.jsonl" ] && grep -q '"type":"summary"' "$run/log.jsonl"; then continue; fi
