@@ -8,7 +8,7 @@ import XCTest
 /// (the global batch, the dropout masks and the EMA ranges are rank-independent; only the
 /// summation order of the gradient allreduce differs).
 final class DataParallelTrainingTests: XCTestCase {
-    /// Named tolerance: max |difference| of any parameter after 12 AdamW steps, relative to
+    /// Named tolerance: max |difference| of any parameter after 50 AdamW steps, relative to
     /// the parameter's magnitude (summation order only; AdamW steps are about lr = 1e-3).
     static let parameterTolerance: Float = 2e-4
     static let thresholdTolerance: Double = 1e-4
@@ -37,7 +37,7 @@ final class DataParallelTrainingTests: XCTestCase {
             try writer.add(e.name, floats: values, shape: e.shape)
         }
         try writer.write(to: model.appendingPathComponent("model.safetensors"))
-        for (split, n) in [("train", 96), ("dev", 20), ("test", 20)] {
+        for (split, n) in [("train", 400), ("dev", 20), ("test", 20)] {
             var text = "sentence\tlabel\n"
             for i in 0..<n {
                 let label = i % 2
@@ -49,14 +49,17 @@ final class DataParallelTrainingTests: XCTestCase {
         return dir
     }
 
-    func train(_ dir: URL, ranks: Int?, quantize: String, output: String, epochs: Int = 2) throws -> URL {
+    /// 400 examples at a global batch of 16: 25 steps per epoch.
+    func train(_ dir: URL, ranks: Int?, quantize: String, output: String, epochs: Int = 2,
+               mpiArguments: [String] = []) throws -> URL {
         let out = dir.appendingPathComponent(output)
         let result = try DemoRunner.run(ranks: ranks, [
             "train", "--model", dir.appendingPathComponent("model").path, "--task", "movie",
             "--data-dir", dir.appendingPathComponent("data").path, "--output-dir", out.path,
             "--max-seq-length", "16", "--pad-to-max-length", "--batch-size", "16", "--eval-batch-size", "8",
             "--learning-rate", "1e-3", "--epochs", "\(epochs)", "--eval-every", "0", "--threads", "1",
-            "--quantize", quantize, "--check-sync", "1"], executable: "q8train", timeout: 120)
+            "--quantize", quantize, "--check-sync", "1"], executable: "q8train", mpiArguments: mpiArguments,
+            timeout: 180)
         XCTAssertEqual(result.status, 0, result.transcript)
         return out
     }
@@ -97,13 +100,43 @@ final class DataParallelTrainingTests: XCTestCase {
         print("\(what): \(la.count) steps, largest relative loss difference \(worst)")
     }
 
-    func testFourRanksOversubscribedMatchOneRank() throws {
+    func testFourAndEightRanksOversubscribedMatchOneRank() throws {
         let dir = try makeWorkspace()
         let single = try train(dir, ranks: nil, quantize: "q8bert", output: "one", epochs: 1)
-        let four = try train(dir, ranks: 4, quantize: "q8bert", output: "four", epochs: 1)
-        try assertSameLosses(single, four, "1 vs 4 ranks")
-        let a = try thresholds(single), b = try thresholds(four)
-        for (key, v) in a { XCTAssertEqual(v, try XCTUnwrap(b[key]), accuracy: Self.thresholdTolerance * max(abs(v), 1), key) }
+        for ranks in [4, 8] {
+            let run = try train(dir, ranks: ranks, quantize: "q8bert", output: "n\(ranks)", epochs: 1)
+            try assertSameLosses(single, run, "1 vs \(ranks) ranks")
+            try assertSameThresholdsAndPredictions(single, run, "1 vs \(ranks) ranks")
+        }
+    }
+
+    /// The shared-memory transport off (`--mca btl self,tcp`): the path a run across
+    /// machines takes.
+    func testTwoRanksOverTCPMatchOneRank() throws {
+        let dir = try makeWorkspace()
+        let single = try train(dir, ranks: nil, quantize: "q8bert", output: "one", epochs: 1)
+        let tcp = try train(dir, ranks: 2, quantize: "q8bert", output: "tcp", epochs: 1, mpiArguments: ["--mca", "btl", "self,tcp"])
+        try assertSameLosses(single, tcp, "1 vs 2 ranks over TCP")
+        try assertSameThresholdsAndPredictions(single, tcp, "1 vs 2 ranks over TCP")
+    }
+
+    /// Thresholds within tolerance, and the same test-set metrics (the predictions of both
+    /// final models agree).
+    func assertSameThresholdsAndPredictions(_ a: URL, _ b: URL, _ what: String) throws {
+        let ta = try thresholds(a), tb = try thresholds(b)
+        XCTAssertFalse(ta.isEmpty)
+        for (key, v) in ta { XCTAssertEqual(v, try XCTUnwrap(tb[key]), accuracy: Self.thresholdTolerance * max(abs(v), 1), "\(what): \(key)") }
+        XCTAssertEqual(try testEvaluations(a), try testEvaluations(b), "\(what): test metrics of the final and best models")
+    }
+
+    /// The test evaluations' metrics, rounded to 6 decimals.
+    func testEvaluations(_ run: URL) throws -> [String] {
+        try String(contentsOf: run.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n").compactMap {
+            guard let r = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any],
+                  r["type"] as? String == "eval", r["split"] as? String == "test",
+                  let m = r["metrics"] as? [String: Double] else { return nil }
+            return m.keys.sorted().map { String(format: "%@=%.6f", $0, m[$0]!) }.joined(separator: ",")
+        }
     }
 
     func testKillingOneRankEndsTheJobQuickly() throws {
@@ -169,6 +202,12 @@ final class DataParallelTrainingTests: XCTestCase {
         var worst: (String, Float) = ("", 0)
         for (name, x) in a {
             let y = try XCTUnwrap(b[name])
+            if name.hasSuffix("attention.self.key.bias") {
+                // Its exact gradient is 0 (softmax ignores a per-row shift): AdamW turns the
+                // rounding noise into steps of about lr, so only a bound of 2 lr per step holds.
+                XCTAssertLessThanOrEqual(maxAbsDifference(x, y), 2 * 1e-3 * 50, name)
+                continue
+            }
             let scale = max(x.map(abs).max() ?? 0, 1e-3)
             let d = maxAbsDifference(x, y) / scale
             if d > worst.1 { worst = (name, d) }
@@ -180,6 +219,8 @@ final class DataParallelTrainingTests: XCTestCase {
             XCTAssertEqual(v, try XCTUnwrap(tb[key]), accuracy: Self.thresholdTolerance * max(abs(v), 1), key)
         }
         try assertSameLosses(single, double, "1 vs 2 ranks")
+        XCTAssertEqual(try stepLosses(double).count, 50, "50 steps")
+        XCTAssertEqual(try testEvaluations(single), try testEvaluations(double), "same test metrics")
         // The runs took the same number of steps, and the 2-rank log says so.
         let log = try String(contentsOf: double.appendingPathComponent("log.jsonl"), encoding: .utf8)
         XCTAssertTrue(log.contains("\"world_size\":2"))

@@ -72,12 +72,12 @@ enum DemoRunner {
     /// Runs the demo with `arguments` on `ranks` ranks (nil: directly, without mpirun),
     /// killing it after `timeout` seconds.
     static func run(ranks: Int?, _ arguments: [String], executable name: String = DemoRunner.name,
-                    timeout: TimeInterval = 60) throws -> Result {
+                    mpiArguments: [String] = [], timeout: TimeInterval = 60) throws -> Result {
         let demo = try executable(named: name)
         let process = Process()
         if let ranks {
             process.executableURL = try mpirun()
-            process.arguments = ["-n", "\(ranks)", "--oversubscribe", "--bind-to", "none", demo.path] + arguments
+            process.arguments = ["-n", "\(ranks)", "--oversubscribe", "--bind-to", "none"] + mpiArguments + [demo.path] + arguments
         } else {
             process.executableURL = demo
             process.arguments = arguments
