@@ -55,7 +55,7 @@ let package = Package(
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: swift5),
         // Benchmarks (scripts/bench-*.sh), release builds only.
-        .executableTarget(name: "Bench", dependencies: ["BERT", "Tensor"], swiftSettings: swift5),
+        .executableTarget(name: "Bench", dependencies: ["BERT", "Tensor", "Runtime", "Dist", "CKernels"], swiftSettings: swift5),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),

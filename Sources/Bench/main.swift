@@ -2,30 +2,79 @@ import BERT
 import Foundation
 import Tensor
 
-/// q8bench: training-step throughput of the classifier, FP32 and Q8BERT QAT.
-/// usage: q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ [BATCHxSEQ ...]
-/// Prints one line per mode and shape: "MODE-train batch=B seq=T threads=N  X seq/s".
+/// q8bench: benchmarks (release builds; scripts/bench-*.sh run them).
+///
+///   q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ [BATCHxSEQ ...]
+///       training-step throughput of the classifier, FP32 and Q8BERT QAT (MODES="fp32 qat").
+///       One line per mode and shape: "MODE-train batch=B seq=T threads=N  X seq/s".
+///   q8bench gemm
+///       single-threaded int8 GEMM on every path at M = 2048 (BERT-base Linear shapes).
+///   q8bench infer MINILM_DIR [INT8_OUT_DIR]
+///       int8 GEMM GOPS at M = 128 (VNNI), end-to-end int8 runtime vs FP32 forward for MiniLM
+///       and a random BERT-base-shaped model, reference figures (scripts/bench-infer.sh).
+///       INT8_OUT_DIR keeps MiniLM's int8 export (for infer-rss). Environment: THREADS (2),
+///       ITERS (timed runs per shape, 20), WARMUP (2), GEMM_SECONDS (per shape, 1),
+///       PARTS ("gemm minilm base").
+///   q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
+///       loads one model, runs one batch, prints its peak RSS (ru_maxrss) in MiB.
+///   q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
+///       data-parallel training step (plain, or under mpirun), allreduce and overlap figures
+///       (scripts/bench-dist.sh). BATCH is the global batch.
+setvbuf(stdout, nil, _IOLBF, 0)
 let args = CommandLine.arguments
-guard args.count >= 6, args[1] == "train", let threads = Int(args[3]), let steps = Int(args[4]) else {
-    FileHandle.standardError.write(Data("usage: q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ...\n".utf8))
-    exit(2)
-}
-Parallel.configure(threads: threads)
+let usage = """
+    usage: q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ...
+           q8bench gemm
+           q8bench infer MINILM_DIR [INT8_OUT_DIR]
+           q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
+           q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
+
+    """
+
 do {
-    let modes = (ProcessInfo.processInfo.environment["MODES"] ?? "fp32 qat").split(separator: " ").map(String.init)
-    for mode in modes {
-        let (model, _) = try PretrainedLoader.load(directory: URL(fileURLWithPath: args[2]), numLabels: 2)
-        if mode == "qat" { try model.enableQuantization(.q8bertPaper) }
-        for shape in args[5...] {
-            let parts = shape.split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2 else { throw NSError(domain: "q8bench", code: 2, userInfo: [NSLocalizedDescriptionKey: "bad shape \(shape), expected BxT"]) }
-            let bench = TrainStepBench(model: model, batchSize: parts[0], seqLen: parts[1], steps: steps, warmup: 2)
-            let (median, _) = bench.run()
-            print(String(format: "%@-train batch=%d seq=%d threads=%d  %.1f seq/s  (median step %.0f ms)",
-                         mode, parts[0], parts[1], threads, Double(parts[0]) / median, median * 1000))
+    switch args.count > 1 ? args[1] : "" {
+    case "train":
+        guard args.count >= 6, let threads = Int(args[3]), let steps = Int(args[4]) else { throw BenchError.usage }
+        try runTrainBench(modelDir: args[2], threads: threads, steps: steps, shapes: Array(args[5...]))
+    case "gemm":
+        runInt8GemmBench()
+    case "infer":
+        guard args.count == 3 || args.count == 4 else { throw BenchError.usage }
+        try runInferenceBench(miniLM: URL(fileURLWithPath: args[2]),
+                              keepInt8: args.count == 4 ? URL(fileURLWithPath: args[3]) : nil)
+    case "infer-rss":
+        guard args.count == 5, ["int8", "fp32"].contains(args[2]) else { throw BenchError.usage }
+        try runInferenceRSS(kind: args[2], directory: URL(fileURLWithPath: args[3]), shape: try parseShape(args[4]))
+    case "dist-train":
+        guard args.count == 6 || args.count == 7, let threads = Int(args[3]), let steps = Int(args[4]) else {
+            throw BenchError.usage
         }
+        try runDistTrainBench(modelDir: URL(fileURLWithPath: args[2]), threads: threads, steps: steps,
+                              shape: try parseShape(args[5]), mode: args.count == 7 ? args[6] : "fp32")
+    default:
+        throw BenchError.usage
     }
+} catch BenchError.usage {
+    FileHandle.standardError.write(Data(usage.utf8))
+    exit(2)
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)
+}
+
+/// `q8bench train`: one line per mode and shape (scripts/bench-train.sh parses them).
+func runTrainBench(modelDir: String, threads: Int, steps: Int, shapes: [String]) throws {
+    Parallel.configure(threads: threads)
+    let modes = (ProcessInfo.processInfo.environment["MODES"] ?? "fp32 qat").split(separator: " ").map(String.init)
+    for mode in modes {
+        let (model, _) = try PretrainedLoader.load(directory: URL(fileURLWithPath: modelDir), numLabels: 2)
+        if mode == "qat" { try model.enableQuantization(.q8bertPaper) }
+        for shape in shapes {
+            let (b, t) = try parseShape(shape)
+            let bench = TrainStepBench(model: model, batchSize: b, seqLen: t, steps: steps, warmup: 2)
+            let (median, _) = bench.run()
+            print(String(format: "%@-train batch=%d seq=%d threads=%d  %.1f seq/s  (median step %.0f ms)",
+                         mode, b, t, threads, Double(b) / median, median * 1000))
+        }
+    }
 }

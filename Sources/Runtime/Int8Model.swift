@@ -30,6 +30,12 @@ public final class Int8Model {
     public let lowercase: Bool
     /// Bytes of model.q8.safetensors.
     public let weightBytes: Int
+    /// SHA-256 of model.q8.safetensors (64 lowercase hexadecimal digits), computed at load; it
+    /// equals the digest quantization.json records whenever that records one.
+    public let checkpointSHA256: String
+    /// True when quantization.json records file digests ("files") and the folder matched them;
+    /// false for an export made before the field existed, which loads without integrity checks.
+    public let checksumsVerified: Bool
     /// Linears running on int8 GEMMs, and left in FP32.
     public let int8LinearCount: Int, fp32LinearCount: Int
     /// True when some Linear quantizes with each batch's range (dynamic mode): its results
@@ -52,6 +58,12 @@ public final class Int8Model {
 
     /// Loads `directory` strictly: config.json, quantization.json and model.q8.safetensors must
     /// agree on every layer; every tensor must have its dtype and shape and be used.
+    ///
+    /// Integrity first: each file quantization.json's "files" lists (model.q8.safetensors and
+    /// vocab.txt) must have the recorded SHA-256 and size, checked before its content is used
+    /// (`Int8ModelError.checksumMismatch`). Exports made before "files" existed load without that
+    /// check (`checksumsVerified` false). Then vocab.txt's token count and the word-embedding
+    /// table's row count must both equal config.json's vocab_size.
     public init(directory: URL) throws {
         self.directory = directory
         let fm = FileManager.default
@@ -64,11 +76,47 @@ public final class Int8Model {
         self.config = config
         let manifest = try Manifest(url: try file(Int8Format.quantizationFile))
         method = manifest.preset
-        _ = try file(Int8Format.vocabularyFile)
         lowercase = Int8Exporter.tokenizerLowercase(directory)
+
+        // Integrity: every file quantization.json lists must have its recorded SHA-256 and size,
+        // checked before its content is used; the weights are hashed from the very mapping
+        // parsed below.
         let weightsURL = try file(Int8Format.weightsFile)
-        let reader = try TensorReader(url: weightsURL, manifest: manifest)
+        let weightsData: Data
+        do {
+            weightsData = try Data(contentsOf: weightsURL, options: .alwaysMapped)
+        } catch {
+            throw SafeTensorsError.unreadable(path: weightsURL.path, reason: error.localizedDescription)
+        }
+        if let record = manifest.files?[Int8Format.weightsFile] {
+            checkpointSHA256 = try weightsData.withUnsafeBytes {
+                try record.verify($0, path: weightsURL.path, name: Int8Format.weightsFile, manifestPath: manifest.path)
+            }
+        } else {
+            checkpointSHA256 = SHA256.hex(of: weightsData)
+        }
+        let vocabularyURL = try file(Int8Format.vocabularyFile)
+        guard let vocabularyData = fm.contents(atPath: vocabularyURL.path) else {
+            throw Int8ModelError.invalidFile(path: vocabularyURL.path, reason: "unreadable")
+        }
+        for (name, record) in (manifest.files ?? [:]).sorted(by: { $0.key < $1.key }) where name != Int8Format.weightsFile {
+            let url = try file(name)
+            guard let data = name == Int8Format.vocabularyFile ? vocabularyData : fm.contents(atPath: url.path) else {
+                throw Int8ModelError.invalidFile(path: url.path, reason: "unreadable")
+            }
+            _ = try data.withUnsafeBytes { try record.verify($0, path: url.path, name: name, manifestPath: manifest.path) }
+        }
+        checksumsVerified = manifest.files != nil
+
+        // The vocabulary, config.json and the word-embedding table must agree on the vocabulary size.
+        let tokens = vocabularyTokenCount(vocabularyData)
+        guard tokens == config.vocabSize else {
+            throw Int8ModelError.vocabularySizeMismatch(path: vocabularyURL.path, tokens: tokens, vocabSize: config.vocabSize)
+        }
+        let reader = try TensorReader(file: try SafeTensorsFile(data: weightsData, path: weightsURL.path), manifest: manifest)
         weightBytes = reader.file.fileSize
+        try reader.checkRows("bert.embeddings.word_embeddings", "the word-embedding table", rows: config.vocabSize,
+                             field: "vocab_size")
 
         let C = config.hiddenSize, I = config.intermediateSize
         word = try reader.embedding("bert.embeddings.word_embeddings", rows: config.vocabSize, dim: C)

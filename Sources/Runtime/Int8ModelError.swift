@@ -1,6 +1,8 @@
 /// Errors loading an int8 model folder or running it, each naming the file (and the tensor or
-/// field) at fault. Tensor-level problems found by the safetensors reader (a missing tensor, a
-/// wrong dtype or shape) surface as `SafeTensorsError`, which names the file and the tensor too.
+/// field) at fault. A file that differs from the digest quantization.json records for it is
+/// reported as such (`checksumMismatch`), before any check of its content. Tensor-level problems
+/// found by the safetensors reader (a missing tensor, a wrong dtype or shape) surface as
+/// `SafeTensorsError`, which names the file and the tensor too.
 public enum Int8ModelError: Error, CustomStringConvertible, Equatable {
     case missingFile(path: String)
     /// A file exists but its content is not what the format needs.
@@ -9,6 +11,11 @@ public enum Int8ModelError: Error, CustomStringConvertible, Equatable {
     case invalidTensor(path: String, name: String, reason: String)
     /// Tensors the model does not use: the file is not the format this runtime reads.
     case unexpectedTensors(path: String, names: [String])
+    /// A file's SHA-256 differs from the one quantization.json records for it (with both sizes,
+    /// mentioned when they differ).
+    case checksumMismatch(path: String, expected: String, actual: String, expectedBytes: Int, actualBytes: Int)
+    /// vocab.txt's token count differs from config.json's vocab_size.
+    case vocabularySizeMismatch(path: String, tokens: Int, vocabSize: Int)
     /// A batch the model cannot run (token id outside the vocabulary, too long, ...).
     case invalidInput(String)
 
@@ -24,6 +31,12 @@ public enum Int8ModelError: Error, CustomStringConvertible, Equatable {
             let shown = names.prefix(5).map { "\"\($0)\"" }.joined(separator: ", ")
             return "\(path): unexpected tensor\(names.count > 1 ? "s" : "") \(shown)"
                 + "\(names.count > 5 ? " and \(names.count - 5) more" : "") (not part of this int8 BERT)"
+        case .checksumMismatch(let path, let expected, let actual, let expectedBytes, let actualBytes):
+            return "\(path): sha256 mismatch (expected \(expected), found \(actual)): "
+                + "the file was modified or damaged after export"
+                + (expectedBytes == actualBytes ? "" : " (\(actualBytes) bytes; \(expectedBytes) when exported)")
+        case .vocabularySizeMismatch(let path, let tokens, let vocabSize):
+            return "\(path): vocab.txt has \(tokens) tokens but config.json's vocab_size is \(vocabSize)"
         case .invalidInput(let reason):
             return "invalid input: \(reason)"
         }

@@ -13,6 +13,9 @@ struct Manifest {
     let path: String
     let preset: String
     let layers: [String: Layer]
+    /// The "files" field: the digest and size of each listed file, by name; nil for an export
+    /// made before the field existed (loaded without integrity checks).
+    let files: [String: FileRecord]?
 
     init(url: URL) throws {
         path = url.path
@@ -45,6 +48,7 @@ struct Manifest {
             parsed[name] = Layer(mode: mode, bits: bits, requantizeOutput: entry["requantize_output"] as? Bool ?? false)
         }
         self.layers = parsed
+        files = try object["files"].map { try FileRecord.parse($0, path: path) }
     }
 
     func layer(_ name: String) throws -> Layer {
@@ -62,12 +66,24 @@ final class TensorReader {
     let manifest: Manifest
     private var used = Set<String>()
 
-    init(url: URL, manifest: Manifest) throws {
-        file = try SafeTensorsFile(contentsOf: url)
+    init(file: SafeTensorsFile, manifest: Manifest) {
+        self.file = file
         self.manifest = manifest
     }
 
     private var path: String { file.path }
+
+    /// The table of embedding `name` (int8 or FP32, as the manifest says) must have `rows` rows,
+    /// config.json's `field`.
+    func checkRows(_ name: String, _ what: String, rows: Int, field: String) throws {
+        let layer = try manifest.layer(name)
+        let tensor = name + (layer.mode == .none ? Int8Format.weight : Int8Format.quantizedWeight)
+        guard let info = file[tensor], let actual = info.shape.first else { return }  // reported when read
+        guard actual == rows else {
+            throw Int8ModelError.invalidTensor(path: path, name: tensor,
+                                               reason: "\(what) has \(actual) rows but config.json's \(field) is \(rows)")
+        }
+    }
 
     private func floats(_ name: String, shape: [Int]) throws -> [Float] {
         _ = try file.require(name, dtype: .f32, shape: shape)

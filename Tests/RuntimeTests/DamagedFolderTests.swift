@@ -32,16 +32,23 @@ final class DamagedFolderTests: XCTestCase {
         }
     }
 
+    /// Rewrites the weights (see `rewrite`) and records their new digest, so that the damage
+    /// reaches the structural checks (the integrity check alone is IntegrityTests').
+    func rewriteResealed(_ transform: ([(String, SafeTensorsDType, [Int], Data)]) -> [(String, SafeTensorsDType, [Int], Data)]) throws {
+        try rewrite(weights, transform)
+        try reseal(folder)
+    }
+
     func testMissingTensor() throws {
         let name = Self.layer + ".quantized_bias"
-        try rewrite(weights) { $0.filter { $0.0 != name } }
+        try rewriteResealed { $0.filter { $0.0 != name } }
         let message = loadError()
         XCTAssertTrue(message.contains(weights.path) && message.contains(name), message)
     }
 
     func testWrongDType() throws {
         let name = Self.layer + ".quantized_weight"
-        try rewrite(weights) { tensors in
+        try rewriteResealed { tensors in
             tensors.map { t in
                 guard t.0 == name else { return t }
                 let floats = t.3.map { Float(Int8(bitPattern: $0)) }
@@ -55,14 +62,14 @@ final class DamagedFolderTests: XCTestCase {
 
     func testWrongShape() throws {
         let name = "bert.embeddings.LayerNorm.weight"
-        try rewrite(weights) { $0.map { $0.0 == name ? ($0.0, $0.1, [2, 16], $0.3) : $0 } }
+        try rewriteResealed { $0.map { $0.0 == name ? ($0.0, $0.1, [2, 16], $0.3) : $0 } }
         let message = loadError()
         XCTAssertTrue(message.contains(name) && message.contains("32"), message)
     }
 
     func testInt8WeightOfMinus128() throws {
         let name = Self.layer + ".quantized_weight"
-        try rewrite(weights) { $0.map { t in
+        try rewriteResealed { $0.map { t in
             guard t.0 == name else { return t }
             var bytes = t.3
             bytes[bytes.startIndex + 5] = 0x80
@@ -73,14 +80,14 @@ final class DamagedFolderTests: XCTestCase {
     }
 
     func testUnexpectedTensor() throws {
-        try rewrite(weights) { $0 + [("classifier.output_thresh", .f32, [1], Data(count: 4))] }
+        try rewriteResealed { $0 + [("classifier.output_thresh", .f32, [1], Data(count: 4))] }
         let message = loadError()
         XCTAssertTrue(message.contains("unexpected") && message.contains("classifier.output_thresh"), message)
     }
 
     func testNegativeScale() throws {
         let name = "bert.embeddings.word_embeddings.weight_scale"
-        try rewrite(weights) { $0.map { $0.0 == name ? ($0.0, $0.1, $0.2, withUnsafeBytes(of: Float(-1)) { Data($0) }) : $0 } }
+        try rewriteResealed { $0.map { $0.0 == name ? ($0.0, $0.1, $0.2, withUnsafeBytes(of: Float(-1)) { Data($0) }) : $0 } }
         let message = loadError()
         XCTAssertTrue(message.contains(name) && message.contains("-1"), message)
     }
@@ -88,8 +95,14 @@ final class DamagedFolderTests: XCTestCase {
     func testTruncatedFile() throws {
         let data = try Data(contentsOf: weights)
         try data.prefix(data.count - 100).write(to: weights)
-        let message = loadError()
-        XCTAssertTrue(message.contains(weights.path), message)
+        // The recorded digest catches it first...
+        var message = loadError()
+        XCTAssertTrue(message.contains(weights.path) && message.contains("sha256 mismatch")
+                      && message.contains("(\(data.count - 100) bytes; \(data.count) when exported)"), message)
+        // ... and without it, the safetensors layout does.
+        try reseal(folder)
+        message = loadError()
+        XCTAssertTrue(message.contains(weights.path) && !message.contains("modified or damaged"), message)
     }
 
     func testMissingAndInvalidQuantizationJSON() throws {

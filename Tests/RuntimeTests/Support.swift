@@ -105,3 +105,36 @@ func rewrite(_ url: URL, _ transform: ([(String, SafeTensorsDType, [Int], Data)]
     }
     try writer.write(to: url)
 }
+
+/// quantization.json of an int8 folder, as a JSON object.
+func readManifest(_ folder: URL) throws -> [String: Any] {
+    let data = try Data(contentsOf: folder.appendingPathComponent("quantization.json"))
+    return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+}
+
+func writeManifest(_ object: [String: Any], to folder: URL) throws {
+    try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        .write(to: folder.appendingPathComponent("quantization.json"))
+}
+
+/// Records the current size and SHA-256 of every file quantization.json's "files" lists, as a
+/// fresh export would: a test that damages a file's structure then reaches the structural checks
+/// rather than the integrity check.
+func reseal(_ folder: URL) throws {
+    var manifest = try readManifest(folder)
+    let files = try XCTUnwrap(manifest["files"] as? [String: Any], "no \"files\" in quantization.json")
+    var updated = [String: Any]()
+    for name in files.keys {
+        let data = try Data(contentsOf: folder.appendingPathComponent(name))
+        updated[name] = ["sha256": SHA256.hex(of: data), "bytes": data.count]
+    }
+    manifest["files"] = updated
+    try writeManifest(manifest, to: folder)
+}
+
+/// Removes "files" from quantization.json: the folder an export made before the field existed.
+func unseal(_ folder: URL) throws {
+    var manifest = try readManifest(folder)
+    manifest.removeValue(forKey: "files")
+    try writeManifest(manifest, to: folder)
+}

@@ -6,6 +6,8 @@ public struct Int8ExportSummary: Sendable {
     public var directory: URL
     /// Bytes of model.q8.safetensors.
     public var bytes: Int
+    /// SHA-256 of model.q8.safetensors (64 lowercase hexadecimal digits), as quantization.json records it.
+    public var sha256: String
     /// Bytes the same parameters take in FP32 (4 per parameter).
     public var fp32Bytes: Int
     public var tensorCount: Int
@@ -69,16 +71,24 @@ public enum Int8Exporter {
         var committed = false
         defer { if !committed { try? fm.removeItem(at: temporary) } }
 
-        try built.writer.write(to: temporary.appendingPathComponent(Int8Format.weightsFile))
+        let weightsURL = temporary.appendingPathComponent(Int8Format.weightsFile)
+        try built.writer.write(to: weightsURL)
+        let vocabularyData = try Data(contentsOf: vocabulary)
+        // The integrity records the runtime verifies: the weights as they landed on disk.
+        let weightsDigest = try SHA256.hex(ofFile: weightsURL)
+        var manifest = built.manifest
+        manifest["files"] = [
+            Int8Format.weightsFile: ["sha256": weightsDigest.sha256, "bytes": weightsDigest.bytes],
+            Int8Format.vocabularyFile: ["sha256": SHA256.hex(of: vocabularyData), "bytes": vocabularyData.count],
+        ]
         try ModelFolderWriter.writeSynced(try configJSON(model, labels: labelNames, baseConfig: baseConfig),
                                           to: temporary.appendingPathComponent(Int8Format.configFile))
-        try ModelFolderWriter.writeSynced(try JSONSerialization.data(withJSONObject: built.manifest,
+        try ModelFolderWriter.writeSynced(try JSONSerialization.data(withJSONObject: manifest,
                                                                      options: [.prettyPrinted, .sortedKeys]),
                                           to: temporary.appendingPathComponent(Int8Format.quantizationFile))
         try ModelFolderWriter.writeSynced(Data((labelNames.joined(separator: "\n") + "\n").utf8),
                                           to: temporary.appendingPathComponent(Int8Format.labelsFile))
-        try ModelFolderWriter.writeSynced(try Data(contentsOf: vocabulary),
-                                          to: temporary.appendingPathComponent(Int8Format.vocabularyFile))
+        try ModelFolderWriter.writeSynced(vocabularyData, to: temporary.appendingPathComponent(Int8Format.vocabularyFile))
         let tokenizerConfig: [String: Any] = ["tokenizer_class": "BertTokenizer", "do_lower_case": lowercase,
                                               "model_max_length": model.config.maxPositionEmbeddings]
         try ModelFolderWriter.writeSynced(try JSONSerialization.data(withJSONObject: tokenizerConfig, options: [.sortedKeys]),
@@ -97,9 +107,8 @@ public enum Int8Exporter {
         try? fm.removeItem(at: old)
         ModelFolderWriter.syncDirectory(parent)
 
-        let size = (try? fm.attributesOfItem(atPath: directory.appendingPathComponent(Int8Format.weightsFile).path)[.size]
-                    as? NSNumber)?.intValue ?? 0
-        return Int8ExportSummary(directory: directory, bytes: size, fp32Bytes: model.layout.parameterCount * 4,
+        return Int8ExportSummary(directory: directory, bytes: weightsDigest.bytes, sha256: weightsDigest.sha256,
+                                 fp32Bytes: model.layout.parameterCount * 4,
                                  tensorCount: built.writer.tensorNames.count, int8Linears: built.int8Linears,
                                  fp32Linears: built.fp32Linears, int8Embeddings: built.int8Embeddings,
                                  warnings: built.warnings)

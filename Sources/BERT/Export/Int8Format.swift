@@ -5,9 +5,14 @@
 ///   Python's `safetensors` opens it); `__metadata__` {"format": "q8train-int8", "format_version": "1"}.
 /// - `quantization.json`: `format_version` 1, `method` "q8bert-symmetric-linear", `preset`, default
 ///   `bits`, the training `config`, and per layer its `mode` (ema / dynamic / none), `bits`,
-///   `requantize_output`, thresholds and scales (informational copies: the tensors are authoritative).
+///   `requantize_output`, thresholds and scales (informational copies: the tensors are authoritative),
+///   and `files` {"model.q8.safetensors": {"sha256": "<64 hex digits>", "bytes": N}, "vocab.txt": {...}}:
+///   the runtime refuses a folder whose listed files differ from these (modified or damaged after
+///   export). `files` is optional (exports made before it existed load unchecked; format_version
+///   stays 1); when present it must list model.q8.safetensors.
 /// - `config.json` (Hugging Face BERT config with `id2label`), `labels.txt` (one label per line, by
-///   id), `vocab.txt`, `tokenizer_config.json` (`do_lower_case`).
+///   id), `vocab.txt` (one token per line: exactly config.json's `vocab_size` of them, the row count
+///   of the word-embedding table), `tokenizer_config.json` (`do_lower_case`).
 ///
 /// Tensors, with M = 2^(bits-1) - 1 (127) and scale S = M / threshold (0 when the threshold is 0):
 /// - Linear quantized with frozen (EMA) activation thresholds, for `<L>` the module path

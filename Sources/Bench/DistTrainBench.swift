@@ -1,0 +1,136 @@
+import BERT
+import Dist
+import Foundation
+import Tensor
+
+/// `q8bench dist-train MODEL_DIR THREADS STEPS BxT [fp32|q8bert|...]`: the data-parallel
+/// training step as the Trainer runs it, on random tokens, one process or `mpirun -n W`:
+///
+///     forward (dropout) -> loss -> backward, buckets allreduced as layers finish
+///     (layerDone: reducer.layerDone) -> reducer.finish() -> loss allreduce -> clip -> AdamW
+///
+/// B is the global batch (B / W examples per rank, each rank its own random tokens). Rank 0's
+/// parameters are broadcast first; with quantization the Q8BERT ranges are combined over ranks
+/// (MPIRangeReducer). After WARMUP (2) untimed steps, STEPS timed steps; every per-step figure
+/// is the slowest rank's. Then, on its own, the blocking allreduce of the whole gradient
+/// (`GradientReducer.allreduceAll`, the reference the bucketed reducer overlaps), STEPS times.
+///
+/// Rank 0 prints the throughput (global B / median step), a step breakdown, the allreduce time,
+/// the time `finish()` waited, and the share of the allreduce hidden behind backward,
+/// 1 - wait / allreduce; and one machine-readable "RESULT ..." line (scripts/bench-dist.sh).
+/// The wait is the median over steps of the smallest wait over ranks: the rank whose backward
+/// ended last waits only for the communication that did not overlap; the others also wait for
+/// its backward (load imbalance, printed as well, but not communication).
+func runDistTrainBench(modelDir: URL, threads: Int, steps: Int, shape: (Int, Int), mode: String) throws {
+    let comm = Communicator.launchedByMPI ? try Communicator.world() : .single()
+    do {
+        try distTrain(comm, modelDir: modelDir, threads: threads, steps: max(1, steps), shape: shape, mode: mode)
+        try comm.finalize()
+    } catch {
+        // A failing rank must take the job down, or the others wait in a collective forever.
+        FileHandle.standardError.write(Data("error (rank \(comm.rank)): \(error)\n".utf8))
+        if comm.size > 1 { comm.abort(errorCode: 1) }
+        throw error
+    }
+}
+
+private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps: Int, shape: (Int, Int),
+                       mode: String) throws {
+    Parallel.configure(threads: threads)
+    let W = comm.size, (globalB, T) = shape
+    guard globalB % W == 0 else { throw BenchError.message("global batch \(globalB) does not divide by \(W) ranks") }
+    let B = globalB / W
+    let warmup = max(0, environmentInt("WARMUP", 2))
+
+    let (model, _) = try PretrainedLoader.load(directory: modelDir, numLabels: 2)
+    var ranges: MPIRangeReducer?
+    if mode != "fp32" {
+        let quantization = try QuantizationConfig.preset(mode)
+        if W > 1 { ranges = MPIRangeReducer(communicator: comm) }
+        try model.enableQuantization(quantization, reducer: ranges ?? LocalRangeReducer())
+    }
+    try comm.broadcastParameters(model.parameters)
+    let plan = try BucketPlan(layout: model.layout)
+    let reducer = GradientReducer(communicator: comm, plan: plan, gradients: model.gradients)
+    let optimizer = AdamW(layout: model.layout, weightDecay: 0.01)
+    let batch = randomBatch(size: B, seqLen: T, seed: 100 + UInt64(comm.rank), vocabSize: model.config.vocabSize,
+                            exampleBase: comm.rank * B)
+    model.reserve(batch: B, seqLen: T)
+
+    // Per timed step: total, forward (+ loss), backward (hooks included), hooks, finish() wait, rest.
+    let fields = 6
+    var record = [Float]()
+    try comm.barrier()
+    for step in 0..<(warmup + steps) {
+        let t0 = now()
+        model.forward(batch, mode: .train(seed: 1, step: step))
+        var loss = model.loss(batch)
+        model.zeroGradients()
+        let t1 = now()
+        model.backward(layerDone: W > 1 ? reducer.layerDone : nil)
+        let t2 = now()
+        try reducer.finish()
+        let t3 = now()
+        try ranges?.throwIfFailed()
+        if W > 1 { loss = Float(try comm.allreduceSum(Double(loss)) / Double(W)) }
+        GradientClipping.clip(model.gradients.pointer, count: model.layout.count, maxNorm: 1)
+        optimizer.update(parameters: model.parameters, gradients: model.gradients, lr: 2e-5)
+        let t4 = now()
+        guard loss.isFinite else { throw BenchError.message("loss \(loss) at step \(step)") }
+        if step >= warmup {
+            record += [t4 - t0, t1 - t0, t2 - t1, reducer.statistics.lastHookSeconds, t3 - t2, t4 - t3].map { Float($0) }
+        }
+    }
+    try comm.barrier()
+    // Slowest and fastest rank per step and field (the minimum as minus the maximum of -x).
+    var slowest = record, fastest = record.map { -$0 }
+    try slowest.withUnsafeMutableBufferPointer { try comm.allreduceMax($0.baseAddress!, count: $0.count) }
+    try fastest.withUnsafeMutableBufferPointer { try comm.allreduceMax($0.baseAddress!, count: $0.count) }
+    func column(_ f: Int, _ r: [Float] = slowest, sign: Double = 1) -> [Double] {
+        stride(from: f, to: r.count, by: fields).map { sign * Double(r[$0]) }
+    }
+    let step = median(column(0)), forward = median(column(1)), backward = median(column(2))
+    let hooks = median(column(3)), rest = median(column(5))
+    // finish() waits: on the rank whose backward ended last, only for the communication backward
+    // did not hide (the exposed part); on the others also for that rank's backward (imbalance).
+    let wait = median(column(4, fastest, sign: -1)), waitSlowest = median(column(4))
+    try comm.verifyIdentical(hash: contentHash(model.parameters.pointer, count: model.layout.count),
+                             what: "the parameters after \(warmup + steps) steps")
+
+    // The blocking allreduce of the whole gradient, on its own (no compute running).
+    var allreduce = [Float]()
+    if W > 1 {
+        try reducer.allreduceAll()  // warm-up
+        for _ in 0..<max(3, steps) {
+            try comm.barrier()
+            let t0 = now()
+            try reducer.allreduceAll()
+            allreduce.append(Float(now() - t0))
+        }
+        try allreduce.withUnsafeMutableBufferPointer { try comm.allreduceMax($0.baseAddress!, count: $0.count) }
+    }
+
+    guard comm.isRoot else { return }
+    let name = mode == "fp32" ? "fp32" : mode
+    print(String(format: "dist-train %@ ranks=%d threads=%d batch=%dx%d (%dx%d per rank), %d timed steps: %.1f seq/s  (median step %.0f ms)",
+                 name, W, threads, globalB, T, B, T, steps, Double(globalB) / step, step * 1e3))
+    print(String(format: "  median step breakdown (slowest rank): forward+loss %.0f ms, backward %.0f ms (in layerDone hooks %.1f ms), "
+                 + "finish() wait %.1f ms, loss allreduce+clip+AdamW %.0f ms", forward * 1e3, backward * 1e3, hooks * 1e3,
+                 waitSlowest * 1e3, rest * 1e3))
+    var hidden = Double.nan, allreduceMedian = Double.nan
+    if W > 1 {
+        allreduceMedian = median(allreduce.map(Double.init))
+        hidden = 1 - wait / allreduceMedian
+        print(String(format: "  gradient %.1f MB in %d buckets; blocking allreduce of the whole gradient on its own: median %.1f ms (min %.1f ms)",
+                     Double(plan.byteCount) / 1e6, plan.buckets.count, allreduceMedian * 1e3,
+                     Double(allreduce.min()!) * 1e3))
+        print(String(format: "  optimizer waited in finish(): median %.1f ms/step on the rank that finished backward last "
+                     + "(%.1f ms on the other: also waits for that rank's backward)", wait * 1e3, waitSlowest * 1e3))
+        print(String(format: "  => allreduce hidden behind backward: 1 - %.1f / %.1f = %.1f%%  (target >= 80%%)",
+                     wait * 1e3, allreduceMedian * 1e3, hidden * 100))
+    } else {
+        print("  one rank: nothing to reduce (finish() returns at once)")
+    }
+    print(String(format: "RESULT mode=%@ ranks=%d threads=%d seq_per_s=%.3f step_ms=%.3f wait_ms=%.3f wait_max_ms=%.3f hook_ms=%.3f allreduce_ms=%.3f hidden=%.4f",
+                 name, W, threads, Double(globalB) / step, step * 1e3, wait * 1e3, waitSlowest * 1e3, hooks * 1e3, allreduceMedian * 1e3, hidden))
+}
