@@ -62,50 +62,28 @@ public enum Int8Exporter {
             ?? (0..<model.numLabels).map { "LABEL_\($0)" }
         let built = try tensors(of: model)
 
-        let parent = directory.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let pid = ProcessInfo.processInfo.processIdentifier
-        let temporary = parent.appendingPathComponent(".\(directory.lastPathComponent).tmp-\(pid)")
-        try? fm.removeItem(at: temporary)
-        try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
-        var committed = false
-        defer { if !committed { try? fm.removeItem(at: temporary) } }
-
-        let weightsURL = temporary.appendingPathComponent(Int8Format.weightsFile)
-        try built.writer.write(to: weightsURL)
-        let vocabularyData = try Data(contentsOf: vocabulary)
-        // The integrity records the runtime verifies: the weights as they landed on disk.
-        let weightsDigest = try SHA256.hex(ofFile: weightsURL)
-        var manifest = built.manifest
-        manifest["files"] = [
-            Int8Format.weightsFile: ["sha256": weightsDigest.sha256, "bytes": weightsDigest.bytes],
-            Int8Format.vocabularyFile: ["sha256": SHA256.hex(of: vocabularyData), "bytes": vocabularyData.count],
-        ]
-        try ModelFolderWriter.writeSynced(try configJSON(model, labels: labelNames, baseConfig: baseConfig),
-                                          to: temporary.appendingPathComponent(Int8Format.configFile))
-        try ModelFolderWriter.writeSynced(try JSONSerialization.data(withJSONObject: manifest,
-                                                                     options: [.prettyPrinted, .sortedKeys]),
-                                          to: temporary.appendingPathComponent(Int8Format.quantizationFile))
-        try ModelFolderWriter.writeSynced(Data((labelNames.joined(separator: "\n") + "\n").utf8),
-                                          to: temporary.appendingPathComponent(Int8Format.labelsFile))
-        try ModelFolderWriter.writeSynced(vocabularyData, to: temporary.appendingPathComponent(Int8Format.vocabularyFile))
-        let tokenizerConfig: [String: Any] = ["tokenizer_class": "BertTokenizer", "do_lower_case": lowercase,
-                                              "model_max_length": model.config.maxPositionEmbeddings]
-        try ModelFolderWriter.writeSynced(try JSONSerialization.data(withJSONObject: tokenizerConfig, options: [.sortedKeys]),
-                                          to: temporary.appendingPathComponent(Int8Format.tokenizerConfigFile))
-
-        let old = parent.appendingPathComponent(".\(directory.lastPathComponent).old-\(pid)")
-        try? fm.removeItem(at: old)
-        if fm.fileExists(atPath: directory.path) { try fm.moveItem(at: directory, to: old) }
-        do {
-            try fm.moveItem(at: temporary, to: directory)
-        } catch {
-            if fm.fileExists(atPath: old.path) { try? fm.moveItem(at: old, to: directory) }
-            throw error
+        var weightsDigest = (sha256: "", bytes: 0)
+        try AtomicFolder.write(directory) { folder in
+            let weightsURL = folder.appendingPathComponent(Int8Format.weightsFile)
+            try built.writer.write(to: weightsURL)
+            let vocabularyData = try Data(contentsOf: vocabulary)
+            // The integrity records the runtime verifies: the weights as they landed on disk.
+            weightsDigest = try SHA256.hex(ofFile: weightsURL)
+            var manifest = built.manifest
+            manifest["files"] = [
+                Int8Format.weightsFile: ["sha256": weightsDigest.sha256, "bytes": weightsDigest.bytes],
+                Int8Format.vocabularyFile: ["sha256": SHA256.hex(of: vocabularyData), "bytes": vocabularyData.count],
+            ]
+            try AtomicFolder.writeSynced(try ModelFolderWriter.configJSON(model, labels: labelNames, baseConfig: baseConfig,
+                                                                          extra: ["q8train_format": Int8Format.formatName]),
+                                         to: folder.appendingPathComponent(Int8Format.configFile))
+            try AtomicFolder.writeSynced(try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys]),
+                                         to: folder.appendingPathComponent(Int8Format.quantizationFile))
+            try AtomicFolder.writeSynced(Data((labelNames.joined(separator: "\n") + "\n").utf8),
+                                         to: folder.appendingPathComponent(Int8Format.labelsFile))
+            try ModelFolderWriter.writeTokenizerFiles(to: folder, vocabulary: vocabularyData, lowercase: lowercase,
+                                                      maxLength: model.config.maxPositionEmbeddings)
         }
-        committed = true
-        try? fm.removeItem(at: old)
-        ModelFolderWriter.syncDirectory(parent)
 
         return Int8ExportSummary(directory: directory, bytes: weightsDigest.bytes, sha256: weightsDigest.sha256,
                                  fp32Bytes: model.layout.parameterCount * 4,
@@ -257,24 +235,4 @@ public enum Int8Exporter {
         return (writer, manifest, int8Linears, fp32Linears, int8Embeddings, warnings)
     }
 
-    /// config.json: the base config's fields, then the model's, then labels.
-    static func configJSON(_ model: BertForSequenceClassification, labels: [String], baseConfig: URL?) throws -> Data {
-        var config: [String: Any] = [:]
-        if let baseConfig, let data = FileManager.default.contents(atPath: baseConfig.path),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            config = object
-        }
-        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(model.config)) as? [String: Any] ?? [:]
-        config.merge(encoded) { _, new in new }
-        config["model_type"] = "bert"
-        config["architectures"] = ["BertForSequenceClassification"]
-        config["num_labels"] = model.numLabels
-        var id2label = [String: String](), label2id = [String: Int]()
-        for (i, name) in labels.enumerated() { id2label[String(i)] = name; label2id[name] = i }
-        config["id2label"] = id2label
-        config["label2id"] = label2id
-        config["problem_type"] = model.numLabels == 1 ? "regression" : "single_label_classification"
-        config["q8train_format"] = Int8Format.formatName
-        return try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-    }
 }
