@@ -28,7 +28,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
-        // Our C kernels: vectorized elementwise math (exp, erf, GELU, softmax).
+        // Our C kernels: vectorized FP32 math (GELU, softmax, LayerNorm, dropout, AdamW),
+        // Q8BERT fake quantization, and the int8 GEMM (AVX-512 VNNI, AVX2, scalar reference).
         .target(name: "CKernels", path: "Sources/CKernels"),
         // Buffers, FP32 kernels over OpenBLAS, thread pool.
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: swift5),
