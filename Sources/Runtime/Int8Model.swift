@@ -334,8 +334,8 @@ struct EncoderBlock {
                 unit.forward(x, rows: N, outputs: [out], scratch: ws.linear, epilogue: nil)
             }
         }
-        attention(context: ws.context, q: ws.q, k: ws.k, v: ws.v, keyMask: ws.keyMask,
-                  batch: B, seqLen: T, heads: heads, headDim: C / heads)
+        attentionInference(context: ws.context, q: ws.q, k: ws.k, v: ws.v, keyMask: ws.keyMask,
+                           shape: AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads))
         // h1 = LN1(Wo context + bo + x)
         let ln1 = attentionNorm, ln2 = outputNorm
         attentionOutput.forward(ws.context, rows: N, outputs: [tmp], scratch: ws.linear) { r in
@@ -353,29 +353,6 @@ struct EncoderBlock {
             let o = r.lowerBound * C
             q8_add(tmp + o, tmp + o, h1 + o, r.count * C)
             ln2.forward(x + o, tmp + o, rows: r.count, mean: mean + r.lowerBound, rstd: rstd + r.lowerBound)
-        }
-    }
-}
-
-/// Multi-head attention in FP32, the same BLAS calls and softmax kernel as training's
-/// attentionForward (without dropout): per (example, head), P = softmax(Q K^T / sqrt(D) + mask),
-/// context = P V. One T x T scratch per worker.
-func attention(context: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-               v: UnsafePointer<Float>, keyMask: UnsafePointer<Float>, batch B: Int, seqLen T: Int,
-               heads H: Int, headDim D: Int) {
-    let C = H * D
-    let scale = 1 / Float(D).squareRoot()
-    Parallel.forEachChunk(B * H) { range in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: T * T) { scratch in
-            let P = scratch.baseAddress!
-            for bh in range {
-                let b = bh / H, h = bh % H
-                let base = b * T * C + h * D
-                BLAS.sgemm(transB: true, m: T, n: T, k: D, alpha: scale, a: q + base, lda: C,
-                           b: k + base, ldb: C, c: P, ldc: T)
-                q8_softmax_masked_forward(P, P, keyMask + b * T, T, T)
-                BLAS.sgemm(m: T, n: D, k: T, a: P, lda: T, b: v + base, ldb: C, c: context + base, ldc: C)
-            }
         }
     }
 }

@@ -114,7 +114,7 @@ final class KernelGradientTests: XCTestCase {
         var dQ = [Float](repeating: 0, count: n), dK = dQ, dV = dQ
         let mask = [UInt8](repeating: 1, count: s.probsCount)
         attentionBackward(dQ: &dQ, dK: &dK, dV: &dV, dContext: w, q: q, k: k, v: v, probs: probs,
-                          dropped: probs, mask: mask, shape: s, dropout: 0,
+                          dropped: probs, mask: mask, keyMask: keyMask, shape: s, dropout: 0,
                           scratch: FloatBuffer(count: 4 * s.seqLen * s.seqLen))
         FD.check("attention dQ", x: q, analytic: dQ) { FD.dot(run($0, k, v).0, w) }
         FD.check("attention dK", x: k, analytic: dK) { FD.dot(run(q, $0, v).0, w) }
@@ -126,7 +126,8 @@ final class KernelGradientTests: XCTestCase {
         let T = s.seqLen, C = s.channels, D = s.headDim
         let n = s.batch * T * C
         let q = FD.random(n, seed: 19), k = FD.random(n, seed: 20), v = FD.random(n, seed: 21)
-        let keyMask: [Float] = [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]
+        // Example 0: a mask with a hole (the general path); example 1: right padding (n keys).
+        let keyMask: [Float] = [1, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]
         var ctx = [Float](repeating: 0, count: n)
         var probs = [Float](repeating: 0, count: s.probsCount), dropped = probs
         var mask = [UInt8](repeating: 0, count: s.probsCount)

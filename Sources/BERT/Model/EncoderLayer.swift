@@ -86,7 +86,7 @@ struct EncoderLayer {
         attentionOutput.backward(dInput: gA, dOut: pHidden > 0 ? gB : dX, input: a.context.pointer, rows: N)
         attentionBackward(dQ: ws.dQ.pointer, dK: ws.dK.pointer, dV: ws.dV.pointer, dContext: gA,
                           q: a.q.pointer, k: a.k.pointer, v: a.v.pointer, probs: a.probs.pointer,
-                          dropped: a.dropped.pointer, mask: a.probsMask.pointer, shape: shape,
+                          dropped: a.dropped.pointer, mask: a.probsMask.pointer, keyMask: ws.keyMask.pointer, shape: shape,
                           dropout: mode.training ? attentionDropout : 0, scratch: ws.attentionScratch)
         query.backward(dInput: dX, accumulate: true, dOut: ws.dQ.pointer, input: x, rows: N)
         key.backward(dInput: dX, accumulate: true, dOut: ws.dK.pointer, input: x, rows: N)

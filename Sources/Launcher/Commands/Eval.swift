@@ -37,6 +37,9 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
+    @Option(help: "Also write each example's predicted label and logits (TSV: label, logits as a JSON array).")
+    var predictions: String?
+
     func validate() throws {
         guard ["dev", "test"].contains(split) else { throw ValidationError("--split must be dev or test, found \(split)") }
         guard ["none", "dynamic"].contains(quantize) else { throw ValidationError("--quantize must be none or dynamic, found \(quantize)") }
@@ -63,6 +66,15 @@ struct Eval: ParsableCommand {
             throw ValidationError("task \(task) has no \(split) file in \(settings.resolvedDataDir)")
         }
         let result = try Evaluator(batchSize: batchSize, padToMax: false).evaluate(bert, on: dataset, task: data)
+        if let predictions {
+            var text = "label\tlogits\n"
+            let L = bert.numLabels
+            for (i, p) in result.predictions.enumerated() {
+                let row = Array(result.logits[(i * L)..<((i + 1) * L)])
+                text += (data.regression ? String(p) : data.labels[Int(p)]) + "\t" + Predict.logitsJSON(row) + "\n"
+            }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: predictions), options: .atomic)
+        }
         guard let scores = result.scores else { throw ValidationError("the \(split) split is unlabeled") }
         let mode = report.quantized ? "int8 (\(bert.quantization?.method ?? "QAT"))" : quantize == "dynamic" ? "int8 dynamic (DQ)" : "fp32"
         if json {

@@ -35,6 +35,9 @@ struct Predict: ParsableCommand {
     @Option(help: "Worker threads. (default: all cores)")
     var threads: Int?
 
+    @Flag(help: "Add a fourth column with the raw logits (a JSON array), e.g. for parity checks.")
+    var logits = false
+
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if maxSeqLength < 3 { throw ValidationError("--max-seq-length must be at least 3 ([CLS], [SEP] and a token)") }
@@ -64,9 +67,12 @@ struct Predict: ParsableCommand {
             if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
         }
 
-        var text = "label\tscore\tscores\n"
+        var text = "label\tscore\tscores" + (logits ? "\tlogits" : "") + "\n"
         text.reserveCapacity(64 * predictions.count)
-        for p in predictions { text += Self.line(p, labels: int8.labels, regression: int8.isRegression) + "\n" }
+        for p in predictions {
+            text += Self.line(p, labels: int8.labels, regression: int8.isRegression)
+                + (logits ? "\t" + Self.logitsJSON(p.logits) : "") + "\n"
+        }
         if let output {
             let url = URL(fileURLWithPath: output)
             do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
@@ -80,6 +86,9 @@ struct Predict: ParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
+
+    /// The logits as a JSON array, each float printed exactly (shortest round-trip form).
+    static func logitsJSON(_ logits: [Float]) -> String { "[" + logits.map { "\($0)" }.joined(separator: ",") + "]" }
 
     /// `label<TAB>score<TAB>{"label": probability, ...}`.
     static func line(_ p: Prediction, labels: [String], regression: Bool) -> String {

@@ -5,7 +5,13 @@ import CKernels
 ///   P = softmax(Q_h K_h^T / sqrt(D) + mask),  Pd = dropout(P),  context_h = Pd V_h
 /// Legend: B batch, T sequence, H heads, D head size, C = H D.
 /// q, k, v, context [B, T, C] (head h is columns h*D..<(h+1)*D, read in place with ld = C);
-/// keyMask [B, T] (1 = token, 0 = padding); probs, dropped [B, H, T, T] saved for backward.
+/// keyMask [B, T] (1 = token, 0 = padding).
+///
+/// Right padding (a mask of n ones then zeros, as BERT batches are) is handled by computing
+/// over the n real keys only: the scores are [T, n], the softmax and P V sum over n columns.
+/// Besides skipping work on padding, this makes each example's result independent of how far
+/// its batch is padded, so training, evaluation and the int8 runtime agree bit for bit
+/// whatever the batching. Other masks take the general path over all T keys.
 public struct AttentionShape: Sendable {
     public var batch: Int, seqLen: Int, heads: Int, headDim: Int
     public init(batch: Int, seqLen: Int, heads: Int, headDim: Int) {
@@ -15,8 +21,45 @@ public struct AttentionShape: Sendable {
     public var probsCount: Int { batch * heads * seqLen * seqLen }
 }
 
-/// Forward. `dropoutRowKey(b, h, t)` keys the dropout mask of query row t of head h of
-/// example b; `mask` [B, H, T, T] receives it. With p == 0, dropped == probs is copied.
+/// The keys each example attends over: n for a right-padded mask row (n ones, then zeros),
+/// with no mask needed; T with the row's mask otherwise.
+@inline(__always)
+func attendedKeys(_ keyMask: UnsafePointer<Float>, example b: Int, seqLen T: Int) -> (count: Int, mask: UnsafePointer<Float>?) {
+    let row = keyMask + b * T
+    var n = 0
+    while n < T && row[n] != 0 { n += 1 }
+    var j = n
+    while j < T && row[j] == 0 { j += 1 }
+    return j == T && n > 0 ? (n, nil) : (T, row)
+}
+
+/// One (example, head): P [T, n] (row stride n) = softmax(scale Q K^T), context = P' V where
+/// P' = dropout(P) written to `dropped` (or P itself when `dropped` is nil).
+@inline(__always)
+func attentionHeadForward(context: UnsafeMutablePointer<Float>, probs P: UnsafeMutablePointer<Float>,
+                          dropped: UnsafeMutablePointer<Float>?, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                          v: UnsafePointer<Float>, T: Int, keys n: Int, mask: UnsafePointer<Float>?, C: Int, D: Int,
+                          scale: Float, dropout p: Float = 0, dropoutMask: UnsafeMutablePointer<UInt8>? = nil,
+                          dropoutRowKey: (Int) -> UInt64 = { _ in 0 }) {
+    BLAS.sgemm(transB: true, m: T, n: n, k: D, alpha: scale, a: q, lda: C, b: k, ldb: C, c: P, ldc: n)
+    q8_softmax_masked_forward(P, P, mask, T, n)
+    var Pv = UnsafePointer(P)
+    if let dropped {
+        if p > 0, let dropoutMask {
+            for t in 0..<T {
+                q8_dropout_forward_row(dropped + t * n, dropoutMask + t * n, P + t * n, dropoutRowKey(t), p, n)
+            }
+        } else {
+            dropped.update(from: P, count: T * n)
+        }
+        Pv = UnsafePointer(dropped)
+    }
+    BLAS.sgemm(m: T, n: D, k: n, a: Pv, lda: n, b: v, ldb: C, c: context, ldc: C)
+}
+
+/// Training forward: saves probs and dropped [B, H, T, T] (each head's first T n floats used)
+/// and the dropout mask for backward. `dropoutRowKey(b, h, t)` keys the mask of query row t of
+/// head h of example b.
 public func attentionForward(context: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                              dropped: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<UInt8>,
                              q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -28,21 +71,30 @@ public func attentionForward(context: UnsafeMutablePointer<Float>, probs: Unsafe
         for bh in range {
             let b = bh / s.heads, h = bh % s.heads
             let base = b * T * C + h * D
-            let P = probs + bh * T * T, Pd = dropped + bh * T * T
-            // scores into P, then softmax in place.
-            BLAS.sgemm(transB: true, m: T, n: T, k: D, alpha: scale, a: q + base, lda: C,
-                       b: k + base, ldb: C, c: P, ldc: T)
-            q8_softmax_masked_forward(P, P, keyMask + b * T, T, T)
-            if p > 0 {
-                for t in 0..<T {
-                    q8_dropout_forward_row(Pd + t * T, mask + bh * T * T + t * T, P + t * T,
-                                           dropoutRowKey(b, h, t), p, T)
-                }
-            } else {
-                Pd.update(from: P, count: T * T)
+            let keys = attendedKeys(keyMask, example: b, seqLen: T)
+            attentionHeadForward(context: context + base, probs: probs + bh * T * T, dropped: dropped + bh * T * T,
+                                 q: q + base, k: k + base, v: v + base, T: T, keys: keys.count, mask: keys.mask,
+                                 C: C, D: D, scale: scale, dropout: p, dropoutMask: mask + bh * T * T,
+                                 dropoutRowKey: { t in dropoutRowKey(b, h, t) })
+        }
+    }
+}
+
+/// Inference forward (no dropout, nothing saved): each worker uses its own T x T scratch.
+public func attentionInference(context: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                               v: UnsafePointer<Float>, keyMask: UnsafePointer<Float>, shape s: AttentionShape) {
+    let T = s.seqLen, C = s.channels, D = s.headDim
+    let scale = 1 / Float(D).squareRoot()
+    Parallel.forEachChunk(s.batch * s.heads) { range in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: T * T) { scratch in
+            for bh in range {
+                let b = bh / s.heads, h = bh % s.heads
+                let base = b * T * C + h * D
+                let keys = attendedKeys(keyMask, example: b, seqLen: T)
+                attentionHeadForward(context: context + base, probs: scratch.baseAddress!, dropped: nil,
+                                     q: q + base, k: k + base, v: v + base, T: T, keys: keys.count, mask: keys.mask,
+                                     C: C, D: D, scale: scale)
             }
-            BLAS.sgemm(m: T, n: D, k: T, a: Pd, lda: T, b: v + base, ldb: C,
-                       c: context + base, ldc: C)
         }
     }
 }
@@ -53,8 +105,8 @@ public func attentionBackward(dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutable
                               dV: UnsafeMutablePointer<Float>, dContext: UnsafePointer<Float>,
                               q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                               probs: UnsafePointer<Float>, dropped: UnsafePointer<Float>,
-                              mask: UnsafePointer<UInt8>, shape s: AttentionShape, dropout p: Float,
-                              scratch: FloatBuffer) {
+                              mask: UnsafePointer<UInt8>, keyMask: UnsafePointer<Float>, shape s: AttentionShape,
+                              dropout p: Float, scratch: FloatBuffer) {
     let T = s.seqLen, C = s.channels, D = s.headDim
     let scale = 1 / Float(D).squareRoot()
     let chunks = max(1, min(Parallel.threads, s.batch * s.heads))
@@ -64,19 +116,23 @@ public func attentionBackward(dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutable
         for bh in range {
             let b = bh / s.heads, h = bh % s.heads
             let base = b * T * C + h * D
+            let n = attendedKeys(keyMask, example: b, seqLen: T).count
             let P = probs + bh * T * T, Pd = dropped + bh * T * T
-            // dPd = dContext_h V_h^T ; dV_h = Pd^T dContext_h
-            BLAS.sgemm(transB: true, m: T, n: T, k: D, a: dContext + base, lda: C,
-                       b: v + base, ldb: C, c: dPd, ldc: T)
-            BLAS.sgemm(transA: true, m: T, n: D, k: T, a: Pd, lda: T, b: dContext + base,
-                       ldb: C, c: dV + base, ldc: C)
-            if p > 0 { q8_dropout_backward(dPd, dPd, mask + bh * T * T, p, T * T) }
-            q8_softmax_backward(dS, dPd, P, T, T)
-            // scores = scale Q K^T: dQ_h = scale dS K_h ; dK_h = scale dS^T Q_h
-            BLAS.sgemm(m: T, n: D, k: T, alpha: scale, a: dS, lda: T, b: k + base, ldb: C,
-                       c: dQ + base, ldc: C)
-            BLAS.sgemm(transA: true, m: T, n: D, k: T, alpha: scale, a: dS, lda: T,
-                       b: q + base, ldb: C, c: dK + base, ldc: C)
+            // dPd [T, n] = dContext_h V_h^T ; dV_h [n, D] = Pd^T dContext_h
+            BLAS.sgemm(transB: true, m: T, n: n, k: D, a: dContext + base, lda: C, b: v + base, ldb: C, c: dPd, ldc: n)
+            BLAS.sgemm(transA: true, m: n, n: D, k: T, a: Pd, lda: n, b: dContext + base, ldb: C,
+                       c: dV + base, ldc: C)
+            if p > 0 { q8_dropout_backward(dPd, dPd, mask + bh * T * T, p, T * n) }
+            q8_softmax_backward(dS, dPd, P, T, n)
+            // scores = scale Q K^T: dQ_h = scale dS K_h ; dK_h [n, D] = scale dS^T Q_h
+            BLAS.sgemm(m: T, n: D, k: n, alpha: scale, a: dS, lda: n, b: k + base, ldb: C, c: dQ + base, ldc: C)
+            BLAS.sgemm(transA: true, m: n, n: D, k: T, alpha: scale, a: dS, lda: n, b: q + base, ldb: C,
+                       c: dK + base, ldc: C)
+            // Padding keys got no attention: their dK and dV rows are 0.
+            for j in n..<T {
+                (dK + base + j * C).update(repeating: 0, count: D)
+                (dV + base + j * C).update(repeating: 0, count: D)
+            }
         }
     }
 }
