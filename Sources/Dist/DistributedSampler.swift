@@ -9,9 +9,9 @@ import Tensor
 /// batch size, perm the epoch's permutation of 0..<N.
 ///
 /// Rank independence, precisely:
-/// 1. perm is the single-process order: the same function of (seed, epoch) as
-///    `Training.epochPermutation` (Fisher-Yates over SplitMix64 seeded by
-///    hashKey(seed, epoch, 0x5A3B1E, 0)), independent of W and r.
+/// 1. perm is a function of (seed, epoch) only (Fisher-Yates over SplitMix64 seeded by
+///    hashKey(seed, epoch, 0x5A3B1E, 0)), independent of W and r; the single-process
+///    trainer is the W = 1 case of this sampler.
 /// 2. The padded order is perm followed by P - N repeated examples, P = ceil(N / W) * W.
 ///    Rank r's list is padded[r::W] and its step-s batch is that list's items
 ///    s*b ..< (s+1)*b. Equivalently: rank r takes positions s*G + r + W*k (k = 0..<b) of
