@@ -10,13 +10,18 @@ public final class AdamW {
     /// Updates taken so far (the t of the bias corrections).
     public private(set) var step = 0
     public let m: FloatBuffer, v: FloatBuffer
-    let layout: ParameterLayout
+    /// Work items, built once: slices of at most 64K floats of each tensor (so the threads
+    /// share the work) and whether the tensor is decayed.
+    let slices: [(offset: Int, count: Int, decay: Bool)]
 
     public init(layout: ParameterLayout, weightDecay: Float = 0.01) {
-        self.layout = layout
         self.weightDecay = weightDecay
         m = FloatBuffer(count: layout.count)
         v = FloatBuffer(count: layout.count)
+        let slice = 1 << 16
+        slices = layout.entries.flatMap { e in
+            stride(from: 0, to: e.count, by: slice).map { o in (e.offset + o, min(slice, e.count - o), e.decays) }
+        }
     }
 
     /// One update of `parameters` from `gradients` at learning rate `lr`.
@@ -25,16 +30,7 @@ public final class AdamW {
         let bc1 = 1 - Float(Double(beta1).power(step)), bc2 = 1 - Float(Double(beta2).power(step))
         let p = parameters.pointer, g = gradients.pointer, m = m.pointer, v = v.pointer
         let (b1, b2, eps, wd) = (beta1, beta2, self.eps, weightDecay)
-        // Work items: slices of at most 64K floats of each tensor, so threads share the work.
-        let slice = 1 << 16
-        var items = [(offset: Int, count: Int, decay: Bool)]()
-        for e in layout.entries {
-            var o = 0
-            while o < e.count {
-                items.append((e.offset + o, min(slice, e.count - o), e.decays)); o += slice
-            }
-        }
-        items.withUnsafeBufferPointer { items in
+        slices.withUnsafeBufferPointer { items in
             Parallel.forEachChunk(items.count) { range in
                 for it in items[range] {
                     q8_adamw_update(p + it.offset, m + it.offset, v + it.offset, g + it.offset, it.count,
