@@ -51,7 +51,7 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
     }
     try comm.broadcastParameters(model.parameters)
     let plan = try BucketPlan(layout: model.layout)
-    let reducer = GradientReducer(communicator: comm, plan: plan, gradients: model.gradients)
+    let reducer = try GradientReducer(communicator: comm, plan: plan, gradients: model.gradients)
     let optimizer = AdamW(layout: model.layout, weightDecay: 0.01)
     let batch = randomBatch(size: B, seqLen: T, seed: 100 + UInt64(comm.rank), vocabSize: model.config.vocabSize,
                             exampleBase: comm.rank * B)

@@ -270,6 +270,25 @@ public final class Communicator: @unchecked Sendable {
         return request
     }
 
+    /// Starts sending `sendCount` floats from `send` to rank `partner` and receiving
+    /// `receiveCount` floats from it into `receive` (MPI_Isend + MPI_Irecv, message `tag`);
+    /// both buffers belong to MPI until the request completes.
+    public func exchange(send: UnsafePointer<Float>, sendCount: Int, receive: UnsafeMutablePointer<Float>,
+                         receiveCount: Int, partner: Int, tag: Int) throws -> Request {
+        let request = Request(function: "MPI_Isend/MPI_Irecv")
+        guard let comm = live() else { return request }
+        precondition(sendCount <= maxCountPerCall && receiveCount <= maxCountPerCall,
+                     "Communicator.exchange: count over \(maxCountPerCall)")
+        var recvHandle: MPI_Request? = q8_mpi_request_null(), sendHandle: MPI_Request? = q8_mpi_request_null()
+        try check(MPI_Irecv(receive, Int32(receiveCount), q8_mpi_float(), Int32(partner), Int32(tag), comm, &recvHandle),
+                  "MPI_Irecv")
+        request.handles.append(recvHandle)
+        try check(MPI_Isend(send, Int32(sendCount), q8_mpi_float(), Int32(partner), Int32(tag), comm, &sendHandle),
+                  "MPI_Isend")
+        request.handles.append(sendHandle)
+        return request
+    }
+
     /// One non-blocking collective (possibly several MPI requests, for counts over
     /// `maxCountPerCall`). Complete it with `test()` until true, or `wait()`.
     public final class Request {

@@ -20,6 +20,9 @@ public enum DistError: Error, Equatable, CustomStringConvertible {
     case layerOrder(name: String, layer: Int, previousLayer: Int)
     /// A buffer does not have the length the operation needs.
     case countMismatch(what: String, expected: Int, actual: Int)
+    /// Deterministic reduction: G reduction groups must be a power of two that the world
+    /// size divides and that divides the global batch size.
+    case reductionGroups(groups: Int, worldSize: Int, globalBatchSize: Int)
 
     public var description: String {
         switch self {
@@ -42,6 +45,9 @@ public enum DistError: Error, Equatable, CustomStringConvertible {
                 + "the layout must be in forward order"
         case let .countMismatch(what, expected, actual):
             return "\(what): expected \(expected) values, got \(actual)"
+        case let .reductionGroups(g, w, b):
+            return "--reduction-groups \(g): expected a power of two that is a multiple of the world size \(w) "
+                + "and divides the global batch size \(b)"
         }
     }
 }

@@ -28,7 +28,13 @@ import Tensor
 ///    local batch size): multiply each example's row of dLogits (from a loss averaged over
 ///    the local batch) by it, and after the reducer's average over W the gradient is the
 ///    single-process mean over the m real examples. In full steps every weight is 1.
-/// What remains rank-dependent is floating-point summation order (an allreduce sums in a
+/// 6. Deterministic reduction (G reduction groups, G > 1): P is a multiple of G (so the
+///    padded order, and every step's global batch, is the same for every W dividing G),
+///    position p of a step belongs to group p % G, and rank r's batch lists its examples
+///    grouped: its m = G / W local groups (global groups r, r + W, ...), each contiguous,
+///    positions ascending within a group. The model sums gradients per group in RowGroups'
+///    fixed tree and TreeAllreduce continues that tree over ranks: bitwise W-independent.
+/// Without it, what remains rank-dependent is floating-point summation order (an allreduce sums in a
 /// different order than one GEMM over the whole batch), and anything the model computes
 /// over a batch's padded token positions: with dynamic padding each rank pads to its own
 /// longest example, so a max|x| that includes padded positions can differ (pad to a fixed
@@ -54,6 +60,12 @@ public struct DistributedSampler: Sendable {
         public let globalCount: Int
         /// Loss weight per example [b_s]: 0 for padding, W * b_s / m otherwise (see 5. above).
         public let exampleWeights: [Float]
+        /// Local row groups of the deterministic reduction (G / W; 1 without it): `indices`
+        /// is that many equal contiguous groups.
+        public var groups: Int = 1
+        /// Dataset indices of the whole step over all ranks, padding included (a rank pads
+        /// its batch to the longest of them, so that every rank sees the same shapes).
+        public var stepIndices: [Int] = []
         /// Real (non-padding) examples on this rank.
         public var realCount: Int { isPadding.lazy.filter { !$0 }.count }
     }
@@ -69,9 +81,11 @@ public struct DistributedSampler: Sendable {
     public let seed: UInt64
     public let shuffle: Bool
     public let padding: Padding
+    /// G, the reduction groups (1: no deterministic reduction).
+    public let reductionGroups: Int
 
     public init(count: Int, worldSize: Int, rank: Int, globalBatchSize: Int, seed: UInt64,
-                shuffle: Bool = true, padding: Padding = .withinStep) throws {
+                shuffle: Bool = true, padding: Padding = .withinStep, reductionGroups: Int = 1) throws {
         guard count >= 0 else { throw DistError.invalidArgument(what: "dataset size", value: count) }
         guard worldSize >= 1 else { throw DistError.invalidArgument(what: "world size", value: worldSize) }
         guard (0..<worldSize).contains(rank) else { throw DistError.invalidArgument(what: "rank", value: rank) }
@@ -81,23 +95,36 @@ public struct DistributedSampler: Sendable {
         guard globalBatchSize % worldSize == 0 else {
             throw DistError.batchSizeNotDivisible(globalBatchSize: globalBatchSize, worldSize: worldSize)
         }
+        let g = reductionGroups
+        if g != 1 {
+            guard g > 1, g & (g - 1) == 0, g % worldSize == 0, globalBatchSize % g == 0 else {
+                throw DistError.reductionGroups(groups: g, worldSize: worldSize, globalBatchSize: globalBatchSize)
+            }
+        }
+        self.reductionGroups = g
         self.count = count; self.worldSize = worldSize; self.rank = rank
         self.globalBatchSize = globalBatchSize; self.seed = seed; self.shuffle = shuffle; self.padding = padding
     }
 
     /// The same sampler for a communicator's rank and size.
     public init(count: Int, communicator: Communicator, globalBatchSize: Int, seed: UInt64,
-                shuffle: Bool = true, padding: Padding = .withinStep) throws {
+                shuffle: Bool = true, padding: Padding = .withinStep, reductionGroups: Int = 1) throws {
         try self.init(count: count, worldSize: communicator.size, rank: communicator.rank,
-                      globalBatchSize: globalBatchSize, seed: seed, shuffle: shuffle, padding: padding)
+                      globalBatchSize: globalBatchSize, seed: seed, shuffle: shuffle, padding: padding,
+                      reductionGroups: reductionGroups)
     }
 
     /// b = G / W, the local batch size of every full step.
     public var localBatchSize: Int { globalBatchSize / worldSize }
     /// ceil(N / G), the same for every W.
     public var stepsPerEpoch: Int { (count + globalBatchSize - 1) / globalBatchSize }
-    /// P = ceil(N / W) * W.
-    public var paddedCount: Int { (count + worldSize - 1) / worldSize * worldSize }
+    /// P = ceil(N / U) * U with U = W, or G with reduction groups.
+    public var paddedCount: Int {
+        let unit = reductionGroups > 1 ? reductionGroups : worldSize
+        return (count + unit - 1) / unit * unit
+    }
+    /// m = G / W, the local row groups of every batch (1 without reduction groups).
+    public var localGroups: Int { reductionGroups > 1 ? reductionGroups / worldSize : 1 }
 
     /// perm: the epoch's order of 0..<N, identical on every rank and for every W
     /// (0..<N without `shuffle`).
@@ -148,11 +175,19 @@ public struct DistributedSampler: Sendable {
         precondition(order.count == paddedCount, "DistributedSampler: padded order has \(order.count) entries, not \(paddedCount)")
         let start = step * globalBatchSize
         let end = min(start + globalBatchSize, paddedCount)
-        let positions = Array(stride(from: start + rank, to: end, by: worldSize))
+        var positions = Array(stride(from: start + rank, to: end, by: worldSize))
+        let groups = localGroups
+        if groups > 1 {  // local k is in group k % m: the groups one after the other
+            let k = positions.count
+            positions = (0..<groups).flatMap { q in stride(from: q, to: k, by: groups).map { positions[$0] } }
+        }
         let m = min(globalBatchSize, count - start)
         let isPadding = positions.map { $0 >= count }
         let weight = Float(worldSize * positions.count) / Float(m)
-        return LocalBatch(step: step, indices: positions.map { order[$0] }, isPadding: isPadding,
-                          globalCount: m, exampleWeights: isPadding.map { $0 ? 0 : weight })
+        var local = LocalBatch(step: step, indices: positions.map { order[$0] }, isPadding: isPadding,
+                               globalCount: m, exampleWeights: isPadding.map { $0 ? 0 : weight })
+        local.groups = groups
+        local.stepIndices = Array(order[start..<end])
+        return local
     }
 }

@@ -46,22 +46,37 @@ public final class GradientReducer {
     /// Whether to divide the sums by the world size (DDP's average). False if the loss
     /// already carries the 1/W factor.
     public let average: Bool
+    /// Whether buckets are summed by TreeAllreduce (a fixed order that continues the model's
+    /// RowGroups tree: results bitwise independent of the rank count) instead of MPI's
+    /// allreduce. Needs a power-of-two world size.
+    public let deterministic: Bool
     public private(set) var statistics = Statistics()
+    /// TreeAllreduce's receive buffer per bucket (deterministic only), allocated once.
+    private var scratch: [FloatBuffer] = []
 
     // Per-step state.
     private var nextBucket = 0                          // the first bucket not started
     private var lowestDoneLayer = Int.max               // the last layerDone report
-    private var inFlight: [(bucket: Int, request: Communicator.Request)] = []
+    private var inFlight: [(bucket: Int, request: PendingReduction)] = []
     private var failure: Error?                         // from layerDone, thrown by finish
     private var hookNanoseconds: UInt64 = 0             // inside layerDone this step
 
-    public init(communicator: Communicator, plan: BucketPlan, gradients: FloatBuffer, average: Bool = true) {
+    public init(communicator: Communicator, plan: BucketPlan, gradients: FloatBuffer, average: Bool = true,
+                deterministic: Bool = false) throws {
         precondition(gradients.count == plan.count,
                      "GradientReducer: gradient buffer has \(gradients.count) floats, the plan \(plan.count)")
+        let w = communicator.size
+        if deterministic && w & (w - 1) != 0 {
+            throw DistError.invalidArgument(what: "world size for the deterministic reduction (a power of two)", value: w)
+        }
         self.communicator = communicator
         self.plan = plan
         self.gradients = gradients
         self.average = average
+        self.deterministic = deterministic
+        if deterministic && w > 1 {
+            scratch = plan.buckets.map { FloatBuffer(count: TreeAllreduce.scratchCount($0.range.count)) }
+        }
     }
 
     // The communication loop. Design constraints:
@@ -124,14 +139,27 @@ public final class GradientReducer {
         defer { reset() }
         guard communicator.size > 1 else { return record(since: t0, doneEarly: 0) }
         precondition(inFlight.isEmpty && nextBucket == 0, "GradientReducer: allreduceAll() during a bucketed step")
-        try communicator.allreduceSum(gradients.pointer, count: gradients.count)
+        if deterministic {
+            for (b, bucket) in plan.buckets.enumerated() {
+                try TreeAllreduce(communicator: communicator, gradients.pointer + bucket.range.lowerBound,
+                                  count: bucket.range.count, scratch: scratch[b].pointer, tag: 1000 + 64 * b).wait()
+            }
+        } else {
+            try communicator.allreduceSum(gradients.pointer, count: gradients.count)
+        }
         scale(0..<gradients.count)
         record(since: t0, doneEarly: 0)
     }
 
     private func start(_ b: Int) throws {
         let range = plan.buckets[b].range
-        let request = try communicator.iallreduceSum(gradients.pointer + range.lowerBound, count: range.count)
+        let request: PendingReduction
+        if deterministic {
+            request = try TreeAllreduce(communicator: communicator, gradients.pointer + range.lowerBound,
+                                        count: range.count, scratch: scratch[b].pointer, tag: 1000 + 64 * b)
+        } else {
+            request = try communicator.iallreduceSum(gradients.pointer + range.lowerBound, count: range.count)
+        }
         inFlight.append((b, request))
     }
 

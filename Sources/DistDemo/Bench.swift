@@ -23,7 +23,7 @@ extension Demo {
         let plan = try BucketPlan(layout: layout)
         let g = FloatBuffer(count: layout.count)
         for i in 0..<layout.count { g[i] = Float(i % 5) }
-        let reducer = GradientReducer(communicator: comm, plan: plan, gradients: g)
+        let reducer = try GradientReducer(communicator: comm, plan: plan, gradients: g)
         report(String(format: "MiniLM layout: %d floats (%.1f MB), %d buckets: %@", layout.count,
                       Double(plan.byteCount) / 1e6, plan.buckets.count,
                       plan.buckets.map { String(format: "%.1f", Double($0.byteCount) / 1e6) }.joined(separator: " ")))

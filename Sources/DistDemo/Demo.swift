@@ -103,8 +103,8 @@ struct Demo {
         }
         for (name, value) in [("integer", integer), ("random", random)] {
             let bucketed = FloatBuffer(count: layout.count), blocking = FloatBuffer(count: layout.count)
-            let reducer = GradientReducer(communicator: comm, plan: plan, gradients: bucketed)
-            let reference = GradientReducer(communicator: comm, plan: plan, gradients: blocking)
+            let reducer = try GradientReducer(communicator: comm, plan: plan, gradients: bucketed)
+            let reference = try GradientReducer(communicator: comm, plan: plan, gradients: blocking)
             for step in 0..<3 {
                 fill(bucketed, layout) { value(r, $0 + step) }
                 fill(blocking, layout) { value(r, $0 + step) }
@@ -143,6 +143,65 @@ struct Demo {
             }
             try expect(reducer.statistics.steps == 3, "reducer counted \(reducer.statistics.steps) steps")
         }
+    }
+
+    // MARK: deterministic reduction
+
+    /// The deterministic reducer (TreeAllreduce per bucket, driven by backward's hooks, and
+    /// the blocking path) gives, bit for bit, what one process computes by adding the W
+    /// ranks' random gradients in RowGroups' tree, on every rank; odd bucket sizes included.
+    func checkTreeReduction() throws {
+        let config = BertConfig(vocabSize: 203, hiddenSize: 32, numHiddenLayers: 3, numAttentionHeads: 2,
+                                intermediateSize: 64, maxPositionEmbeddings: 37)
+        let layout = ParameterLayout.bertForSequenceClassification(config, numLabels: 3)
+        let plan = try BucketPlan(layout: layout, bucketBytes: 20 << 10 + 12, firstBucketBytes: 4 << 10 + 4)
+        let W = comm.size, r = comm.rank, n = layout.count
+        let value: (Int, Int) -> Float = { rank, i in
+            var g = SplitMix64(seed: hashKey(11, UInt64(rank), UInt64(i), 0))
+            return Float(g.nextNormal()) * 1e-3
+        }
+        // The reference: all ranks' buffers in one process, RowGroups' tree, then / W.
+        let all = FloatBuffer(count: W * n)
+        for q in 0..<W { for e in layout.entries { for i in e.range { all[q * n + i] = value(q, i) } } }
+        RowGroups(count: W).combine(all.pointer, stride: n, count: n)
+        for i in 0..<n { all[i] /= Float(W) }
+        let bucketed = FloatBuffer(count: n), blocking = FloatBuffer(count: n)
+        let reducer = try GradientReducer(communicator: comm, plan: plan, gradients: bucketed, deterministic: true)
+        let reference = try GradientReducer(communicator: comm, plan: plan, gradients: blocking, deterministic: true)
+        for step in 0..<2 {
+            fill(bucketed, layout) { value(r, $0) }
+            fill(blocking, layout) { value(r, $0) }
+            for l in stride(from: plan.layerCount, through: -1, by: -1) {
+                reducer.layerDone(l)
+                if step == 0 { usleep(300) }
+            }
+            try reducer.finish()
+            try reference.allreduceAll()
+            let sameBucketed = memcmp(bucketed.pointer, all.pointer, n * 4) == 0
+            let sameBlocking = memcmp(blocking.pointer, all.pointer, n * 4) == 0
+            say("tree step \(step): bucketed == local tree: \(sameBucketed), blocking == local tree: \(sameBlocking)")
+            try expect(sameBucketed && sameBlocking, "the tree reduction differs from the single-process tree")
+            try comm.verifyIdentical(hash: contentHash(bucketed.pointer, count: n), what: "tree-reduced gradients")
+        }
+        // The grouped sampler: rank r's groups are the global groups r, r + W, ... in order.
+        for G in [W, 2 * W, 4 * W] where G & (G - 1) == 0 {
+            let B = 2 * G, N = 5 * B + 3
+            let sampler = try DistributedSampler(count: N, communicator: comm, globalBatchSize: B, seed: 9, reductionGroups: G)
+            let single = try DistributedSampler(count: N, worldSize: 1, rank: 0, globalBatchSize: B, seed: 9, reductionGroups: G)
+            for (local, whole) in zip(sampler.batches(epoch: 1), single.batches(epoch: 1)) {
+                let m = G / W, per = local.indices.count / m
+                try expect(local.groups == m && whole.groups == G, "step \(local.step): groups \(local.groups), \(whole.groups)")
+                try expect(local.stepIndices == whole.stepIndices, "step \(local.step): step indices differ from W = 1")
+                for q in 0..<m {
+                    let g = r + W * q, perSingle = whole.indices.count / G
+                    try expect(Array(local.indices[q * per ..< (q + 1) * per]) == Array(whole.indices[g * perSingle ..< (g + 1) * perSingle]),
+                               "step \(local.step): local group \(q) is not global group \(g)")
+                    try expect(Array(local.exampleWeights[q * per ..< (q + 1) * per]) == Array(whole.exampleWeights[g * perSingle ..< (g + 1) * perSingle]),
+                               "step \(local.step): weights of group \(q)")
+                }
+            }
+        }
+        say("tree: the deterministic reduction and grouped sampler match the single process bit for bit")
     }
 
     /// Writes value(i) into every parameter float and zeros into the alignment gaps.

@@ -39,6 +39,7 @@ do {
         case "info": demo.info()
         case "allreduce": try demo.checkAllreduce()
         case "reducer": try demo.checkReducer()
+        case "tree": try demo.checkTreeReduction()
         case "sampler": try demo.checkSampler()
         case "verify-mismatch": try demo.checkVerifyMismatch()
         case "bench-allreduce":

@@ -42,10 +42,12 @@ public struct EncodedDataset: Sendable {
 
     public func length(_ i: Int) -> Int { offsets[i + 1] - offsets[i] }
 
-    /// The batch of the given examples, padded to the longest of them, or to `maxLength`
-    /// when `padToMax`. `exampleIndices` are the dataset indices (they key dropout).
-    public func batch(_ indices: ArraySlice<Int>, padToMax: Bool, regression: Bool) -> Batch {
-        let T = padToMax ? maxLength : indices.map(length).max() ?? 1
+    /// The batch of the given examples, padded to the longest of them, or to `padTo` (at
+    /// least as long), or to `maxLength` when `padToMax`. `exampleIndices` are the dataset
+    /// indices (they key dropout).
+    public func batch(_ indices: ArraySlice<Int>, padToMax: Bool, padTo: Int? = nil, regression: Bool) -> Batch {
+        let longest = indices.map(length).max() ?? 1
+        let T = padToMax ? maxLength : max(longest, padTo ?? 1)
         let B = indices.count
         var batchIds = [Int32](repeating: padId, count: B * T)
         var batchTypes = [Int32](repeating: 0, count: B * T)

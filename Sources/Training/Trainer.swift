@@ -50,9 +50,10 @@ public final class Trainer {
         log = try RunLog(url: output.appendingPathComponent("log.jsonl"), enabled: communicator.isRoot)
         optimizer = AdamW(layout: model.layout, weightDecay: settings.weightDecay)
         sampler = try DistributedSampler(count: task.train.count, communicator: communicator,
-                                         globalBatchSize: settings.batchSize, seed: settings.seed)
-        reducer = GradientReducer(communicator: communicator, plan: try BucketPlan(layout: model.layout),
-                                  gradients: model.gradients)
+                                         globalBatchSize: settings.batchSize, seed: settings.seed,
+                                         reductionGroups: settings.reductionGroups)
+        reducer = try GradientReducer(communicator: communicator, plan: try BucketPlan(layout: model.layout),
+                                      gradients: model.gradients, deterministic: settings.reductionGroups > 1)
         stepsPerEpoch = sampler.stepsPerEpoch
         let epochSteps = Int((Double(stepsPerEpoch) * settings.epochs).rounded(.up))
         totalSteps = min(epochSteps, settings.maxSteps ?? .max)
@@ -95,7 +96,12 @@ public final class Trainer {
                 if step >= totalSteps { break epochs }
                 let t0 = Date()
                 let local = sampler.batch(step: s, paddedOrder: order)
-                let batch = task.train.batch(local.indices[...], padToMax: settings.padToMaxLength, regression: task.regression)
+                // Every rank pads to the longest example of the whole step: the same shapes as
+                // one process (padded positions enter Q8BERT's max|x|).
+                var batch = task.train.batch(local.indices[...], padToMax: settings.padToMaxLength,
+                                             padTo: local.stepIndices.lazy.map(task.train.length).max(),
+                                             regression: task.regression)
+                if settings.reductionGroups > 1 { batch.reductionGroups = local.groups }
                 let (loss, norm, lr) = try trainStep(batch, weights: local.exampleWeights, step: step)
                 step += 1
                 sequences += local.globalCount

@@ -34,6 +34,11 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Data parallel: checksum the parameters on every rank every N steps and stop with an
     /// error naming the first rank that differs (0: never).
     public var checkSync = 0
+    /// Deterministic data parallelism: gradients are summed over this many fixed groups of
+    /// each batch's examples in a fixed tree, continued over the ranks, so that every world
+    /// size dividing it gives bitwise-identical training (a power of two dividing batch_size;
+    /// 1: plain sums, fastest).
+    public var reductionGroups = 1
     /// Quantization-aware training: none, q8bert, q8bert-paper, or a per-layer JSON/YAML file.
     public var quantize = "none"
     /// For the generic "tsv" task: text column(s), label column, label names.
@@ -50,7 +55,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         case weightDecay = "weight_decay", maxGradNorm = "max_grad_norm", evalEvery = "eval_every"
         case maxSteps = "max_steps", padToMaxLength = "pad_to_max_length", evalBatchSize = "eval_batch_size"
         case logFile = "log_file", textColumns = "text_columns", labelColumn = "label_column"
-        case labelNames = "label_names", quantize, checkSync = "check_sync"
+        case labelNames = "label_names", quantize, checkSync = "check_sync", reductionGroups = "reduction_groups"
     }
 
     /// Decodes a partial settings object: absent fields keep their defaults.
@@ -73,6 +78,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         try takeOptional(.logFile, &logFile); try takeOptional(.textColumns, &textColumns)
         try takeOptional(.labelColumn, &labelColumn); try takeOptional(.labelNames, &labelNames)
         try take(.quantize, &quantize); try take(.checkSync, &checkSync)
+        try take(.reductionGroups, &reductionGroups)
     }
 
     public var resolvedDataDir: String { dataDir ?? "assets/data/\(task)" }
@@ -95,6 +101,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         try check((maxSteps ?? 1) >= 1, "max_steps", "must be at least 1, found \(maxSteps ?? 0)")
         try check((threads ?? 1) >= 1, "threads", "must be at least 1, found \(threads ?? 0)")
         try check(checkSync >= 0, "check_sync", "must be non-negative, found \(checkSync)")
+        try check(reductionGroups >= 1 && reductionGroups <= 64 && reductionGroups & (reductionGroups - 1) == 0
+                  && batchSize % reductionGroups == 0, "reduction_groups",
+                  "must be a power of two up to 64 that divides batch_size \(batchSize), found \(reductionGroups)")
     }
 }
 

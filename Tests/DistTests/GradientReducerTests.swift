@@ -14,7 +14,7 @@ final class GradientReducerTests: XCTestCase {
         let g = FloatBuffer(count: layout.count)
         for i in 0..<g.count { g[i] = Float(i % 17) - 8.5 }
         let before = g.toArray()
-        let reducer = GradientReducer(communicator: .single(), plan: plan, gradients: g)
+        let reducer = try GradientReducer(communicator: .single(), plan: plan, gradients: g)
         for step in 0..<2 {
             for l in stride(from: plan.layerCount, through: -1, by: -1) { reducer.layerDone(l) }
             try reducer.finish()

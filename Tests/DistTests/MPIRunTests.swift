@@ -39,6 +39,17 @@ final class MPIRunTests: XCTestCase {
         }
     }
 
+    /// (b') The deterministic reducer (TreeAllreduce) gives, bit for bit on every rank, the
+    /// single-process tree over the ranks' values; the grouped sampler gives each rank the
+    /// global groups r, r + W, ... exactly as a single process orders them.
+    func testTreeReductionMatchesTheSingleProcessTree() throws {
+        for W in [2, 4] {
+            let output = try run(ranks: W, ["tree"])
+            XCTAssertTrue(output.contains("rank 0/\(W): tree step 0: bucketed == local tree: true, blocking == local tree: true"), output)
+        }
+        try run(ranks: nil, ["tree"])
+    }
+
     /// (c) Each step's rank batches are disjoint and together the single-process batch;
     /// evaluation results gather back to dataset order without padding.
     func testSamplerSharesCoverTheGlobalBatch() throws {

@@ -25,10 +25,10 @@ struct Linear {
     /// just quantized the same input (query for key and value): its batch max is reused, and
     /// its quantized input too when the scales agree.
     func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows: Int, training: Bool = false,
-                 sharing: LinearQuantizer? = nil) {
+                 sharing: LinearQuantizer? = nil, groups: RowGroups = .single) {
         guard let q = quantizer, q.quantizes(training: training) else {
             linearForward(out: out, input: input, weight: weight, bias: bias, rows: rows,
-                          inFeatures: inFeatures, outFeatures: outFeatures)
+                          inFeatures: inFeatures, outFeatures: outFeatures, groups: groups)
             if let q = quantizer {
                 if training { q.step += 1 }
                 q.lastForwardQuantized = false
@@ -61,11 +61,11 @@ struct Linear {
             fakeQuantize(out: q.weightQ.pointer, input: weight, count: w, scale: sw, maxQ: maxQ)
             // Bias in FP32 while training, as nlp-architect; int32 in evaluation and the runtime.
             linearForward(out: out, input: xq, weight: q.weightQ.pointer, bias: bias, rows: rows,
-                          inFeatures: inFeatures, outFeatures: outFeatures)
+                          inFeatures: inFeatures, outFeatures: outFeatures, groups: groups)
         } else {
             quantizeValues(out: q.weightQ.pointer, input: weight, count: w, scale: sw, maxQ: maxQ)
             linearForward(out: out, input: xq, weight: q.weightQ.pointer, bias: nil, rows: rows,
-                          inFeatures: inFeatures, outFeatures: outFeatures)
+                          inFeatures: inFeatures, outFeatures: outFeatures, groups: groups)
             let biasScale = sx * sw
             let qb = q.quantizedBias(bias, count: outFeatures, scale: biasScale)
             addRowBiasAndRescale(out, qb, rows: rows, cols: outFeatures, factor: biasScale > 0 ? 1 / biasScale : 0)
@@ -84,12 +84,12 @@ struct Linear {
     /// quantized forward, the quantized weight and input stand in for the FP32 ones
     /// (straight-through estimator).
     func backward(dInput: UnsafeMutablePointer<Float>?, accumulate: Bool = false,
-                  dOut: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int) {
+                  dOut: UnsafePointer<Float>, input: UnsafePointer<Float>, rows: Int, groups: RowGroups) {
         let quantized = quantizer?.lastForwardQuantized == true
         linearBackward(dInput: dInput, accumulateInput: accumulate, dWeight: dWeight, dBias: dBias,
                        dOut: dOut, input: quantized ? quantizer!.usedInput! : input,
                        weight: quantized ? quantizer!.weightQ.pointer : weight, rows: rows,
-                       inFeatures: inFeatures, outFeatures: outFeatures)
+                       inFeatures: inFeatures, outFeatures: outFeatures, groups: groups)
     }
 }
 
@@ -115,8 +115,8 @@ struct LayerNorm {
 
     func backward(dInput: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                   input: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
-                  rows: Int, scratch: FloatBuffer) {
+                  rows: Int, scratch: FloatBuffer, groups: RowGroups) {
         layerNormBackward(dInput: dInput, dWeight: dWeight, dBias: dBias, dOut: dOut, input: input,
-                          weight: weight, mean: mean, rstd: rstd, rows: rows, dim: dim, scratch: scratch)
+                          weight: weight, mean: mean, rstd: rstd, rows: rows, dim: dim, scratch: scratch, groups: groups)
     }
 }

@@ -52,7 +52,9 @@ final class Activations {
     let gInter: FloatBuffer                  // [N, I]
     let gHeadA, gHeadB: FloatBuffer          // [B, C]
     let attentionScratch: FloatBuffer        // threads x 2 x T x T
-    let normScratch: FloatBuffer             // threads x 2 x C
+    let normScratch: FloatBuffer             // chunks of 32 rows x 2 x max(C, I)
+    /// The row groups of the current batch (Batch.reductionGroups) and their scratch.
+    let groups = RowGroups()
 
     init(config c: BertConfig, numLabels L: Int, batch B: Int, seqLen T: Int, threads: Int) {
         batchCapacity = B; seqCapacity = T; threadCapacity = max(threads, 1)
@@ -72,8 +74,11 @@ final class Activations {
         gInter = FloatBuffer(count: N * I)
         gHeadA = FloatBuffer(count: B * C); gHeadB = FloatBuffer(count: B * C)
         attentionScratch = FloatBuffer(count: max(threads, 1) * 2 * T * T)
-        normScratch = FloatBuffer(count: max(threads, 1) * 2 * max(C, I))
+        normScratch = FloatBuffer(count: layerNormBackwardScratchCount(rows: N, dim: max(C, I), groups: Activations.maxGroups))
     }
+
+    /// The most row groups a batch may ask for (sizes normScratch).
+    static let maxGroups = 64
 
     func fits(batch: Int, seqLen: Int, threads: Int) -> Bool {
         batch <= batchCapacity && seqLen <= seqCapacity && threads <= threadCapacity

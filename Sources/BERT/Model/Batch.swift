@@ -16,6 +16,10 @@ public struct Batch: Sendable {
     /// Each example's index in its dataset [B]: dropout masks are keyed by it, so they do
     /// not depend on how examples are spread over ranks and batches.
     public var exampleIndices: [Int]
+    /// Deterministic reduction (RowGroups): the examples are this many equal contiguous
+    /// groups whose gradient contributions are summed separately, then added in a fixed
+    /// tree, with GEMMs in fixed blocks. nil (default): plain sums, chunks per thread.
+    public var reductionGroups: Int?
 
     public init(size: Int, seqLen: Int, inputIds: [Int32], tokenTypeIds: [Int32],
                 attentionMask: [Float], labels: [Int32] = [], targets: [Float] = [],

@@ -53,6 +53,10 @@ public final class BertForSequenceClassification {
         precondition(T <= config.maxPositionEmbeddings, "sequence length \(T) exceeds max_position_embeddings")
         let ws = workspace(batch: B, seqLen: T)
         let N = B * T
+        let m = batch.reductionGroups ?? 1
+        precondition(m >= 1 && m & (m - 1) == 0 && m <= Activations.maxGroups && B % m == 0,
+                     "reduction groups \(m): a power of two up to \(Activations.maxGroups) that divides the batch size \(B)")
+        ws.groups.configure(deterministicGroups: batch.reductionGroups)
         for i in 0..<N {
             let id = batch.inputIds[i], type = batch.tokenTypeIds[i]
             precondition(id >= 0 && Int(id) < config.vocabSize, "token id \(id) outside the vocabulary")

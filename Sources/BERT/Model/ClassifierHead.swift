@@ -17,7 +17,7 @@ struct ClassifierHead {
                  exampleIndices: [Int], mode: ForwardMode) {
         let C = pooler.inFeatures
         for b in 0..<B { (ws.cls.pointer + b * C).update(from: h + b * T * C, count: C) }
-        pooler.forward(ws.pooledPre.pointer, ws.cls.pointer, rows: B, training: mode.training)
+        pooler.forward(ws.pooledPre.pointer, ws.cls.pointer, rows: B, training: mode.training, groups: ws.groups)
         tanhForward(out: ws.pooled.pointer, input: ws.pooledPre.pointer, count: B * C)
         ws.pooledDropped.pointer.update(from: ws.pooled.pointer, count: B * C)
         let p = mode.training ? dropout : 0
@@ -27,18 +27,18 @@ struct ClassifierHead {
                 DropoutSite.rowKey(mode, site: DropoutSite.classifier, example: exampleIndices[b], position: 0)
             }
         }
-        classifier.forward(ws.logits.pointer, ws.pooledDropped.pointer, rows: B, training: mode.training)
+        classifier.forward(ws.logits.pointer, ws.pooledDropped.pointer, rows: B, training: mode.training, groups: ws.groups)
     }
 
     /// From ws.dLogits, writes the gradient of h into dH [N, C] (zero except [CLS] rows).
     func backward(dH: UnsafeMutablePointer<Float>, ws: Activations, batch B: Int, seqLen T: Int, mode: ForwardMode) {
         let C = pooler.inFeatures
         let gA = ws.gHeadA.pointer, gB = ws.gHeadB.pointer
-        classifier.backward(dInput: gA, dOut: ws.dLogits.pointer, input: ws.pooledDropped.pointer, rows: B)
+        classifier.backward(dInput: gA, dOut: ws.dLogits.pointer, input: ws.pooledDropped.pointer, rows: B, groups: ws.groups)
         let p = mode.training ? dropout : 0
         if p > 0 { dropoutBackward(dInput: gA, dOut: gA, mask: ws.pooledMask.pointer, probability: p, count: B * C) }
         tanhBackward(dInput: gA, dOut: gA, output: ws.pooled.pointer, count: B * C)
-        pooler.backward(dInput: gB, dOut: gA, input: ws.cls.pointer, rows: B)
+        pooler.backward(dInput: gB, dOut: gA, input: ws.cls.pointer, rows: B, groups: ws.groups)
         dH.update(repeating: 0, count: B * T * C)
         for b in 0..<B { (dH + b * T * C).update(from: gB + b * C, count: C) }
     }

@@ -61,9 +61,12 @@ struct Embeddings {
         if p > 0 { dropoutBackward(dInput: dOut, dOut: dOut, mask: ws.embMask.pointer, probability: p, count: N * dim) }
         let dSum = ws.g1.pointer
         norm.backward(dInput: dSum, dOut: dOut, input: ws.embSum.pointer, mean: ws.embMean.pointer,
-                      rstd: ws.embRstd.pointer, rows: N, scratch: ws.normScratch)
-        embeddingBackward(dTable: dWord, dOut: dSum, ids: ws.inputIds.pointer, rows: N, dim: dim, skipping: padTokenId)
-        embeddingBackward(dTable: dPosition, dOut: dSum, ids: ws.positionIds.pointer, rows: N, dim: dim)
-        embeddingBackward(dTable: dTokenType, dOut: dSum, ids: ws.tokenTypeIds.pointer, rows: N, dim: dim)
+                      rstd: ws.embRstd.pointer, rows: N, scratch: ws.normScratch, groups: ws.groups)
+        embeddingBackward(dTable: dWord, dOut: dSum, ids: ws.inputIds.pointer, rows: N, dim: dim, skipping: padTokenId,
+                          tableRows: vocabSize, groups: ws.groups)
+        embeddingBackward(dTable: dPosition, dOut: dSum, ids: ws.positionIds.pointer, rows: N, dim: dim,
+                          tableRows: positions, groups: ws.groups)
+        embeddingBackward(dTable: dTokenType, dOut: dSum, ids: ws.tokenTypeIds.pointer, rows: N, dim: dim,
+                          tableRows: tokenTypes, groups: ws.groups)
     }
 }

@@ -33,9 +33,9 @@ struct EncoderLayer {
                  batch B: Int, seqLen T: Int, exampleIndices: [Int], mode: ForwardMode) {
         let N = B * T, C = query.outFeatures, I = intermediate.outFeatures
         let shape = AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads)
-        query.forward(a.q.pointer, x, rows: N, training: mode.training)
-        key.forward(a.k.pointer, x, rows: N, training: mode.training, sharing: query.quantizer)
-        value.forward(a.v.pointer, x, rows: N, training: mode.training, sharing: query.quantizer)
+        query.forward(a.q.pointer, x, rows: N, training: mode.training, groups: ws.groups)
+        key.forward(a.k.pointer, x, rows: N, training: mode.training, sharing: query.quantizer, groups: ws.groups)
+        value.forward(a.v.pointer, x, rows: N, training: mode.training, sharing: query.quantizer, groups: ws.groups)
         let pAttn = mode.training ? attentionDropout : 0, pHidden = mode.training ? hiddenDropout : 0
         let site = DropoutSite.attentionProbs(layer: index)
         attentionForward(context: a.context.pointer, probs: a.probs.pointer, dropped: a.dropped.pointer,
@@ -44,16 +44,16 @@ struct EncoderLayer {
             DropoutSite.rowKey(mode, site: site, example: exampleIndices[b], position: h * T + t)
         }
         // attnResidual = dropout(Wo context + bo) + x
-        attentionOutput.forward(a.attnResidual.pointer, a.context.pointer, rows: N, training: mode.training)
+        attentionOutput.forward(a.attnResidual.pointer, a.context.pointer, rows: N, training: mode.training, groups: ws.groups)
         dropoutRows(a.attnResidual.pointer, mask: a.attnMask.pointer, rows: N, cols: C, T: T,
                     probability: pHidden, site: DropoutSite.attentionOutput(layer: index), exampleIndices: exampleIndices, mode: mode)
         add(out: a.attnResidual.pointer, a.attnResidual.pointer, x, count: N * C)
         attentionNorm.forward(a.ln1Out.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,
                               a.attnResidual.pointer, rows: N)
         // ffnResidual = dropout(W2 gelu(W1 ln1Out)) + ln1Out
-        intermediate.forward(a.interPre.pointer, a.ln1Out.pointer, rows: N, training: mode.training)
+        intermediate.forward(a.interPre.pointer, a.ln1Out.pointer, rows: N, training: mode.training, groups: ws.groups)
         geluForward(out: a.interAct.pointer, input: a.interPre.pointer, count: N * I)
-        output.forward(a.ffnResidual.pointer, a.interAct.pointer, rows: N, training: mode.training)
+        output.forward(a.ffnResidual.pointer, a.interAct.pointer, rows: N, training: mode.training, groups: ws.groups)
         dropoutRows(a.ffnResidual.pointer, mask: a.ffnMask.pointer, rows: N, cols: C, T: T,
                     probability: pHidden, site: DropoutSite.ffnOutput(layer: index), exampleIndices: exampleIndices, mode: mode)
         add(out: a.ffnResidual.pointer, a.ffnResidual.pointer, a.ln1Out.pointer, count: N * C)
@@ -71,26 +71,26 @@ struct EncoderLayer {
         let pHidden = mode.training ? hiddenDropout : 0
         // LN2: gA = d ffnResidual (also the gradient reaching ln1Out through the residual).
         outputNorm.backward(dInput: gA, dOut: dOut, input: a.ffnResidual.pointer, mean: a.ln2Mean.pointer,
-                            rstd: a.ln2Rstd.pointer, rows: N, scratch: ws.normScratch)
+                            rstd: a.ln2Rstd.pointer, rows: N, scratch: ws.normScratch, groups: ws.groups)
         // dropout, W2: gB = d dense-out; gInter = d interAct.
         if pHidden > 0 { dropoutBackward(dInput: gB, dOut: gA, mask: a.ffnMask.pointer, probability: pHidden, count: N * C) }
-        output.backward(dInput: ws.gInter.pointer, dOut: pHidden > 0 ? gB : gA, input: a.interAct.pointer, rows: N)
+        output.backward(dInput: ws.gInter.pointer, dOut: pHidden > 0 ? gB : gA, input: a.interAct.pointer, rows: N, groups: ws.groups)
         geluBackward(dInput: ws.gInter.pointer, dOut: ws.gInter.pointer, input: a.interPre.pointer, count: N * I)
         // W1: d ln1Out = gA (residual) + W1^T-path.
-        intermediate.backward(dInput: gA, accumulate: true, dOut: ws.gInter.pointer, input: a.ln1Out.pointer, rows: N)
+        intermediate.backward(dInput: gA, accumulate: true, dOut: ws.gInter.pointer, input: a.ln1Out.pointer, rows: N, groups: ws.groups)
         // LN1: dX starts as d attnResidual (the residual path to x).
         attentionNorm.backward(dInput: dX, dOut: gA, input: a.attnResidual.pointer, mean: a.ln1Mean.pointer,
-                               rstd: a.ln1Rstd.pointer, rows: N, scratch: ws.normScratch)
+                               rstd: a.ln1Rstd.pointer, rows: N, scratch: ws.normScratch, groups: ws.groups)
         // dropout, Wo: gA = d context.
         if pHidden > 0 { dropoutBackward(dInput: gB, dOut: dX, mask: a.attnMask.pointer, probability: pHidden, count: N * C) }
-        attentionOutput.backward(dInput: gA, dOut: pHidden > 0 ? gB : dX, input: a.context.pointer, rows: N)
+        attentionOutput.backward(dInput: gA, dOut: pHidden > 0 ? gB : dX, input: a.context.pointer, rows: N, groups: ws.groups)
         attentionBackward(dQ: ws.dQ.pointer, dK: ws.dK.pointer, dV: ws.dV.pointer, dContext: gA,
                           q: a.q.pointer, k: a.k.pointer, v: a.v.pointer, probs: a.probs.pointer,
                           dropped: a.dropped.pointer, mask: a.probsMask.pointer, keyMask: ws.keyMask.pointer, shape: shape,
                           dropout: mode.training ? attentionDropout : 0, scratch: ws.attentionScratch)
-        query.backward(dInput: dX, accumulate: true, dOut: ws.dQ.pointer, input: x, rows: N)
-        key.backward(dInput: dX, accumulate: true, dOut: ws.dK.pointer, input: x, rows: N)
-        value.backward(dInput: dX, accumulate: true, dOut: ws.dV.pointer, input: x, rows: N)
+        query.backward(dInput: dX, accumulate: true, dOut: ws.dQ.pointer, input: x, rows: N, groups: ws.groups)
+        key.backward(dInput: dX, accumulate: true, dOut: ws.dK.pointer, input: x, rows: N, groups: ws.groups)
+        value.backward(dInput: dX, accumulate: true, dOut: ws.dV.pointer, input: x, rows: N, groups: ws.groups)
     }
 }
 

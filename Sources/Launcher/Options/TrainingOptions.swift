@@ -64,6 +64,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Data parallel: checksum the parameters on every rank every N steps; a rank that differs stops the job.")
     var checkSync: Int?
 
+    @Option(help: ArgumentHelp("Deterministic data parallelism: sum gradients over G fixed groups of each batch in a fixed tree, so that every rank count dividing G trains bit for bit the same (a power of two dividing the batch size). (default: 1, plain sums)", valueName: "G"))
+    var reductionGroups: Int?
+
     @Option(help: "Also write the human-readable log to this file.")
     var logFile: String?
 
@@ -99,6 +102,7 @@ struct TrainingOptions: ParsableArguments {
         if let evalBatchSize { s.evalBatchSize = evalBatchSize }
         if let logFile { s.logFile = logFile }
         if let checkSync { s.checkSync = checkSync }
+        if let reductionGroups { s.reductionGroups = reductionGroups }
         if !textColumns.isEmpty { s.textColumns = textColumns }
         if let labelColumn { s.labelColumn = labelColumn }
         if !labelNames.isEmpty { s.labelNames = labelNames }

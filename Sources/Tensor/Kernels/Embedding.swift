@@ -17,12 +17,45 @@ public func embeddingForward(out: UnsafeMutablePointer<Float>, ids: UnsafePointe
 }
 
 /// dTable[ids[r], :] += dOut[r, :], except for rows whose id is `skipping` (a padding index,
-/// whose embedding stays fixed). Serial: rows may share an id.
+/// whose embedding stays fixed). Serial: rows may share an id. With `groups` of more than
+/// one, each id's rows are summed per row group and the groups added in their fixed tree
+/// (RowGroups), into a compact table of the ids present before the scatter.
 public func embeddingBackward(dTable: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
-                              ids: UnsafePointer<Int32>, rows: Int, dim: Int, skipping: Int32 = -1) {
-    for r in 0..<rows where ids[r] != skipping {
-        let dst = dTable + Int(ids[r]) * dim, src = dOut + r * dim
+                              ids: UnsafePointer<Int32>, rows: Int, dim: Int, skipping: Int32 = -1,
+                              tableRows: Int = 0, groups: RowGroups = .single) {
+    let m = groups.count
+    if m == 1 {
+        for r in 0..<rows where ids[r] != skipping {
+            let dst = dTable + Int(ids[r]) * dim, src = dOut + r * dim
+            for i in 0..<dim { dst[i] += src[i] }
+        }
+        return
+    }
+    precondition(rows % m == 0, "embeddingBackward: \(rows) rows do not split into \(m) groups")
+    precondition(tableRows > 0, "embeddingBackward: grouped reduction needs tableRows")
+    // Compact slot per distinct id, in order of first appearance.
+    let slot = groups.slotMap(tableRows)
+    var present = [Int32]()
+    for r in 0..<rows where ids[r] != skipping && slot[Int(ids[r])] < 0 {
+        slot[Int(ids[r])] = Int32(present.count)
+        present.append(ids[r])
+    }
+    let u = present.count, n = u * dim
+    guard u > 0 else { return }
+    let partials = groups.scratch(m * n)
+    partials.update(repeating: 0, count: m * n)
+    for q in 0..<m {
+        let part = partials + q * n
+        for r in groups.rows(ofGroup: q, rows: rows) where ids[r] != skipping {
+            let dst = part + Int(slot[Int(ids[r])]) * dim, src = dOut + r * dim
+            for i in 0..<dim { dst[i] += src[i] }
+        }
+    }
+    groups.combine(partials, stride: n, count: n)
+    for (k, id) in present.enumerated() {
+        let dst = dTable + Int(id) * dim, src = partials + k * dim
         for i in 0..<dim { dst[i] += src[i] }
+        slot[Int(id)] = -1
     }
 }
 

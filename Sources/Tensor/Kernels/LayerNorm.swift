@@ -13,25 +13,49 @@ public func layerNormForward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutab
     }
 }
 
-/// dInput written; dWeight, dBias accumulated. Each worker sums its rows' parameter
-/// gradients into a private slice of `scratch` ([threads, 2, dim]), then the slices are added.
+/// Rows per partial sum of LayerNorm's parameter gradients: fixed, so that the sums do not
+/// depend on the thread count.
+public let layerNormBackwardChunkRows = 32
+
+/// Floats of `scratch` that layerNormBackward needs for `rows` rows in `groups` groups.
+public func layerNormBackwardScratchCount(rows: Int, dim: Int, groups: Int = 1) -> Int {
+    (rows / max(groups, 1) + layerNormBackwardChunkRows - 1) / layerNormBackwardChunkRows * max(groups, 1) * 2 * dim
+}
+
+/// dInput written; dWeight, dBias accumulated. The parameter gradients are summed per chunk
+/// of `layerNormBackwardChunkRows` rows into `scratch` ([chunks, 2, dim]), the chunks of each
+/// row group in order, then the groups in their fixed tree (RowGroups): the result does not
+/// depend on the thread count, nor (with groups) on how the batch is spread over ranks.
 public func layerNormBackward(dInput: UnsafeMutablePointer<Float>, dWeight: UnsafeMutablePointer<Float>,
                               dBias: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>,
                               input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                               mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
-                              rows: Int, dim: Int, scratch: FloatBuffer) {
-    let chunks = max(1, min(Parallel.threads, rows / 16))
+                              rows: Int, dim: Int, scratch: FloatBuffer, groups: RowGroups = .single) {
+    let m = groups.count
+    precondition(rows % m == 0, "layerNormBackward: \(rows) rows do not split into \(m) groups")
+    let perGroup = rows / m, chunkRows = layerNormBackwardChunkRows
+    let chunksPerGroup = max(1, (perGroup + chunkRows - 1) / chunkRows), chunks = m * chunksPerGroup
     precondition(scratch.count >= chunks * 2 * dim, "layerNormBackward: scratch too small")
-    scratch.pointer.update(repeating: 0, count: chunks * 2 * dim)
-    let s = scratch.pointer
-    DispatchChunks.run(rows, chunks: chunks) { c, r in
-        let o = r.lowerBound
-        q8_layernorm_backward(dInput + o * dim, s + c * 2 * dim, s + c * 2 * dim + dim,
-                              dOut + o * dim, input + o * dim, weight, mean + o, rstd + o,
-                              r.count, dim)
+    let s = scratch.pointer, stride = 2 * dim
+    s.update(repeating: 0, count: chunks * stride)
+    Parallel.forEachChunk(chunks) { range in
+        for c in range {
+            let q = c / chunksPerGroup, j = c % chunksPerGroup
+            let lo = q * perGroup + j * chunkRows, hi = min(lo + chunkRows, (q + 1) * perGroup)
+            guard lo < hi else { continue }
+            q8_layernorm_backward(dInput + lo * dim, s + c * stride, s + c * stride + dim,
+                                  dOut + lo * dim, input + lo * dim, weight, mean + lo, rstd + lo,
+                                  hi - lo, dim)
+        }
     }
-    for c in 0..<chunks {
-        q8_add(dWeight, dWeight, s + c * 2 * dim, dim)
-        q8_add(dBias, dBias, s + c * 2 * dim + dim, dim)
+    // Each group's chunks in order into its first chunk; then the groups' tree.
+    for q in 0..<m {
+        let first = s + q * chunksPerGroup * stride
+        for j in 1..<chunksPerGroup {
+            q8_add(first, first, first + j * stride, stride)
+        }
     }
+    groups.combine(s, stride: chunksPerGroup * stride, count: stride)
+    q8_add(dWeight, dWeight, s, dim)
+    q8_add(dBias, dBias, s + dim, dim)
 }
