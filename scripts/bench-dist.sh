@@ -13,12 +13,15 @@
 # mode: the ratio (-n 2)/(-n 1) (target >= 0.95) and the hidden share (target >= 80%).
 # usage: scripts/bench-dist.sh [STEPS]     (from anywhere; STEPS timed steps per run, default 10,
 #   after WARMUP=2 untimed ones; run it on a quiet machine)
-# Environment: STEPS or ITERS (same as the argument), MODES ("fp32 q8bert"), BATCH (32x64).
+# Environment: STEPS or ITERS (same as the argument), MODES ("fp32 q8bert"), BATCH (32x64),
+#   REDUCTION_GROUPS (reduction groups, default "1 2": 1 is plain MPI allreduce; G > 1 the deterministic
+#   mode, --reduction-groups G, whose cost is printed against G = 1 on the same rank count).
 #   Quick check that it works: ITERS=2 WARMUP=1 scripts/bench-dist.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${1:-${STEPS:-${ITERS:-10}}}
 MODES=${MODES:-fp32 q8bert}
+GROUP_COUNTS=${REDUCTION_GROUPS:-1 2}
 BATCH=${BATCH:-32x64}
 export WARMUP=${WARMUP:-2}
 MODEL=assets/models/minilm-l6-h384
@@ -34,13 +37,22 @@ run() { env "${clean_env[@]}" "$@"; }
 
 field() { echo "$1" | grep '^RESULT' | grep -oE "$2=[^ ]+" | cut -d= -f2; }
 for mode in $MODES; do
-    one=$(run "$BENCH" dist-train "$MODEL" 2 "$STEPS" "$BATCH" "$mode")
+  base_one=""; base_two=""
+  for groups in $GROUP_COUNTS; do
+    one=$(run REDUCTION_GROUPS=$groups "$BENCH" dist-train "$MODEL" 2 "$STEPS" "$BATCH" "$mode")
     echo "$one" | grep -v '^RESULT'
-    two=$(run OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -n 2 --bind-to none "$BENCH" dist-train "$MODEL" 1 "$STEPS" "$BATCH" "$mode")
+    two=$(run REDUCTION_GROUPS=$groups OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -n 2 --bind-to none -x REDUCTION_GROUPS "$BENCH" dist-train "$MODEL" 1 "$STEPS" "$BATCH" "$mode")
     echo "$two" | grep -v '^RESULT'
     awk -v a="$(field "$two" seq_per_s)" -v b="$(field "$one" seq_per_s)" \
-        -v w="$(field "$two" wait_ms)" -v r="$(field "$two" allreduce_ms)" -v m="$mode" -v s="$BATCH" \
-        'BEGIN{printf "%s %s: throughput (-n 2)/(-n 1) = %.3f (target >= 0.95); allreduce hidden behind backward = 1 - %.1f/%.1f ms = %.1f%% (target >= 80%%)\n",
-               m, s, a/b, w, r, 100*(1-w/r)}'
+        -v w="$(field "$two" wait_ms)" -v r="$(field "$two" allreduce_ms)" -v m="$mode" -v s="$BATCH" -v g="$groups" \
+        'BEGIN{printf "%s %s groups %s: throughput (-n 2)/(-n 1) = %.3f (target >= 0.95); allreduce hidden behind backward = 1 - %.1f/%.1f ms = %.1f%% (target >= 80%%)\n",
+               m, s, g, a/b, w, r, 100*(1-w/r)}'
+    if [ "$groups" = 1 ]; then base_one=$one; base_two=$two
+    elif [ -n "$base_one" ]; then
+        awk -v a="$(field "$one" seq_per_s)" -v b="$(field "$base_one" seq_per_s)" -v c="$(field "$two" seq_per_s)" \
+            -v d="$(field "$base_two" seq_per_s)" -v m="$mode" -v g="$groups" \
+            'BEGIN{printf "%s deterministic (groups %s) vs plain: -n 1 %.3f, -n 2 %.3f of the plain throughput\n", m, g, a/b, c/d}'
+    fi
     echo
+  done
 done

@@ -15,6 +15,9 @@ import Tensor
 /// is the slowest rank's. Then, on its own, the blocking allreduce of the whole gradient
 /// (`GradientReducer.allreduceAll`, the reference the bucketed reducer overlaps), STEPS times.
 ///
+/// Environment REDUCTION_GROUPS=G (> 1): deterministic data parallelism (--reduction-groups G): the
+/// batch in G / W row groups, GEMMs in fixed blocks, TreeAllreduce instead of MPI's.
+///
 /// Rank 0 prints the throughput (global B / median step), a step breakdown, the allreduce time,
 /// the time `finish()` waited, and the share of the allreduce hidden behind backward,
 /// 1 - wait / allreduce; and one machine-readable "RESULT ..." line (scripts/bench-dist.sh).
@@ -41,6 +44,10 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
     guard globalB % W == 0 else { throw BenchError.message("global batch \(globalB) does not divide by \(W) ranks") }
     let B = globalB / W
     let warmup = max(0, environmentInt("WARMUP", 2))
+    let groups = max(1, environmentInt("REDUCTION_GROUPS", 1))
+    guard groups == 1 || (groups % W == 0 && globalB % groups == 0) else {
+        throw BenchError.message("REDUCTION_GROUPS=\(groups) must be a multiple of \(W) ranks that divides the batch \(globalB)")
+    }
 
     let (model, _) = try PretrainedLoader.load(directory: modelDir, numLabels: 2)
     var ranges: MPIRangeReducer?
@@ -51,10 +58,12 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
     }
     try comm.broadcastParameters(model.parameters)
     let plan = try BucketPlan(layout: model.layout)
-    let reducer = try GradientReducer(communicator: comm, plan: plan, gradients: model.gradients)
+    let reducer = try GradientReducer(communicator: comm, plan: plan, gradients: model.gradients,
+                                      deterministic: groups > 1)
     let optimizer = AdamW(layout: model.layout, weightDecay: 0.01)
-    let batch = randomBatch(size: B, seqLen: T, seed: 100 + UInt64(comm.rank), vocabSize: model.config.vocabSize,
+    var batch = randomBatch(size: B, seqLen: T, seed: 100 + UInt64(comm.rank), vocabSize: model.config.vocabSize,
                             exampleBase: comm.rank * B)
+    if groups > 1 { batch.reductionGroups = groups / W }
     model.reserve(batch: B, seqLen: T)
 
     // Per timed step: total, forward (+ loss), backward (hooks included), hooks, finish() wait, rest.
@@ -112,8 +121,9 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
 
     guard comm.isRoot else { return }
     let name = mode == "fp32" ? "fp32" : mode
-    print(String(format: "dist-train %@ ranks=%d threads=%d batch=%dx%d (%dx%d per rank), %d timed steps: %.1f seq/s  (median step %.0f ms)",
-                 name, W, threads, globalB, T, B, T, steps, Double(globalB) / step, step * 1e3))
+    print(String(format: "dist-train %@ ranks=%d threads=%d batch=%dx%d (%dx%d per rank)%@, %d timed steps: %.1f seq/s  (median step %.0f ms)",
+                 name, W, threads, globalB, T, B, T, groups > 1 ? ", reduction groups \(groups)" : "", steps,
+                 Double(globalB) / step, step * 1e3))
     print(String(format: "  median step breakdown (slowest rank): forward+loss %.0f ms, backward %.0f ms (in layerDone hooks %.1f ms), "
                  + "finish() wait %.1f ms, loss allreduce+clip+AdamW %.0f ms", forward * 1e3, backward * 1e3, hooks * 1e3,
                  waitSlowest * 1e3, rest * 1e3))
@@ -131,6 +141,6 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
     } else {
         print("  one rank: nothing to reduce (finish() returns at once)")
     }
-    print(String(format: "RESULT mode=%@ ranks=%d threads=%d seq_per_s=%.3f step_ms=%.3f wait_ms=%.3f wait_max_ms=%.3f hook_ms=%.3f allreduce_ms=%.3f hidden=%.4f",
+    print(String(format: "RESULT groups=\(groups) mode=%@ ranks=%d threads=%d seq_per_s=%.3f step_ms=%.3f wait_ms=%.3f wait_max_ms=%.3f hook_ms=%.3f allreduce_ms=%.3f hidden=%.4f",
                  name, W, threads, Double(globalB) / step, step * 1e3, wait * 1e3, waitSlowest * 1e3, hooks * 1e3, allreduceMedian * 1e3, hidden))
 }
