@@ -66,7 +66,7 @@ private func check(_ tokenizer: BertTokenizer, _ first: String, _ second: String
 let builtInTokens: [String] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     + "abcdefghijklmnopqrstuvwxyz0123456789".map { String($0) }
     + "abcdefghijklmnopqrstuvwxyz".map { "##" + String($0) }
-    + ["the", "movie", "film", "good", "bad", "un", "##believ", "##able", "##ing", "##s", "##ed", "gorgeous",
+    + ["the", "movie", "film", "good", "bad", "un", "##believ", "##able", "##ing", "##ed", "gorgeous",
        "witty", "caf", "##é", "é", "ß", "æ", "ø", "映", "画", "日", "本", "ん", "ー", "🙂", "##🙂", "ǆ", "ﬁ",
        ".", ",", "!", "?", "'", "\"", "-", "(", ")", "[", "]", "#", "##", "…", "¿", "·"]
 
