@@ -6,10 +6,12 @@
 #   scripts/fuzz.sh seeds                                regenerate fuzz/seeds (committed)
 #
 # Targets: SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz. Builds go to .build-fuzz
-# (release, -sanitize=fuzzer,address; the targets exist only with Q8_FUZZ=1, see Package.swift)
-# and .build-fuzz-seeds (the seed generator, plain debug), so normal builds are untouched.
-# The run: nice -n 15, one job, -timeout=10 s per input, -rss_limit_mb=2048; the corpus grows
-# in .build-fuzz/corpus/TARGET (seeds from fuzz/seeds/TARGET are read, never written);
+# (release, -sanitize=fuzzer,address, and UndefinedBehaviorSanitizer on the C kernels; the
+# targets exist only with Q8_FUZZ=1, see Package.swift) and .build-fuzz-seeds (the seed
+# generator, plain debug), so normal builds are untouched.
+# The run: nice -n 15, one job, -timeout=10 s per input, -rss_limit_mb=2048, UBSan reports
+# fatal; the corpus grows in .build-fuzz/corpus/TARGET (fuzz/seeds/TARGET and the inputs of
+# past findings in fuzz/regressions/TARGET are read first, never written);
 # crashes, hangs and out-of-memory inputs land in fuzz/artifacts/TARGET (git-ignored), and the
 # run's log in fuzz/artifacts/TARGET/fuzz-0.log. Replay one input: .build-fuzz/release/TARGET FILE
 set -euo pipefail
@@ -21,7 +23,8 @@ usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 build() {
     Q8_FUZZ=1 nice -n 5 swift build -c release --scratch-path .build-fuzz --product "$1" \
-        --sanitize=fuzzer --sanitize=address 2>&1 | grep -v "Cannot export local symbol" || true
+        --sanitize=fuzzer --sanitize=address -Xcc -fsanitize=undefined 2>&1 \
+        | grep -v "Cannot export local symbol" || true
     [ -x ".build-fuzz/release/$1" ] || { echo "fuzz.sh: building $1 failed" >&2; exit 1; }
 }
 
@@ -55,17 +58,19 @@ case "${1:-}" in
         build "$target"
         corpus=.build-fuzz/corpus/$target artifacts=fuzz/artifacts/$target
         mkdir -p "$corpus" "$artifacts"
+        regressions=()
+        [ -d "fuzz/regressions/$target" ] && regressions=("$root/fuzz/regressions/$target")
         dict=()
         [ -f "fuzz/dicts/$target.dict" ] && dict=(-dict="$root/fuzz/dicts/$target.dict")
         echo "fuzzing $target for $seconds s (log: $artifacts/fuzz-0.log)"
         # -jobs=1: one fuzzing process, its output in fuzz-0.log of the working directory.
         status=0
         # No Swift backtracer: its memory reads trip AddressSanitizer and bury the report.
-        (cd "$artifacts" && SWIFT_BACKTRACE=enable=no nice -n 15 "$root/.build-fuzz/release/$target" -jobs=1 \
+        (cd "$artifacts" && SWIFT_BACKTRACE=enable=no UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 nice -n 15 "$root/.build-fuzz/release/$target" -jobs=1 \
             -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$root/$artifacts/" "${dict[@]}" "$@" \
-            "$root/$corpus" "$root/fuzz/seeds/$target") || status=$?
-        grep -E "^(#[0-9]+.*(DONE|pulse)|stat::|Done|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" \
+            "$root/$corpus" "$root/fuzz/seeds/$target" "${regressions[@]}") || status=$?
+        grep -E "^(#[0-9]+.*(DONE|pulse)|stat::|Done|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)|runtime error" \
             "$artifacts/fuzz-0.log" | tail -14
         ls "$artifacts" | grep -E "^(crash|leak|timeout|oom|slow-unit)-" || echo "no crash, leak, timeout or out-of-memory input"
         exit "$status"
