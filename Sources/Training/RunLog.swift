@@ -14,7 +14,7 @@ public final class RunLog {
         let fm = FileManager.default
         try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         if !fm.fileExists(atPath: url.path) { fm.createFile(atPath: url.path, contents: nil) }
-        handle = try FileHandle(forWritingTo: url)
+        handle = try FileHandle(forUpdating: url)  // read too: `truncate` checks a line end
         handle?.seekToEndOfFile()
     }
 
