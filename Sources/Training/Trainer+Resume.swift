@@ -63,8 +63,17 @@ extension Trainer {
     /// files and restores the parameters, moments, Q8BERT state, best result and position
     /// from them; rank 0 then rewinds the output folder to the checkpoint (log, best/, later
     /// checkpoints). nil when not resuming (or `auto` found no checkpoint). A collective.
+    /// Without `resume`, an output folder holding checkpoints is an error: they belong to an
+    /// earlier run that this one would mix its checkpoints with.
     func resumeIfAsked() throws -> Resumed? {
-        guard let target = settings.resume else { return nil }
+        guard let target = settings.resume else {
+            let earlier = communicator.isRoot ? checkpoints.checkpoints() : []
+            if !earlier.isEmpty {
+                throw TrainingCheckpointError.earlierRun(folder: checkpoints.folder.path,
+                                                         checkpoints: earlier.map(\.url.lastPathComponent))
+            }
+            return nil
+        }
         var files: TrainingCheckpoint.Files?
         if communicator.isRoot {
             checkpoints.removeLeftovers()

@@ -172,7 +172,12 @@ final class CheckpointResumeTests: XCTestCase {
                       "\(warnings.lines)")
         XCTAssertTrue(warnings.lines.contains { $0.contains("removed the checkpoints after step 3") && $0.contains("step-6") },
                       "\(warnings.lines)")
-        XCTAssertEqual(try run.records("parts").first { $0["type"] as? String == "resume" }?["step"] as? Int, 3)
+        let records = try run.records("parts")
+        XCTAssertEqual(records.first { $0["type"] as? String == "resume" }?["step"] as? Int, 3)
+        // The log was cut back to step 3: steps 4-6 of the first part are not in it twice.
+        XCTAssertEqual(records.filter { $0["type"] as? String == "step" }.compactMap { $0["step"] as? Int }, Array(1...12))
+        XCTAssertEqual(records.filter { $0["type"] as? String == "config" }.count, 1)
+        XCTAssertEqual(store.checkpoints().map(\.step), [3])
         try assertSameAsWhole("resumed from step 3 after skipping step 6")
     }
 
@@ -187,6 +192,17 @@ final class CheckpointResumeTests: XCTestCase {
             XCTAssertEqual(folder, store.folder.path)
             XCTAssertEqual(problems, ["step-6: \(store.url(step: 6).appendingPathComponent("trainer_state.json").path): file not found"])
         }
+    }
+
+    /// A run without --resume does not mix its checkpoints with an earlier run's.
+    func testFreshRunRefusesAFolderWithAnEarlierRunsCheckpoints() throws {
+        try wholeAndFirstPart()
+        let store = CheckpointStore(runFolder: run.folder.appendingPathComponent("parts"))
+        XCTAssertThrowsError(try run.trainer(run.settings(output: "parts")).run()) { error in
+            XCTAssertEqual("\(error)", "\(store.folder.path) holds checkpoints of an earlier run (step-3, step-6): continue it with "
+                           + "--resume auto, or remove them (or choose another --output-dir) to start from scratch")
+        }
+        XCTAssertEqual(store.checkpoints().map(\.step), [3, 6], "untouched")
     }
 
     func testResumeAutoWithoutCheckpointsStartsFromScratch() throws {

@@ -23,6 +23,8 @@ public enum TrainingCheckpointError: Error, CustomStringConvertible, Equatable {
     case notFound(path: String, reason: String)
     /// Every checkpoint found is damaged.
     case noValidCheckpoint(folder: String, problems: [String])
+    /// A run without --resume found checkpoints of an earlier run in its output folder.
+    case earlierRun(folder: String, checkpoints: [String])
     /// Writing failed (the previous checkpoints are untouched).
     case writeFailed(path: String, reason: String)
 
@@ -50,6 +52,9 @@ public enum TrainingCheckpointError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(reason)"
         case .noValidCheckpoint(let folder, let problems):
             return "\(folder): no valid checkpoint (\(problems.joined(separator: "; ")))"
+        case .earlierRun(let folder, let checkpoints):
+            return "\(folder) holds checkpoints of an earlier run (\(checkpoints.joined(separator: ", "))): continue it "
+                + "with --resume auto, or remove them (or choose another --output-dir) to start from scratch"
         case .writeFailed(let path, let reason):
             return "\(path): cannot write the checkpoint: \(reason)"
         }
