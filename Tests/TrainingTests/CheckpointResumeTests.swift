@@ -239,6 +239,17 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertThrowsError(try trainer.run()) { error in
             guard case .settingMismatch("data_dir", _, _)? = error as? TrainingCheckpointError else { return XCTFail("\(error)") }
         }
+        // The same settings, but a model folder whose content changed: the tensors do not fit.
+        let other = BertForSequenceClassification(
+            config: BertConfig(vocabSize: run.tokenizer.vocabulary.count, hiddenSize: 8, numHiddenLayers: 2,
+                               numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 32), numLabels: 2)
+        try other.enableQuantization(.q8bertPaper)
+        let mismatched = try Trainer(settings: s, model: other, task: run.task(), vocabulary: run.vocabulary, baseConfig: nil)
+        let modelFile = CheckpointStore(runFolder: run.folder.appendingPathComponent("parts")).url(step: 6)
+            .appendingPathComponent("model.safetensors").path
+        XCTAssertThrowsError(try mismatched.run()) { error in
+            XCTAssertEqual("\(error)", "\(modelFile): tensor \"bert.embeddings.word_embeddings.weight\": shape [16, 16], expected [16, 8]")
+        }
         // What may change does: threads, evaluation cadence, the end.
         try resume { $0.threads = 2; $0.evalEvery = 4; $0.maxSteps = 9 }
         XCTAssertEqual(try run.records("parts").last { $0["type"] as? String == "summary" }?["steps"] as? Int, 9)
