@@ -47,8 +47,8 @@ extension Trainer {
         let folder = checkpoints.url(step: state.step)
         let manifest = try TrainingCheckpoint.write(
             to: folder, state: state,
-            model: try CheckpointTensors.modelFile(model, best: bestQuantizers),
-            optimizer: try CheckpointTensors.optimizerFile(optimizer, layout: model.layout),
+            tensorFiles: [(CheckpointTensors.modelFile, { try CheckpointTensors.modelWriter(self.model, best: bestQuantizers) }),
+                          (CheckpointTensors.optimizerFile, { try CheckpointTensors.optimizerWriter(self.optimizer, layout: self.model.layout) })],
             bestSource: best == nil ? nil : output.appendingPathComponent("best"), hashes: &checkpointHashes)
         checkpoints.prune(keep: settings.keepCheckpoints)
         let bytes = manifest.files.values.reduce(0) { $0 + $1.bytes }

@@ -32,7 +32,7 @@ public enum CheckpointTensors {
     // MARK: Writing
 
     /// model.safetensors: parameters, the quantizers' state now and at the best checkpoint.
-    public static func modelFile(_ model: BertForSequenceClassification, best: [QuantizerState]?) throws -> Data {
+    public static func modelWriter(_ model: BertForSequenceClassification, best: [QuantizerState]?) throws -> SafeTensorsWriter {
         var writer = SafeTensorsWriter(metadata: ["format": "q8train-training-state"])
         for e in model.layout.entries {
             try writer.add(e.name, floats: UnsafeBufferPointer(start: model.parameters.pointer + e.offset, count: e.count),
@@ -40,7 +40,7 @@ public enum CheckpointTensors {
         }
         try addQuantizers(model.linearQuantizers.map(QuantizerState.init), of: model, prefix: "", to: &writer)
         if let best { try addQuantizers(best, of: model, prefix: bestPrefix, to: &writer) }
-        return try writer.serialized()
+        return writer
     }
 
     static func addQuantizers(_ states: [QuantizerState], of model: BertForSequenceClassification, prefix: String,
@@ -53,7 +53,7 @@ public enum CheckpointTensors {
     }
 
     /// optimizer.safetensors: both moments of every parameter.
-    public static func optimizerFile(_ optimizer: AdamW, layout: ParameterLayout) throws -> Data {
+    public static func optimizerWriter(_ optimizer: AdamW, layout: ParameterLayout) throws -> SafeTensorsWriter {
         var writer = SafeTensorsWriter(metadata: ["format": "q8train-adamw-moments"])
         for (suffix, buffer) in [(".exp_avg", optimizer.m), (".exp_avg_sq", optimizer.v)] {
             for e in layout.entries {
@@ -61,7 +61,7 @@ public enum CheckpointTensors {
                                shape: e.shape)
             }
         }
-        return try writer.serialized()
+        return writer
     }
 
     // MARK: Reading

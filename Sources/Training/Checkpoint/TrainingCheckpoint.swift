@@ -97,22 +97,28 @@ public enum TrainingCheckpoint {
     // MARK: Writing
 
     /// Writes a checkpoint folder at `folder` (which must not be half-written by anyone
-    /// else): the data files, best/ as hard links of `bestSource`'s files (copies where links
-    /// are not possible), then the manifest. `hashes` remembers the SHA-256 of files already
-    /// hashed (best/ changes only when the dev result improves). Returns the manifest written.
+    /// else): the tensor files one at a time (each built, written, hashed and released before
+    /// the next: memory holds one file's copy at most), trainer_state.json, best/ as hard
+    /// links of `bestSource`'s files (copies where links are not possible), then the
+    /// manifest. `hashes` remembers the SHA-256 of files already hashed (best/ changes only
+    /// when the dev result improves). Returns the manifest written.
     @discardableResult
-    public static func write(to folder: URL, state: TrainerState, model: Data, optimizer: Data,
+    public static func write(to folder: URL, state: TrainerState,
+                             tensorFiles: [(name: String, make: () throws -> SafeTensorsWriter)],
                              bestSource: URL?, hashes: inout FileHashCache) throws -> CheckpointManifest {
         let stateData = try TrainerState.encoder().encode(state)
         var manifest = CheckpointManifest(step: state.step, files: [:])
         var cache = hashes
         do {
             try AtomicFolder.write(folder) { temporary in
-                for (name, data) in [(CheckpointTensors.modelFile, model), (CheckpointTensors.optimizerFile, optimizer),
-                                     (stateFile, stateData)] {
-                    try AtomicFolder.writeSynced(data, to: temporary.appendingPathComponent(name))
-                    manifest.files[name] = .init(bytes: data.count, sha256: SHA256.hex(of: data))
+                for (name, make) in tensorFiles {
+                    let url = temporary.appendingPathComponent(name)
+                    try make().write(to: url)   // fsynced
+                    let (sha, bytes) = try SHA256.hex(ofFile: url)
+                    manifest.files[name] = .init(bytes: bytes, sha256: sha)
                 }
+                try AtomicFolder.writeSynced(stateData, to: temporary.appendingPathComponent(stateFile))
+                manifest.files[stateFile] = .init(bytes: stateData.count, sha256: SHA256.hex(of: stateData))
                 if let bestSource {
                     let entries = try linkFolder(bestSource, into: temporary.appendingPathComponent(bestFolder), hashes: &cache)
                     for (name, entry) in entries { manifest.files[bestFolder + "/" + name] = entry }
