@@ -102,18 +102,23 @@ final class ResumeTests: XCTestCase {
         return (process, done)
     }
 
-    /// Waits (up to 120 s) until `path` exists.
-    func waitFor(_ path: URL) -> Bool {
+    /// Waits (up to 120 s) until `path` exists (and holds `text`, when given).
+    func waitFor(_ path: URL, containing text: String? = nil) -> Bool {
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
-            if FileManager.default.fileExists(atPath: path.path) { return true }
-            Thread.sleep(forTimeInterval: 0.01)
+            if let text {
+                if (try? String(contentsOf: path, encoding: .utf8))?.contains(text) == true { return true }
+            } else if FileManager.default.fileExists(atPath: path.path) {
+                return true
+            }
+            Thread.sleep(forTimeInterval: 0.005)
         }
         return false
     }
 
-    /// The whole job is killed with SIGKILL (every process at once) once its checkpoint of
-    /// step 10 exists, then resumed with --resume auto from whatever it left.
+    /// The whole job is killed with SIGKILL (every process at once) after its checkpoint of
+    /// step 10, once the log has step 12 (so the resumed run must cut the log back), then
+    /// resumed with --resume auto from whatever it left.
     func checkKillAndResume(ranks: Int?) throws {
         let dir = try makeWorkspace()
         let whole = dir.appendingPathComponent("whole"), killed = dir.appendingPathComponent("killed")
@@ -121,6 +126,7 @@ final class ResumeTests: XCTestCase {
         let (process, done) = try start(arguments(dir, output: "killed", ["--max-steps", "\(Self.totalSteps)",
                                                                           "--checkpoint-every", "5"]), ranks: ranks)
         XCTAssertTrue(waitFor(CheckpointStore(runFolder: killed).url(step: 10)), "no checkpoint of step 10 within 120 s")
+        XCTAssertTrue(waitFor(killed.appendingPathComponent("log.jsonl"), containing: #""step":12,"type":"step""#))
         let victims = (ranks == nil ? [] : try rankProcesses(of: process.processIdentifier, named: "q8train"))
             + [process.processIdentifier]
         for pid in victims { kill(pid, SIGKILL) }
@@ -128,7 +134,8 @@ final class ResumeTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: killed.appendingPathComponent("final").path),
                        "the run finished before it was killed: the test did not test a kill")
         let newest = try XCTUnwrap(CheckpointStore(runFolder: killed).checkpoints().last).step
-        print("\(ranks ?? 1) rank(s): killed with SIGKILL; newest checkpoint at step \(newest)")
+        let logged = try records(killed).filter { $0["type"] as? String == "step" }.count
+        print("\(ranks ?? 1) rank(s): killed with SIGKILL after step \(logged); newest checkpoint at step \(newest)")
         try train(dir, ranks: ranks, output: "killed", ["--max-steps", "\(Self.totalSteps)", "--resume", "auto"])
         try assertSameBytes(whole, killed, "\(ranks ?? 1) rank(s), SIGKILL + resume vs uninterrupted")
         try assertOneHistory(killed, resumes: 1)

@@ -56,7 +56,12 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertEqual(files.state.optimizerStep, 6)
         XCTAssertEqual(files.state.lastEvalStep, 6)
         XCTAssertNotNil(files.state.best, "dev evaluated at steps 3, 4 and 6")
+        // What a process killed while writing step 9 would leave: ignored, then removed.
+        let leftover = store.folder.appendingPathComponent(".step-9.tmp-12345")
+        try FileManager.default.createDirectory(at: leftover, withIntermediateDirectories: true)
+        try Data([1, 2, 3]).write(to: leftover.appendingPathComponent("model.safetensors"))
         try resume()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: leftover.path), "the temporary folder is removed")
         try assertSameAsWhole("6 + resume + 6 steps vs 12")
         // One history in the log: the steps after the checkpoint are not repeated.
         let records = try run.records("parts")
