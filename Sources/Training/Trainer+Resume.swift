@@ -19,7 +19,7 @@ extension Trainer {
         TrainerState(step: position.step, epoch: position.step / max(stepsPerEpoch, 1),
                      stepInEpoch: position.step % max(stepsPerEpoch, 1), stepsPerEpoch: stepsPerEpoch,
                      optimizerStep: optimizer.step, settings: settings, quantization: model.quantization,
-                     trainingData: .init(task.train),
+                     trainingData: trainingFingerprint,
                      best: best.map { .init(step: $0.step, scores: $0.scores.values, main: $0.scores.main) },
                      lastEvalStep: position.lastEvalStep, consecutiveBadSteps: badSteps.consecutive,
                      skippedSteps: badSteps.total, badStreakStart: badSteps.streakStart,
@@ -43,12 +43,15 @@ extension Trainer {
             throw TrainingCheckpointError.nonFinite(what: "the Q8BERT thresholds of \(q.name)")
         }
         let state = currentState(trainSeconds: trainSeconds)
-        let bestQuantizers = best == nil ? nil : bestThresholds.map { CheckpointTensors.QuantizerState(step: $0.0, input: $0.1, output: $0.2) }
+        let bestQuantizers = best == nil ? nil
+            : bestThresholds.map { CheckpointTensors.QuantizerState(step: $0.0, input: $0.1, output: $0.2) }
         let folder = checkpoints.url(step: state.step)
+        let (model, optimizer) = (self.model, self.optimizer)
         let manifest = try TrainingCheckpoint.write(
             to: folder, state: state,
-            tensorFiles: [(CheckpointTensors.modelFile, { try CheckpointTensors.modelWriter(self.model, best: bestQuantizers) }),
-                          (CheckpointTensors.optimizerFile, { try CheckpointTensors.optimizerWriter(self.optimizer, layout: self.model.layout) })],
+            tensorFiles: [(CheckpointTensors.modelFile, { try CheckpointTensors.modelWriter(model, best: bestQuantizers) }),
+                          (CheckpointTensors.optimizerFile,
+                           { try CheckpointTensors.optimizerWriter(optimizer, layout: model.layout) })],
             bestSource: best == nil ? nil : output.appendingPathComponent("best"), hashes: &checkpointHashes)
         checkpoints.prune(keep: settings.keepCheckpoints)
         let bytes = manifest.files.values.reduce(0) { $0 + $1.bytes }
@@ -106,7 +109,8 @@ extension Trainer {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TrainingCheckpointError.notFound(path: url.path, reason: "no such folder (--resume takes a checkpoint folder, a run folder or auto)")
+            throw TrainingCheckpointError.notFound(
+                path: url.path, reason: "no such folder (--resume takes a checkpoint folder, a run folder or auto)")
         }
         if fm.fileExists(atPath: url.appendingPathComponent(CheckpointManifest.fileName).path) {
             return try TrainingCheckpoint.load(url)
@@ -114,14 +118,15 @@ extension Trainer {
         for store in [CheckpointStore(runFolder: url), CheckpointStore(folder: url)] where !store.checkpoints().isEmpty {
             return try store.newestValid(warn: warn)
         }
-        throw TrainingCheckpointError.notFound(path: url.path, reason: "neither a checkpoint (no \(CheckpointManifest.fileName)) nor a folder of checkpoints")
+        throw TrainingCheckpointError.notFound(
+            path: url.path, reason: "neither a checkpoint (no \(CheckpointManifest.fileName)) nor a folder of checkpoints")
     }
 
     /// Restores the training state from a verified checkpoint's files (every rank).
     func restore(_ files: TrainingCheckpoint.Files) throws {
         let state = files.state
         try ResumeCompatibility.check(state, settings: settings, quantization: model.quantization,
-                                      layers: model.quantizableLayerNames, trainingData: .init(task.train))
+                                      layers: model.quantizableLayerNames, trainingData: trainingFingerprint)
         guard state.stepsPerEpoch == stepsPerEpoch, state.step == state.epoch * stepsPerEpoch + state.stepInEpoch else {
             throw TrainingCheckpointError.unreadable(
                 path: files.path(TrainingCheckpoint.stateFile),

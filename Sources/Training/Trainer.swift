@@ -46,6 +46,8 @@ public final class Trainer {
     var checkpointHashes = FileHashCache()
     /// The quantizers' state before the current step's forward (restored when it is skipped).
     var quantizerSnapshot: [(Int, Float, Float)] = []
+    /// The training set's fingerprint (checkpoints record it; resuming compares it).
+    lazy var trainingFingerprint = TrainerState.DataFingerprint(task.train)
     /// TEST HOOK: poisons a gradient (`Q8TRAIN_TEST_POISON_GRADIENT`); nil in real runs.
     public var gradientPoison: GradientPoisonTestHook?
 
@@ -158,12 +160,13 @@ public final class Trainer {
                     position.smoothedLoss = step == 1 ? Double(loss) : 0.95 * position.smoothedLoss + 0.05 * Double(loss)
                     log.write("step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss), "lr": Double(lr),
                                        "grad_norm": Double(norm), "seq_per_s": Double(local.globalCount) / dt,
-                                       "seq_len": batch.seqLen, "elapsed_s": position.earlierSeconds + Date().timeIntervalSince(trainStart),
+                                       "seq_len": batch.seqLen,
+                                       "elapsed_s": position.earlierSeconds + Date().timeIntervalSince(trainStart),
                                        "allreduce_wait_s": reducer.statistics.lastWaitSeconds])
                 case .skipped(let loss, let norm, let tensor):
-                    log.write("bad_step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss), "grad_norm": Double(norm),
-                                           "tensor": tensor ?? NSNull(), "consecutive": badSteps.consecutive + 1,
-                                           "skipped_steps": badSteps.total + 1])
+                    log.write("bad_step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss),
+                                           "grad_norm": Double(norm), "tensor": tensor ?? NSNull(),
+                                           "consecutive": badSteps.consecutive + 1, "skipped_steps": badSteps.total + 1])
                     progress.message("step \(step) skipped: " + BadStepGuard.describe(step: step, loss: loss, tensor: tensor))
                     do {
                         try badSteps.recordBad(step: step, loss: loss, tensor: tensor)
@@ -172,8 +175,9 @@ public final class Trainer {
                         throw error
                     }
                 }
+                let sessionSequences = Double(position.sequences - startSequences)
                 progress.update(step: step, epoch: fractionalEpoch, loss: position.smoothedLoss,
-                                sequencesPerSecond: Double(position.sequences - startSequences) / Date().timeIntervalSince(trainStart))
+                                sequencesPerSecond: sessionSequences / Date().timeIntervalSince(trainStart))
                 let epochEnd = s == sampler.stepsPerEpoch - 1
                 if (settings.evalEvery > 0 && step % settings.evalEvery == 0) || epochEnd || step == totalSteps {
                     try evaluateDev(step: step, epoch: fractionalEpoch, evaluator: evaluator, progress: progress)
@@ -242,7 +246,9 @@ public final class Trainer {
     /// with the quantizers' state as before it, when the loss or the reduced gradient is
     /// not finite (the same decision on every rank: both are the reduced values).
     func trainStep(_ batch: Batch, weights: [Float], step: Int) throws -> StepOutcome {
-        for (k, q) in model.linearQuantizers.enumerated() { quantizerSnapshot[k] = (q.step, q.input.value, q.output.value) }
+        for (k, q) in model.linearQuantizers.enumerated() {
+            quantizerSnapshot[k] = (q.step, q.input.value, q.output.value)
+        }
         model.forward(batch, mode: .train(seed: settings.seed, step: step))
         var loss = model.loss(batch)
         if weights.contains(where: { $0 != 1 }) { model.weightLossGradient(weights) }
@@ -258,7 +264,9 @@ public final class Trainer {
         if communicator.size > 1 { loss = Float(try communicator.allreduceSum(Double(loss)) / Double(communicator.size)) }
         let norm = GradientClipping.norm(model.gradients.pointer, count: model.layout.count)
         guard loss.isFinite && norm.isFinite else {
-            for (q, s) in zip(model.linearQuantizers, quantizerSnapshot) { q.restore(step: s.0, inputThreshold: s.1, outputThreshold: s.2) }
+            for (q, s) in zip(model.linearQuantizers, quantizerSnapshot) {
+                q.restore(step: s.0, inputThreshold: s.1, outputThreshold: s.2)
+            }
             return .skipped(loss: loss, norm: norm,
                             tensor: BadStepGuard.firstNonFiniteGradient(model.gradients, layout: model.layout))
         }
