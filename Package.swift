@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "BERT", "Tensor", "CKernels"],
                     swiftSettings: swift5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
-        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "Tensor"], swiftSettings: swift5),
+        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "Tensor", "Training"], swiftSettings: swift5),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),
     ]
