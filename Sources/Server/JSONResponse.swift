@@ -1,9 +1,10 @@
 import Foundation
 import Hummingbird
 
-/// A response with a JSON body (`Content-Type: application/json`).
+/// A response with a JSON body (`Content-Type: application/json`), keys sorted (so "model"
+/// comes before "predictions", and "scores" lists the labels alphabetically).
 func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
-    let data = try JSONEncoder().encode(value)
+    let data = try makeJSONEncoder().encode(value)
     return jsonResponse(bytes: ByteBuffer(bytes: data), status: status, headers: headers)
 }
 
@@ -22,7 +23,14 @@ extension APIError {
             var error: Detail
         }
         let body = Body(error: .init(status: status.code, message: message))
-        let data = (try? JSONEncoder().encode(body)) ?? Data(#"{"error":{"status":500,"message":"error"}}"#.utf8)
+        let data = (try? makeJSONEncoder().encode(body)) ?? Data(#"{"error":{"status":500,"message":"error"}}"#.utf8)
         return jsonResponse(bytes: ByteBuffer(bytes: data), status: status, headers: headers)
     }
+}
+
+/// The encoder of every JSON body: sorted keys, "/" unescaped.
+func makeJSONEncoder() -> JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
 }

@@ -41,9 +41,7 @@ public final class ModelServer: Sendable {
                                       maxQueue: configuration.batcher.maxQueue)
         info = ModelInfo(model: model, name: configuration.modelName ?? model.directory.standardizedFileURL.lastPathComponent,
                          limits: limits)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        modelInfoJSON = ByteBuffer(bytes: try encoder.encode(info))
+        modelInfoJSON = ByteBuffer(bytes: try makeJSONEncoder().encode(info))
         batcher = DynamicBatcher(predictor: predictor, configuration: configuration.batcher, metrics: metrics)
     }
 
