@@ -30,19 +30,30 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
         return name.isEmpty ? "body" : name
     }
 
-    /// The message of a JSON decoding failure: malformed JSON (the decoder's reason), or the
-    /// field whose value has the wrong type.
-    public static func decoding(_ error: DecodingError) -> APIError {
+    /// The message of a JSON decoding failure of `body`: malformed JSON (with the parser's
+    /// reason and position), or the field whose value is wrong.
+    public static func decoding(_ error: DecodingError, body: Data) -> APIError {
         switch error {
         case .dataCorrupted(let context) where context.codingPath.isEmpty:
-            let detail = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return badRequest("body is not valid JSON" + (detail.map { " (\($0))" } ?? ""))
+            return badRequest("body is not valid JSON" + (syntaxError(body).map { ": \($0)" } ?? ""))
         case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return badField(context.codingPath, context.debugDescription)
+            let detail = context.debugDescription == "The given data was not valid JSON." ? syntaxError(body) : nil
+            return badField(context.codingPath, detail ?? context.debugDescription)
         case .keyNotFound(let key, let context):
             return badField(context.codingPath + [key], "missing")
         @unknown default:
             return badRequest("invalid request body: \(error)")
+        }
+    }
+
+    /// Foundation's JSONDecoder here does not say where JSON is malformed; JSONSerialization
+    /// does ("Invalid value around character 16."). Used on the error path only.
+    static func syntaxError(_ body: Data) -> String? {
+        do {
+            _ = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])
+            return nil
+        } catch {
+            return (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
         }
     }
 }

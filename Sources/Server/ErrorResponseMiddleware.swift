@@ -27,8 +27,6 @@ struct ErrorResponseMiddleware<Context: RequestContext>: RouterMiddleware {
             return APIError.bodyTooLarge(limit: maxBodyBytes).response()
         } catch let error as BatcherError {
             return APIError(.serviceUnavailable, error.description).response(headers: [.retryAfter: "1"])
-        } catch let error as DecodingError {
-            return APIError.decoding(error).response()
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             return APIError(.internalServerError, "internal error").response()

@@ -11,11 +11,17 @@ enum JSONValue: Decodable, Equatable, Sendable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null; return }
-        // Strings first: requests are mostly strings.
-        if let value = try? container.decode(String.self) { self = .string(value); return }
-        if let value = try? container.decode(Double.self) { self = .number(value); return }
-        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
-        if let value = try? container.decode([JSONValue].self) { self = .array(value); return }
+        // Try each JSON type in turn: a type mismatch at this level means "not this type";
+        // any other error (bad UTF-8, a number out of range, a nested value's error) is the answer.
+        let depth = decoder.codingPath.count
+        func isMismatchHere(_ error: DecodingError) -> Bool {
+            if case .typeMismatch(_, let context) = error { return context.codingPath.count == depth }
+            return false
+        }
+        do { self = .string(try container.decode(String.self)); return } catch let e as DecodingError where isMismatchHere(e) {}
+        do { self = .number(try container.decode(Double.self)); return } catch let e as DecodingError where isMismatchHere(e) {}
+        do { self = .bool(try container.decode(Bool.self)); return } catch let e as DecodingError where isMismatchHere(e) {}
+        do { self = .array(try container.decode([JSONValue].self)); return } catch let e as DecodingError where isMismatchHere(e) {}
         self = .object(try container.decode([String: JSONValue].self))
     }
 

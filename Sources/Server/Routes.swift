@@ -58,10 +58,11 @@ extension ModelServer {
         }
         let body = try await request.body.collect(upTo: limit)
         let input: ClassifyRequest
+        let data = Data(body.readableBytesView)
         do {
-            input = try JSONDecoder().decode(ClassifyRequest.self, from: Data(body.readableBytesView))
+            input = try JSONDecoder().decode(ClassifyRequest.self, from: data)
         } catch let error as DecodingError {
-            throw APIError.decoding(error)
+            throw APIError.decoding(error, body: data)
         }
         guard input.inputs.count <= configuration.maxTexts else {
             throw APIError(.contentTooLarge, "\(input.isPairs ? "pairs" : "texts"): \(input.inputs.count) items, "

@@ -29,11 +29,24 @@ final class ErrorTests: XCTestCase {
         XCTAssertTrue(message.contains(expected), "message \"\(message)\" should contain \"\(expected)\"", file: file, line: line)
     }
 
-    func testMalformedJSONIs400() async throws {
+    func testMalformedJSONIs400WithThePosition() async throws {
         try await withServer { port in
-            try await Self.expect(port, #"{"texts": ["a", }"#, .badRequest, "body is not valid JSON")
-            try await Self.expect(port, "", .badRequest, "body is not valid JSON")
+            try await Self.expect(port, #"{"texts": ["a", }"#, .badRequest, "body is not valid JSON: Invalid value around character 16")
+            try await Self.expect(port, "", .badRequest, "body is not valid JSON: Unexpected end of file")
             try await Self.expect(port, "texts=a", .badRequest, "body is not valid JSON")
+            // Nesting past the parser's limit is refused, not recursed into.
+            let deep = String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000)
+            try await Self.expect(port, #"{"texts": "# + deep + "}", .badRequest, "Too many nested arrays or dictionaries")
+        }
+    }
+
+    func testInvalidStringsAndNumbersAre400() async throws {
+        try await withServer { port in
+            // Invalid UTF-8 inside a string: the bytes go as they are.
+            let response = try await sendBytes(port: port, Array(#"{"texts": [""#.utf8) + [0xFF, 0xFE] + Array(#""]}"#.utf8))
+            XCTAssertEqual(response.status, .badRequest, response.text)
+            XCTAssertTrue(try response.errorMessage().contains("Invalid UTF-8"), response.text)
+            try await Self.expect(port, #"{"texts": [1e999]}"#, .badRequest, "1e999 is not representable")
         }
     }
 

@@ -70,6 +70,15 @@ func send(port: Int, _ method: HTTPRequest.Method, _ uri: String, body: String? 
     }
 }
 
+/// POST /v1/classify with raw bytes as the body.
+func sendBytes(port: Int, _ bytes: [UInt8]) async throws -> TestClient.Response {
+    try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(30))) { client in
+        try await client.execute(.init("/v1/classify", method: .post, authority: "localhost",
+                                       headers: [.contentType: "application/json", .contentLength: String(bytes.count)],
+                                       body: ByteBuffer(bytes: bytes)))
+    }
+}
+
 /// The port of a live test application's server.
 func livePort(_ client: some TestClientProtocol) throws -> Int {
     try XCTUnwrap(client.port, "the live test framework gives the port")
