@@ -105,12 +105,14 @@ DIRECT1=$(THREADS=$THREADS SECONDS=$DIRECT_SECONDS .build/release/q8bench infer-
 echo "  $DIRECT1"
 
 SEQ0=$(metric q8serve_sequences_total); BCOUNT0=$(metric q8serve_batch_size_count); BSUM0=$(metric q8serve_batch_size_sum)
+TOK0=$(metric q8serve_tokens_total); PAD0=$(metric q8serve_padded_tokens_total)
 echo
 echo "server under load: wrk -t$WRK_THREADS -c$CONNECTIONS -d${DURATION}s, $TEXTS_PER_REQUEST sentence(s) per request:"
 Q8_BODIES=$TMP/bodies.jsonl wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
     -s scripts/load-test.lua "$URL" > "$TMP/wrk.txt"
 sed 's/^/  /' "$TMP/wrk.txt"
 SEQ1=$(metric q8serve_sequences_total); BCOUNT1=$(metric q8serve_batch_size_count); BSUM1=$(metric q8serve_batch_size_sum)
+TOK1=$(metric q8serve_tokens_total); PAD1=$(metric q8serve_padded_tokens_total)
 RSS_AFTER=$(rss_kib)
 STATUS_LINES=$(curl -s "$URL/metrics" | grep '^q8serve_http_requests_total{route="/v1/classify"' || true)
 
@@ -134,6 +136,7 @@ echo
 echo "summary (q8serve on loopback; server and direct measured in this same run):"
 awk -v req="$(field requests)" -v us="$(field duration_us)" -v per="$TEXTS_PER_REQUEST" \
     -v seq0="$SEQ0" -v seq1="$SEQ1" -v bc0="$BCOUNT0" -v bc1="$BCOUNT1" -v bs0="$BSUM0" -v bs1="$BSUM1" \
+    -v tok0="$TOK0" -v tok1="$TOK1" -v pad0="$PAD0" -v pad1="$PAD1" \
     -v p50="$(field p50_us)" -v p90="$(field p90_us)" -v p99="$(field p99_us)" -v mean="$(field mean_us)" \
     -v non2xx="$(field non2xx)" -v conn="$(field connect)" -v rd="$(field read)" -v wr="$(field write)" -v to="$(field timeout)" \
     -v d1="$(echo "$DIRECT1" | grep -oE '[0-9.]+ seq/s' | cut -d' ' -f1)" \
@@ -143,7 +146,8 @@ awk -v req="$(field requests)" -v us="$(field duration_us)" -v per="$TEXTS_PER_R
     errors = non2xx + conn + rd + wr + to
     printf "  requests/s               %8.1f   (%d requests in %.1f s)\n", req / s, req, s
     printf "  sequences/s              %8.1f   (%d sequences run by the server; requests x %d = %d)\n", served, seqs, per, req * per
-    printf "  mean batch size          %8.1f   (%d forwards)\n", (bs1 - bs0) / ((bc1 - bc0) > 0 ? (bc1 - bc0) : 1), bc1 - bc0
+    printf "  mean batch size          %8.1f   (%d forwards; mean %.1f tokens per sequence, padded to %.1f)\n", \
+        (bs1 - bs0) / ((bc1 - bc0) > 0 ? (bc1 - bc0) : 1), bc1 - bc0, (tok1 - tok0) / (seqs > 0 ? seqs : 1), (pad1 - pad0) / (seqs > 0 ? seqs : 1)
     printf "  latency p50 / p90 / p99  %6.1f / %.1f / %.1f ms   (mean %.1f ms)\n", p50 / 1e3, p90 / 1e3, p99 / 1e3, mean / 1e3
     printf "  errors                   %8d   (non-2xx %d; socket: connect %d, read %d, write %d, timeout %d)   target 0: %s\n", \
         errors, non2xx, conn, rd, wr, to, (errors == 0 ? "met" : "NOT MET")

@@ -232,6 +232,8 @@ public final class DynamicBatcher: @unchecked Sendable {
             metrics?.forwardDuration.record(ContinuousClock.now - began)
             metrics?.batchSize.record(Double(live.count))
             metrics?.sequences.increment(by: Int64(live.count))
+            metrics?.tokens.increment(by: Int64(live.map(\.tokens).reduce(0, +)))
+            metrics?.paddedTokens.increment(by: Int64((live.map(\.tokens).max() ?? 0) * live.count))
             condition.lock()
             stats.batches += 1
             stats.sequences += live.count

@@ -8,13 +8,16 @@ import Prometheus
 /// - `q8serve_batch_size`: histogram of sequences per int8 forward;
 /// - `q8serve_forward_duration_seconds`: histogram of the time of one forward;
 /// - `q8serve_queue_depth`: sequences waiting for the batcher;
-/// - `q8serve_sequences_total`: sequences run through the model.
+/// - `q8serve_sequences_total`: sequences run through the model;
+/// - `q8serve_tokens_total`, `q8serve_padded_tokens_total`: their tokens, without and with the
+///   padding of each forward (their ratio is the padding overhead).
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let batchSize: ValueHistogram
     let forwardDuration: DurationHistogram
     let queueDepth: Gauge
     let sequences: Counter
+    let tokens: Counter, paddedTokens: Counter
     let inFlight: Gauge
 
     /// Bucket upper bounds: batch sizes 1, 2, 4, ..., 512.
@@ -39,6 +42,12 @@ public final class ServerMetrics: Sendable {
         sequences = registry.makeCounter(
             descriptor: .init(namespace: "q8serve", metricName: "sequences", unitName: "total",
                               helpText: "Sequences run through the model."))
+        tokens = registry.makeCounter(
+            descriptor: .init(namespace: "q8serve", metricName: "tokens", unitName: "total",
+                              helpText: "Tokens run through the model, padding excluded."))
+        paddedTokens = registry.makeCounter(
+            descriptor: .init(namespace: "q8serve", metricName: "padded_tokens", unitName: "total",
+                              helpText: "Tokens run through the model, padding included (batch size x its longest sequence)."))
         inFlight = registry.makeGauge(
             descriptor: .init(namespace: "q8serve", metricName: "http_requests_in_flight", unitName: "",
                               helpText: "HTTP requests being handled."))

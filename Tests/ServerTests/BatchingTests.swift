@@ -13,6 +13,7 @@ final class BatchingTests: XCTestCase {
         let requests = (0..<count).map { i in (0...(i % 3)).map { j in Fixture.text(i * 5 + j, words: 2 + (i * 7 + j * 3) % 19) } }
         let expected = try requests.map { texts in try Fixture.reference(texts.map { ($0, nil) }) }
         let sequences = requests.map(\.count).reduce(0, +)
+        let tokens = requests.joined().map { $0.split(separator: " ").count + 2 }.reduce(0, +)
         // Batches of up to 8 sequences; a lone sequence waits up to 2 s for company, so that
         // requests that reach the server at nearly the same time share forwards.
         let server = try Fixture.server { $0.batcher = .init(maxBatch: 8, maxWait: .seconds(2)) }
@@ -44,6 +45,10 @@ final class BatchingTests: XCTestCase {
             XCTAssertEqual(metricValue(metrics, "q8serve_batch_size_count"), Double(stats.batches))
             XCTAssertEqual(metricValue(metrics, "q8serve_batch_size_sum"), Double(sequences))
             XCTAssertEqual(metricValue(metrics, "q8serve_sequences_total"), Double(sequences))
+            XCTAssertEqual(metricValue(metrics, "q8serve_tokens_total"), Double(tokens))
+            let padded = try XCTUnwrap(metricValue(metrics, "q8serve_padded_tokens_total"))
+            XCTAssertGreaterThanOrEqual(padded, Double(tokens))
+            XCTAssertLessThanOrEqual(padded, Double(stats.batches * 8 * 22), "at most 8 sequences of at most 22 tokens per forward")
         }
     }
 

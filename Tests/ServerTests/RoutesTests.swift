@@ -139,6 +139,9 @@ final class RoutesTests: XCTestCase {
             XCTAssertEqual(metricValue(text, #"q8serve_http_requests_total{route="unmatched",status="404"}"#), 1, text)
             XCTAssertEqual(metricValue(text, #"q8serve_http_request_duration_seconds_count{route="/v1/classify"}"#), 3, text)
             XCTAssertEqual(metricValue(text, "q8serve_sequences_total"), 6, text)
+            // Each request: 3 texts of 4 words, 6 tokens each with [CLS] and [SEP], no padding.
+            XCTAssertEqual(metricValue(text, "q8serve_tokens_total"), 36, text)
+            XCTAssertEqual(metricValue(text, "q8serve_padded_tokens_total"), 36, text)
             XCTAssertEqual(metricValue(text, "q8serve_batch_size_sum"), 6, text)
             XCTAssertEqual(metricValue(text, "q8serve_batch_size_count"), Double(server.batcher.statistics.batches), text)
             XCTAssertEqual(metricValue(text, "q8serve_queue_depth"), 0, text)
