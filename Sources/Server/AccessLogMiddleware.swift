@@ -25,7 +25,7 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
             status = response.status.code
             return response
         } catch {
-            status = (error as? any HTTPResponseError)?.status.code ?? 500
+            status = responseStatus(of: error)
             throw error
         }
     }

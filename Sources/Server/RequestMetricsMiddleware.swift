@@ -15,7 +15,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            let status = responseStatus(of: error)
             metrics.recordRequest(route: Routes.label(context.endpointPath), status: status, duration: ContinuousClock.now - start)
             throw error
         }
