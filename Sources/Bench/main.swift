@@ -17,6 +17,9 @@ import Tensor
 ///       PARTS ("gemm minilm base").
 ///   q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
 ///       loads one model, runs one batch, prints its peak RSS (ru_maxrss) in MiB.
+///   q8bench infer-texts INT8_DIR TSV BATCH
+///       the int8 runtime on real sentences in batches of BATCH (tokenize + forward), as q8serve
+///       runs them without HTTP (scripts/load-test.sh). Environment: THREADS (2), SECONDS (30), WARMUP (2).
 ///   q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
 ///       data-parallel training step (plain, or under mpirun), allreduce and overlap figures
 ///       (scripts/bench-dist.sh). BATCH is the global batch.
@@ -27,6 +30,7 @@ let usage = """
            q8bench gemm
            q8bench infer MINILM_DIR [INT8_OUT_DIR]
            q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
+           q8bench infer-texts INT8_DIR TSV BATCH
            q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
 
     """
@@ -45,6 +49,9 @@ do {
     case "infer-rss":
         guard args.count == 5, ["int8", "fp32"].contains(args[2]) else { throw BenchError.usage }
         try runInferenceRSS(kind: args[2], directory: URL(fileURLWithPath: args[3]), shape: try parseShape(args[4]))
+    case "infer-texts":
+        guard args.count == 5, let batch = Int(args[4]), batch > 0 else { throw BenchError.usage }
+        try runTextInferenceBench(directory: URL(fileURLWithPath: args[2]), tsv: URL(fileURLWithPath: args[3]), batch: batch)
     case "dist-train":
         guard args.count == 6 || args.count == 7, let threads = Int(args[3]), let steps = Int(args[4]) else {
             throw BenchError.usage

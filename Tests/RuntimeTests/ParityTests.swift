@@ -3,6 +3,7 @@ import XCTest
 @testable import BERT
 @testable import Runtime
 import Tensor
+import TestModels
 
 /// The runtime against training's evaluation mode: export a calibrated tiny QAT model, load it
 /// with Int8Model, and compare logits bit for bit on fixed batches.
