@@ -1,3 +1,5 @@
+import Foundation
+
 /// The body of `POST /v1/classify`: `{"texts": ["...", ...]}` or `{"pairs": [["...", "..."], ...]}`.
 ///
 /// Decoding is strict and every error names its field: the body must be a JSON object with
@@ -27,6 +29,16 @@ public struct ClassifyRequest: Decodable, Equatable, Sendable {
     public init(pairs: [(String, String)]) {
         inputs = pairs.map { Input($0.0, $0.1) }
         isPairs = true
+    }
+
+    /// The server's decoding of a request body: the request, or an APIError (400) naming the
+    /// field at fault (JSON syntax errors with the parser's reason and position).
+    public static func decode(body: Data) throws -> ClassifyRequest {
+        do {
+            return try JSONDecoder().decode(ClassifyRequest.self, from: body)
+        } catch let error as DecodingError {
+            throw APIError.decoding(error, body: body)
+        }
     }
 
     public init(from decoder: any Decoder) throws {

@@ -57,13 +57,7 @@ extension ModelServer {
             throw APIError.bodyTooLarge(limit: limit)
         }
         let body = try await request.body.collect(upTo: limit)
-        let input: ClassifyRequest
-        let data = Data(body.readableBytesView)
-        do {
-            input = try JSONDecoder().decode(ClassifyRequest.self, from: data)
-        } catch let error as DecodingError {
-            throw APIError.decoding(error, body: data)
-        }
+        let input = try ClassifyRequest.decode(body: Data(body.readableBytesView))
         guard input.inputs.count <= configuration.maxTexts else {
             throw APIError(.contentTooLarge, "\(input.isPairs ? "pairs" : "texts"): \(input.inputs.count) items, "
                            + "more than the limit of \(configuration.maxTexts) per request (the server's --max-texts)")
