@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "BERT", targets: ["BERT"]),
         .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Server", targets: ["Server"]),
+        .library(name: "Tasks", targets: ["Tasks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -106,3 +107,23 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: swift5),
     ]
 )
+
+// libFuzzer targets (Sources/Fuzz, docs/fuzzing.md), part of the package only when Q8_FUZZ=1:
+// each links libFuzzer's `main`, so they build only with `-sanitize=fuzzer` and only one
+// product at a time (scripts/fuzz.sh, in its own scratch path). Normal builds never see them.
+if Context.environment["Q8_FUZZ"] == "1" {
+    func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+        .executableTarget(name: name, dependencies: ["FuzzSupport"] + dependencies, path: "Sources/Fuzz/\(name)",
+                          swiftSettings: swift5)
+    }
+    package.targets += [
+        .target(name: "FuzzSupport", path: "Sources/Fuzz/FuzzSupport", swiftSettings: swift5),
+        fuzzTarget("SafeTensorsFuzz", ["BERT"]),
+        fuzzTarget("Int8ModelFuzz", ["Runtime", "BERT", "Tensor"]),
+        fuzzTarget("TokenizerFuzz", ["BERT"]),
+        fuzzTarget("TSVFuzz", ["Tasks"]),
+        // Writes the seed corpora of Int8ModelFuzz and TokenizerFuzz (scripts/fuzz.sh seeds).
+        .executableTarget(name: "FuzzSeeds", dependencies: ["FuzzSupport", "BERT", "Runtime", "Tensor"],
+                          path: "Sources/Fuzz/FuzzSeeds", swiftSettings: swift5),
+    ]
+}

@@ -71,6 +71,11 @@ public struct BertConfig: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BertConfigError.unreadable(path: path)
         }
+        return try decode(data, path: path)
+    }
+
+    /// Parses and validates the contents of a config.json; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws -> BertConfig {
         let config: BertConfig
         do {
             config = try JSONDecoder().decode(BertConfig.self, from: data)

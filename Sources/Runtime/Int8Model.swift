@@ -51,69 +51,66 @@ public final class Int8Model {
 
     public var isRegression: Bool { numLabels == 1 }
 
-    /// The tokenizer of the folder's vocab.txt.
+    /// The tokenizer of the folder's vocab.txt (the bytes verified at load).
     public func makeTokenizer() throws -> BertTokenizer {
-        try BertTokenizer(vocabularyFile: directory.appendingPathComponent(Int8Format.vocabularyFile), lowercase: lowercase)
+        BertTokenizer(vocabulary: try Vocabulary(data: vocabularyData, source: vocabularyPath), lowercase: lowercase)
     }
 
-    /// Loads `directory` strictly: config.json, quantization.json and model.q8.safetensors must
-    /// agree on every layer; every tensor must have its dtype and shape and be used.
+    /// vocab.txt as loaded (and checked against its recorded digest), and its path for errors.
+    private let vocabularyData: Data
+    private let vocabularyPath: String
+
+    /// Loads the folder `directory`; see `init(files:)`.
+    public convenience init(directory: URL) throws {
+        try self.init(files: Int8ModelFiles(directory: directory))
+    }
+
+    /// Loads an int8 folder strictly: config.json, quantization.json and model.q8.safetensors
+    /// must agree on every layer; every tensor must have its dtype and shape and be used.
     ///
     /// Integrity first: each file quantization.json's "files" lists (model.q8.safetensors and
     /// vocab.txt) must have the recorded SHA-256 and size, checked before its content is used
     /// (`Int8ModelError.checksumMismatch`). Exports made before "files" existed load without that
     /// check (`checksumsVerified` false). Then vocab.txt's token count and the word-embedding
-    /// table's row count must both equal config.json's vocab_size.
-    public init(directory: URL) throws {
+    /// table's row count must both equal config.json's vocab_size. labels.txt, when present,
+    /// must be UTF-8 with one label per classifier output.
+    public init(files: Int8ModelFiles) throws {
+        let directory = files.directory
         self.directory = directory
-        let fm = FileManager.default
-        func file(_ name: String) throws -> URL {
-            let url = directory.appendingPathComponent(name)
-            guard fm.fileExists(atPath: url.path) else { throw Int8ModelError.missingFile(path: url.path) }
-            return url
-        }
-        let config = try BertConfig.load(from: try file(Int8Format.configFile))
+        let config = try BertConfig.decode(try files.read(Int8Format.configFile), path: files.path(Int8Format.configFile))
         self.config = config
-        let manifest = try Manifest(url: try file(Int8Format.quantizationFile))
+        let manifest = try Manifest(data: try files.read(Int8Format.quantizationFile),
+                                    path: files.path(Int8Format.quantizationFile))
         method = manifest.preset
-        lowercase = Int8Exporter.tokenizerLowercase(directory)
+        lowercase = Int8Exporter.tokenizerLowercase(configData: try files.readIfPresent(Int8Format.tokenizerConfigFile))
 
         // Integrity: every file quantization.json lists must have its recorded SHA-256 and size,
         // checked before its content is used; the weights are hashed from the very mapping
         // parsed below.
-        let weightsURL = try file(Int8Format.weightsFile)
-        let weightsData: Data
-        do {
-            weightsData = try Data(contentsOf: weightsURL, options: .alwaysMapped)
-        } catch {
-            throw SafeTensorsError.unreadable(path: weightsURL.path, reason: error.localizedDescription)
-        }
+        let weightsPath = files.path(Int8Format.weightsFile)
+        let weightsData = try files.read(Int8Format.weightsFile, mapped: true)
         if let record = manifest.files?[Int8Format.weightsFile] {
             checkpointSHA256 = try weightsData.withUnsafeBytes {
-                try record.verify($0, path: weightsURL.path, name: Int8Format.weightsFile, manifestPath: manifest.path)
+                try record.verify($0, path: weightsPath, name: Int8Format.weightsFile, manifestPath: manifest.path)
             }
         } else {
             checkpointSHA256 = SHA256.hex(of: weightsData)
         }
-        let vocabularyURL = try file(Int8Format.vocabularyFile)
-        guard let vocabularyData = fm.contents(atPath: vocabularyURL.path) else {
-            throw Int8ModelError.invalidFile(path: vocabularyURL.path, reason: "unreadable")
-        }
+        let vocabularyData = try files.read(Int8Format.vocabularyFile)
+        vocabularyPath = files.path(Int8Format.vocabularyFile)
+        self.vocabularyData = vocabularyData
         for (name, record) in (manifest.files ?? [:]).sorted(by: { $0.key < $1.key }) where name != Int8Format.weightsFile {
-            let url = try file(name)
-            guard let data = name == Int8Format.vocabularyFile ? vocabularyData : fm.contents(atPath: url.path) else {
-                throw Int8ModelError.invalidFile(path: url.path, reason: "unreadable")
-            }
-            _ = try data.withUnsafeBytes { try record.verify($0, path: url.path, name: name, manifestPath: manifest.path) }
+            let data = name == Int8Format.vocabularyFile ? vocabularyData : try files.read(name)
+            _ = try data.withUnsafeBytes { try record.verify($0, path: files.path(name), name: name, manifestPath: manifest.path) }
         }
         checksumsVerified = manifest.files != nil
 
         // The vocabulary, config.json and the word-embedding table must agree on the vocabulary size.
         let tokens = vocabularyTokenCount(vocabularyData)
         guard tokens == config.vocabSize else {
-            throw Int8ModelError.vocabularySizeMismatch(path: vocabularyURL.path, tokens: tokens, vocabSize: config.vocabSize)
+            throw Int8ModelError.vocabularySizeMismatch(path: vocabularyPath, tokens: tokens, vocabSize: config.vocabSize)
         }
-        let reader = try TensorReader(file: try SafeTensorsFile(data: weightsData, path: weightsURL.path), manifest: manifest)
+        let reader = try TensorReader(file: try SafeTensorsFile(data: weightsData, path: weightsPath), manifest: manifest)
         weightBytes = reader.file.fileSize
         try reader.checkRows("bert.embeddings.word_embeddings", "the word-embedding table", rows: config.vocabSize,
                              field: "vocab_size")
@@ -157,13 +154,16 @@ public final class Int8Model {
         try reader.checkAllUsed()
 
         // Labels: labels.txt, else the config's id2label, else LABEL_i.
-        let labelsURL = directory.appendingPathComponent(Int8Format.labelsFile)
+        let labelsPath = files.path(Int8Format.labelsFile)
         var labels: [String]
-        if let text = try? String(contentsOf: labelsURL, encoding: .utf8) {
+        if let data = try files.readIfPresent(Int8Format.labelsFile) {
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw Int8ModelError.invalidFile(path: labelsPath, reason: "not valid UTF-8 (expected one label per line)")
+            }
             labels = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
             if labels.last == "" { labels.removeLast() }
             guard labels.count == numLabels else {
-                throw Int8ModelError.invalidFile(path: labelsURL.path,
+                throw Int8ModelError.invalidFile(path: labelsPath,
                                                  reason: "\(labels.count) labels, but the classifier has \(numLabels) outputs")
             }
         } else if let names = config.labelNames, names.count == numLabels {

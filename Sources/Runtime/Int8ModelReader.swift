@@ -17,11 +17,10 @@ struct Manifest {
     /// made before the field existed (loaded without integrity checks).
     let files: [String: FileRecord]?
 
-    init(url: URL) throws {
-        path = url.path
-        let path = self.path
+    /// Parses the contents of quantization.json; `path` names it in errors.
+    init(data: Data, path: String) throws {
+        self.path = path
         func bad(_ reason: String) -> Int8ModelError { .invalidFile(path: path, reason: reason) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw Int8ModelError.missingFile(path: path) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw bad("not a JSON object")
         }

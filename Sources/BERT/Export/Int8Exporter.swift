@@ -106,7 +106,13 @@ public enum Int8Exporter {
 
     /// `do_lower_case` of a folder's tokenizer_config.json (true when absent).
     public static func tokenizerLowercase(_ folder: URL) -> Bool {
-        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("tokenizer_config.json").path),
+        tokenizerLowercase(configData: FileManager.default.contents(
+            atPath: folder.appendingPathComponent("tokenizer_config.json").path))
+    }
+
+    /// `do_lower_case` of the contents of a tokenizer_config.json (true when absent, nil or not JSON).
+    public static func tokenizerLowercase(configData data: Data?) -> Bool {
+        guard let data,
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let lower = object["do_lower_case"] as? Bool else { return true }
         return lower

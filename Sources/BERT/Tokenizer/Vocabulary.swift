@@ -29,13 +29,17 @@ public struct Vocabulary: Sendable {
 
     /// Loads `vocab.txt`.
     public init(contentsOf url: URL) throws {
-        let source = url.path
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw TokenizerError.unreadableFile(source: source, reason: error.localizedDescription)
+            throw TokenizerError.unreadableFile(source: url.path, reason: error.localizedDescription)
         }
+        try self.init(data: data, source: url.path)
+    }
+
+    /// Parses the contents of a `vocab.txt`; `source` names it in errors (a path, or a label).
+    public init(data: Data, source: String) throws {
         var lines = [String]()
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             var bytes = raw.bindMemory(to: UInt8.self)[...]

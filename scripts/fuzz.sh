@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# libFuzzer targets (docs/fuzzing.md); not part of CI.
+#
+#   scripts/fuzz.sh TARGET SECONDS [LIBFUZZER_FLAG...]   build TARGET and fuzz it for SECONDS
+#   scripts/fuzz.sh build TARGET                         build only
+#   scripts/fuzz.sh seeds                                regenerate fuzz/seeds (committed)
+#
+# Targets: SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz. Builds go to .build-fuzz
+# (release, -sanitize=fuzzer,address; the targets exist only with Q8_FUZZ=1, see Package.swift)
+# and .build-fuzz-seeds (the seed generator, plain debug), so normal builds are untouched.
+# The run: nice -n 15, one job, -timeout=10 s per input, -rss_limit_mb=2048; the corpus grows
+# in .build-fuzz/corpus/TARGET (seeds from fuzz/seeds/TARGET are read, never written);
+# crashes, hangs and out-of-memory inputs land in fuzz/artifacts/TARGET (git-ignored), and the
+# run's log in fuzz/artifacts/TARGET/fuzz-0.log. Replay one input: .build-fuzz/release/TARGET FILE
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+targets="SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz"
+
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+build() {
+    Q8_FUZZ=1 nice -n 5 swift build -c release --scratch-path .build-fuzz --product "$1" \
+        --sanitize=fuzzer --sanitize=address 2>&1 | grep -v "Cannot export local symbol" || true
+    [ -x ".build-fuzz/release/$1" ] || { echo "fuzz.sh: building $1 failed" >&2; exit 1; }
+}
+
+check_target() {
+    case " $targets " in *" $1 "*) ;; *) echo "fuzz.sh: unknown target '$1' (one of: $targets)" >&2; exit 2;; esac
+}
+
+seeds() {
+    Q8_FUZZ=1 nice -n 5 swift build --scratch-path .build-fuzz-seeds --product FuzzSeeds
+    rm -rf fuzz/seeds
+    .build-fuzz-seeds/debug/FuzzSeeds fuzz/seeds
+    # The rest from the tests' fixtures: small, valid (and a few edge-case) files.
+    cp Tests/BERTTests/Fixtures/safetensors/mixed.safetensors fuzz/seeds/SafeTensorsFuzz/
+    mkdir -p fuzz/seeds/TSVFuzz
+    for f in sst2/train.tsv cola/train.tsv mrpc/dev.tsv rte/test.tsv qnli/dev.tsv qqp/malformed.tsv \
+             mnli/dev_matched.tsv stsb/dev.tsv movie/test.tsv tsv/train.tsv edge/bom_crlf_no_final_newline.tsv; do
+        cp "Tests/TasksTests/Fixtures/$f" "fuzz/seeds/TSVFuzz/${f//\//-}"
+    done
+    du -sh fuzz/seeds/*
+}
+
+case "${1:-}" in
+    seeds) seeds ;;
+    build) [ $# = 2 ] || usage; check_target "$2"; build "$2" ;;
+    ""|-h|--help) usage ;;
+    *)
+        [ $# -ge 2 ] || usage
+        target=$1 seconds=$2
+        shift 2
+        check_target "$target"
+        build "$target"
+        corpus=.build-fuzz/corpus/$target artifacts=fuzz/artifacts/$target
+        mkdir -p "$corpus" "$artifacts"
+        dict=()
+        [ -f "fuzz/dicts/$target.dict" ] && dict=(-dict="$root/fuzz/dicts/$target.dict")
+        echo "fuzzing $target for $seconds s (log: $artifacts/fuzz-0.log)"
+        # -jobs=1: one fuzzing process, its output in fuzz-0.log of the working directory.
+        status=0
+        # No Swift backtracer: its memory reads trip AddressSanitizer and bury the report.
+        (cd "$artifacts" && SWIFT_BACKTRACE=enable=no nice -n 15 "$root/.build-fuzz/release/$target" -jobs=1 \
+            -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix="$root/$artifacts/" "${dict[@]}" "$@" \
+            "$root/$corpus" "$root/fuzz/seeds/$target") || status=$?
+        grep -E "^(#[0-9]+.*(DONE|pulse)|stat::|Done|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" \
+            "$artifacts/fuzz-0.log" | tail -14
+        ls "$artifacts" | grep -E "^(crash|leak|timeout|oom|slow-unit)-" || echo "no crash, leak, timeout or out-of-memory input"
+        exit "$status"
+        ;;
+esac
