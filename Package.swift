@@ -122,6 +122,7 @@ if Context.environment["Q8_FUZZ"] == "1" {
         fuzzTarget("Int8ModelFuzz", ["Runtime", "BERT", "Tensor"]),
         fuzzTarget("TokenizerFuzz", ["BERT"]),
         fuzzTarget("TSVFuzz", ["Tasks"]),
+        fuzzTarget("ServerRequestFuzz", ["Server"]),
         // Writes the seed corpora of Int8ModelFuzz and TokenizerFuzz (scripts/fuzz.sh seeds).
         .executableTarget(name: "FuzzSeeds", dependencies: ["FuzzSupport", "BERT", "Runtime", "Tensor"],
                           path: "Sources/Fuzz/FuzzSeeds", swiftSettings: swift5),

@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh build TARGET                         build only
 #   scripts/fuzz.sh seeds                                regenerate fuzz/seeds (committed)
 #
-# Targets: SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz. Builds go to .build-fuzz
+# Targets: SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz ServerRequestFuzz. Builds go to .build-fuzz
 # (release, -sanitize=fuzzer,address; the targets exist only with Q8_FUZZ=1, see Package.swift)
 # and .build-fuzz-seeds (the seed generator, plain debug), so normal builds are untouched.
 # The run: nice -n 15, one job, -timeout=10 s per input, -rss_limit_mb=2048; the corpus grows
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-targets="SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz"
+targets="SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz ServerRequestFuzz"
 
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
@@ -31,7 +31,8 @@ check_target() {
 
 seeds() {
     Q8_FUZZ=1 nice -n 5 swift build --scratch-path .build-fuzz-seeds --product FuzzSeeds
-    rm -rf fuzz/seeds
+    # ServerRequestFuzz's seeds are hand-written request bodies: kept.
+    find fuzz/seeds -mindepth 1 -maxdepth 1 ! -name ServerRequestFuzz -exec rm -rf {} + 2>/dev/null || true
     .build-fuzz-seeds/debug/FuzzSeeds fuzz/seeds
     # The rest from the tests' fixtures: small, valid (and a few edge-case) files.
     cp Tests/BERTTests/Fixtures/safetensors/mixed.safetensors fuzz/seeds/SafeTensorsFuzz/
