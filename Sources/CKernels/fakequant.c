@@ -27,9 +27,15 @@ Q8_INLINE void q8_quantize_values_body(float *out, const float *in, size_t n, fl
 Q8_DISPATCH(void, q8_quantize_values, (float *out, const float *in, size_t n, float scale, float maxq),
             (out, in, n, scale, maxq))
 
+/// NaN (a poisoned activation, or 0 times an infinite scale) becomes 0: converting NaN to an
+/// integer is undefined behaviour in C (UBSan's float-cast-overflow; docs/fuzzing.md).
 Q8_INLINE void q8_quantize_int8_body(int8_t *out, const float *in, size_t n, float scale) {
     Q8_ELEMENTWISE
-    for (size_t i = 0; i < n; i++) out[i] = (int8_t)q8_round_even(q8_clamp(in[i] * scale, 127.0f));
+    for (size_t i = 0; i < n; i++) {
+        float v = in[i] * scale;
+        v = v == v ? v : 0.0f;
+        out[i] = (int8_t)q8_round_even(q8_clamp(v, 127.0f));
+    }
 }
 Q8_DISPATCH(void, q8_quantize_int8, (int8_t *out, const float *in, size_t n, float scale),
             (out, in, n, scale))

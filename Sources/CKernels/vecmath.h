@@ -4,7 +4,7 @@
 #include <string.h>
 
 /// exp(x), Cephes-style: x = n ln2 + r, |r| <= ln2/2, degree-6 polynomial, 2^n by bits.
-/// Relative error about 2 ulp; exp(x) = 0 for x < -87.3, +large saturates at 88.7.
+/// Relative error about 2 ulp; exp(x) = 0 for x < -87.3, +large saturates at 88.7; NaN stays NaN.
 static inline float q8_expf_inline(float x) {
     x = x < -87.3f ? -87.3f : x;
     x = x > 88.7f ? 88.7f : x;
@@ -20,7 +20,9 @@ static inline float q8_expf_inline(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r2 + r + 1.0f;
-    int32_t e = ((int32_t)n + 127) << 23;
+    // NaN x leaves p NaN, so y is NaN whatever e is; n is kept out of the conversion, which
+    // is undefined behaviour in C for NaN (UBSan's float-cast-overflow; docs/fuzzing.md).
+    int32_t e = ((int32_t)(n == n ? n : 0.0f) + 127) << 23;
     float scale;
     memcpy(&scale, &e, sizeof scale);
     float y = p * scale;

@@ -218,6 +218,7 @@ final class Int8Linear: LinearUnit {
 
 /// q = clamp(round_half_even(x S), -M, M) as int8: q8_quantize_int8 for 8 bits (the same
 /// rounding as training's quantizeValues), the float kernel then a conversion for fewer bits.
+/// A NaN (x poisoned upstream, or 0 times an infinite S) quantizes to 0 on both paths.
 @inline(__always)
 func quantizeInt8(_ out: UnsafeMutablePointer<Int8>, _ x: UnsafePointer<Float>, count: Int, scale: Float, maxQ: Float) {
     if maxQ == 127 {
@@ -226,6 +227,6 @@ func quantizeInt8(_ out: UnsafeMutablePointer<Int8>, _ x: UnsafePointer<Float>, 
     }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { tmp in
         q8_quantize_values(tmp.baseAddress!, x, count, scale, maxQ)
-        for i in 0..<count { out[i] = Int8(tmp[i]) }
+        for i in 0..<count { out[i] = tmp[i].isNaN ? 0 : Int8(tmp[i]) }
     }
 }

@@ -98,6 +98,18 @@ final class TensorReader {
         return v
     }
 
+    /// An activation threshold T whose quantization scale maxQ / T is finite (0 for T = 0): a
+    /// tinier T (a subnormal) overflows it to infinity, and 0 * inf is NaN.
+    private func activationThreshold(_ name: String, maxQ: Float) throws -> Float {
+        let t = try scalar(name, what: "a threshold")
+        guard quantizationScale(threshold: t, maxQ: maxQ).isFinite else {
+            throw Int8ModelError.invalidTensor(path: path, name: name,
+                                               reason: "quantization scale \(Int(maxQ)) / \(t) overflows a Float "
+                                                   + "(a threshold must be 0 or at least \(maxQ / Float.greatestFiniteMagnitude))")
+        }
+        return t
+    }
+
     /// An int8 tensor whose values must lie in [-maxQ, maxQ] (the GEMM kernels need -128 absent).
     private func int8s(_ name: String, shape: [Int], maxQ: Float) throws -> [Int8] {
         _ = try file.require(name, dtype: .i8, shape: shape)
@@ -158,11 +170,11 @@ final class TensorReader {
         var int32Bias: [Int32]?, fp32Bias: [Float]?
         switch layer.mode {
         case .ema:
-            let threshold = try scalar(name + Int8Format.inputThreshold, what: "a threshold")
+            let threshold = try activationThreshold(name + Int8Format.inputThreshold, maxQ: maxQ)
             input = .frozen(scale: quantizationScale(threshold: threshold, maxQ: maxQ))
             int32Bias = try int32s(name + Int8Format.quantizedBias, shape: [outF])
             if layer.requantizeOutput {
-                let t = try scalar(name + Int8Format.outputThreshold, what: "a threshold")
+                let t = try activationThreshold(name + Int8Format.outputThreshold, maxQ: maxQ)
                 output = .frozen(scale: quantizationScale(threshold: t, maxQ: maxQ))
             } else {
                 output = .none

@@ -83,7 +83,7 @@ void q8_adamw_update(float *param, float *m, float *v, const float *grad, size_t
 void q8_fake_quantize(float *out, const float *in, size_t n, float scale, float maxq);
 /// out = clamp(round_half_even(in * scale), -maxq, maxq): the integer values, as floats.
 void q8_quantize_values(float *out, const float *in, size_t n, float scale, float maxq);
-/// out = (int8) clamp(round_half_even(in * scale), -127, 127).
+/// out = (int8) clamp(round_half_even(in * scale), -127, 127); NaN products become 0.
 void q8_quantize_int8(int8_t *out, const float *in, size_t n, float scale);
 /// out *= factor.
 void q8_rescale(float *out, size_t n, float factor);
