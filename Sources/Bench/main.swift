@@ -17,6 +17,9 @@ import Tensor
 ///       PARTS ("gemm minilm base").
 ///   q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
 ///       loads one model, runs one batch, prints its peak RSS (ru_maxrss) in MiB.
+///   q8bench infer-repeat INT8_DIR BATCHxSEQ RUNS
+///       runs one random batch RUNS times on an exported int8 folder: median and best latency
+///       (a fixed workload for callgrind / perf).
 ///   q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
 ///       data-parallel training step (plain, or under mpirun), allreduce and overlap figures
 ///       (scripts/bench-dist.sh). BATCH is the global batch.
@@ -27,6 +30,7 @@ let usage = """
            q8bench gemm
            q8bench infer MINILM_DIR [INT8_OUT_DIR]
            q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
+           q8bench infer-repeat INT8_DIR BATCHxSEQ RUNS
            q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
 
     """
@@ -45,6 +49,9 @@ do {
     case "infer-rss":
         guard args.count == 5, ["int8", "fp32"].contains(args[2]) else { throw BenchError.usage }
         try runInferenceRSS(kind: args[2], directory: URL(fileURLWithPath: args[3]), shape: try parseShape(args[4]))
+    case "infer-repeat":
+        guard args.count == 5, let runs = Int(args[4]) else { throw BenchError.usage }
+        try runInferenceRepeat(directory: URL(fileURLWithPath: args[2]), shape: try parseShape(args[3]), runs: runs)
     case "dist-train":
         guard args.count == 6 || args.count == 7, let threads = Int(args[3]), let steps = Int(args[4]) else {
             throw BenchError.usage
