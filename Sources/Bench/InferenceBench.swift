@@ -90,6 +90,14 @@ func benchGemmAt128(seconds: Double) {
                      t.calls, t.best * 1e3))
     }
     print("  shapes at >= \(Int(target * 100))% of peak (best call): \(met)/\(shapes.count)")
+    print("fused int8 Linear (FP32 in: quantize while packing; int8 GEMM + int32 bias; rescale to FP32 in the store) "
+          + "vs the same as three passes (quantize, int32 GEMM, dequantize); single thread, \(pathName); M = 64 is one "
+          + "thread's share of a 1 x 128 batch on 2 threads")
+    for (m, n, k) in [(64, 1152, 384), (64, 384, 384), (64, 1536, 384), (64, 384, 1536)] + shapes {
+        guard let t = timeInt8Linear(m: m, n: n, k: k, path: path, seconds: seconds / 2) else { continue }
+        print(String(format: "  %4dx%4dx%4d  fused best %6.1f GOPS (%5.1f%% of peak)   three passes best %6.1f GOPS   fused/passes %.2fx",
+                     m, n, k, t.fused.bestGOPS, 100 * t.fused.bestGOPS / peak, t.passes.bestGOPS, t.passes.best / t.fused.best))
+    }
 }
 
 /// Section 2 for one model: calibrate, export, load, then time both at every shape.

@@ -221,10 +221,10 @@ public final class Int8Model {
         // Head: pooled = tanh(Wp h[CLS] + bp); logits = Wc pooled + bc.
         for b in 0..<B { (ws.cls + b * C).update(from: ws.x + b * T * C, count: C) }
         let pooled = ws.pooled, pooledPre = ws.pooledPre
-        pooler.forward(ws.cls, rows: B, outputs: [pooledPre], scratch: ws.linear) { r in
+        pooler.forward(ws.cls, rows: B, output: pooledPre, ldy: C, residual: nil, scratch: ws.linear) { r in
             q8_tanh_forward(pooled + r.lowerBound * C, pooledPre + r.lowerBound * C, r.count * C)
         }
-        classifier.forward(ws.pooled, rows: B, outputs: [ws.logits], scratch: ws.linear, epilogue: nil)
+        classifier.forward(ws.pooled, rows: B, output: ws.logits, ldy: L, residual: nil, scratch: ws.linear, epilogue: nil)
         return Array(UnsafeBufferPointer(start: ws.logits, count: B * L))
     }
 
@@ -327,31 +327,30 @@ struct EncoderBlock {
     func forward(_ ws: Workspace, batch B: Int, seqLen T: Int) {
         let N = B * T, C = attentionNorm.dim, I = intermediate.totalOut
         let x = ws.x, tmp = ws.tmp, h1 = ws.h1, inter = ws.inter, mean = ws.mean, rstd = ws.rstd
+        // q, k, v side by side in ws.qkv [N, 3C]: one fused unit, or three units into their columns.
         if qkv.count == 1 {
-            qkv[0].forward(x, rows: N, outputs: [ws.q, ws.k, ws.v], scratch: ws.linear, epilogue: nil)
+            qkv[0].forward(x, rows: N, output: ws.qkv, ldy: 3 * C, residual: nil, scratch: ws.linear, epilogue: nil)
         } else {
-            for (unit, out) in zip(qkv, [ws.q, ws.k, ws.v]) {
-                unit.forward(x, rows: N, outputs: [out], scratch: ws.linear, epilogue: nil)
+            for (j, unit) in qkv.enumerated() {
+                unit.forward(x, rows: N, output: ws.qkv + j * C, ldy: 3 * C, residual: nil, scratch: ws.linear, epilogue: nil)
             }
         }
-        attentionInference(context: ws.context, q: ws.q, k: ws.k, v: ws.v, keyMask: ws.keyMask,
-                           shape: AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads))
+        attentionInference(context: ws.context, q: ws.qkv, k: ws.qkv + C, v: ws.qkv + 2 * C, inputStride: 3 * C,
+                           keyMask: ws.keyMask, shape: AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads))
         // h1 = LN1(Wo context + bo + x)
         let ln1 = attentionNorm, ln2 = outputNorm
-        attentionOutput.forward(ws.context, rows: N, outputs: [tmp], scratch: ws.linear) { r in
+        attentionOutput.forward(ws.context, rows: N, output: tmp, ldy: C, residual: x, scratch: ws.linear) { r in
             let o = r.lowerBound * C
-            q8_add(tmp + o, tmp + o, x + o, r.count * C)
             ln1.forward(h1 + o, tmp + o, rows: r.count, mean: mean + r.lowerBound, rstd: rstd + r.lowerBound)
         }
         // inter = gelu(W1 h1 + b1)
-        intermediate.forward(h1, rows: N, outputs: [inter], scratch: ws.linear) { r in
+        intermediate.forward(h1, rows: N, output: inter, ldy: I, residual: nil, scratch: ws.linear) { r in
             let o = r.lowerBound * I
             q8_gelu_forward(inter + o, inter + o, r.count * I)
         }
         // x = LN2(W2 inter + b2 + h1)
-        output.forward(inter, rows: N, outputs: [tmp], scratch: ws.linear) { r in
+        output.forward(inter, rows: N, output: tmp, ldy: C, residual: h1, scratch: ws.linear) { r in
             let o = r.lowerBound * C
-            q8_add(tmp + o, tmp + o, h1 + o, r.count * C)
             ln2.forward(x + o, tmp + o, rows: r.count, mean: mean + r.lowerBound, rstd: rstd + r.lowerBound)
         }
     }
@@ -360,7 +359,8 @@ struct EncoderBlock {
 /// The buffers of one forward, for up to `tokens` rows and `batch` examples.
 final class Workspace {
     let tokens: Int, batch: Int
-    let sum, x, q, k, v, context, tmp, h1, inter, mean, rstd, keyMask: UnsafeMutablePointer<Float>
+    /// qkv [N, 3C]: query, key and value side by side.
+    let sum, x, qkv, context, tmp, h1, inter, mean, rstd, keyMask: UnsafeMutablePointer<Float>
     let cls, pooledPre, pooled, logits: UnsafeMutablePointer<Float>
     let linear: LinearScratch
     private var floats: [UnsafeMutablePointer<Float>] = []
@@ -375,23 +375,19 @@ final class Workspace {
             all.append(p)
             return p
         }
-        sum = make(N * C); x = make(N * C); q = make(N * C); k = make(N * C); v = make(N * C)
+        sum = make(N * C); x = make(N * C); qkv = make(N * 3 * C)
         context = make(N * C); tmp = make(N * C); h1 = make(N * C); inter = make(N * I)
         mean = make(N); rstd = make(N); keyMask = make(N)
         cls = make(B * C); pooledPre = make(B * C); pooled = make(B * C); logits = make(B * numLabels)
+        let factor = make(maxOut), fp32 = make(N * C)  // fp32: a strided FP32 query, key or value
         floats = all
-        let maxIn = max(C, I)
-        let int8 = UnsafeMutablePointer<Int8>.allocate(capacity: N * maxIn)
-        int8.initialize(repeating: 0, count: N * maxIn)
-        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: N * maxOut)
-        acc.initialize(repeating: 0, count: N * maxOut)
         let bias = UnsafeMutablePointer<Int32>.allocate(capacity: maxOut)
         bias.initialize(repeating: 0, count: maxOut)
-        linear = LinearScratch(int8: int8, acc: acc, bias: bias)
+        linear = LinearScratch(factor: factor, bias: bias, fp32: fp32)
     }
 
     deinit {
         for p in floats { p.deallocate() }
-        linear.int8.deallocate(); linear.acc.deallocate(); linear.bias.deallocate()
+        linear.bias.deallocate()
     }
 }

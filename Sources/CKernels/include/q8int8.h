@@ -75,6 +75,40 @@ int q8_int8_best_path(void);
 /// 1 when this CPU runs the given path, else 0.
 int q8_int8_path_supported(int path);
 
+/// A fused int8 Linear: Y = epilogue(q(X) W^T + bias) with X and Y in FP32, where
+///   q(x)        = clamp(round_half_even(x * xscale), -maxq, maxq), as int8 (the Linear's input
+///                 quantization: q8_quantize_int8 for maxq = 127);
+///   acc[m, n]   = sum_k q(X[m, k]) W[n, k] + bias[n], exact in int32;
+///   Y[m, n]     = (float)acc[m, n] * factor[n]                      (the rescale 1 / (S_x S_w))
+///     then, when requant != NULL, Y = round_half_even(clamp(Y S, -requant_maxq, requant_maxq)) / S
+///                 with S = requant[n] (0 where S = 0): the output's fake quantization;
+///     then, when residual != NULL, Y += residual[m, n].
+/// Rows are m < M, columns n < w->n; only Y[m, 0 ..< n] is written. Y may not overlap X;
+/// residual may be Y itself (read before written, element by element) but no other part of Y.
+typedef struct q8_linear_args {
+    float *y; int ldy;                  ///< Y [M, N], row stride ldy >= N
+    const float *x; int ldx;            ///< X [M, K], row stride ldx >= K
+    int m;                              ///< M
+    float xscale, maxq;                 ///< input scale S_x and clamp M (127 for 8 bits)
+    const q8_packed_s8 *w;              ///< W [N, K], packed
+    const int32_t *bias;                ///< [N] or NULL
+    const float *factor;                ///< [N]
+    const float *requant;               ///< [N] or NULL
+    float requant_maxq;
+    const float *residual; int ldr;     ///< [M, N] with row stride ldr, or NULL
+} q8_linear_args;
+
+/// Scalar reference of the fused Linear, the oracle in tests: quantizes, multiplies by the
+/// unpacked W [N, K] (contiguous) with a plain loop, applies the epilogue. Allocates.
+void q8_linear_s8_ref(const q8_linear_args *a, const int8_t *W);
+/// The fused Linear on the fastest path (see q8_linear_s8_path).
+int q8_linear_s8(const q8_linear_args *a);
+/// The fused Linear on a given path (Q8_INT8_PATH_*). Bit-identical to q8_linear_s8_ref on
+/// every path. Keeps a per-thread scratch buffer (64 x k_pad bytes, allocated on the thread's
+/// first call or when K grows, freed when the thread exits). Returns 0; -1 without touching Y
+/// when this CPU lacks the path; -2 when the scratch buffer cannot be allocated.
+int q8_linear_s8_path(const q8_linear_args *a, int path);
+
 /// out[i] = (float)acc[i] * factor (e.g. factor = 1 / (S_a S_w)). out may not alias acc.
 void q8_dequantize_s32(float *out, const int32_t *acc, size_t n, float factor);
 
