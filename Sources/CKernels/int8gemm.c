@@ -81,9 +81,21 @@ q8_packed_s8 *q8_packed_s8_alloc(int N, int K) {
     p->k = K;
     p->n_pad = (N + 15) / 16 * 16;
     p->k_pad = (K + 3) / 4 * 4;
+    p->n_cap = N;
+    p->k_cap = K;
     p->data = (int8_t *)(mem + q8_header_bytes());
     p->comp = (int32_t *)(mem + q8_header_bytes() + (size_t)p->n_pad * p->k_pad);
     return p;
+}
+
+int q8_pack_weights_s8_nk(q8_packed_s8 *dst, int N, int K, const int8_t *B, int ldb) {
+    if (N < 1 || K < 1 || N > dst->n_cap || K > dst->k_cap) return -1;
+    dst->n = N;
+    dst->k = K;
+    dst->n_pad = (N + 15) / 16 * 16;
+    dst->k_pad = (K + 3) / 4 * 4;
+    q8_pack_weights_s8(dst, B, ldb);
+    return 0;
 }
 
 void q8_packed_s8_free(q8_packed_s8 *p) { free(p); }
@@ -142,18 +154,20 @@ Q8_INLINE void q8_pack_a(uint8_t *dst, const int8_t *A, int lda, int mc, int MR,
 
 // ---- Scalar path ----------------------------------------------------------------------
 
+/// unsigned_a: A holds bytes 0..255 used as they are (no shift, no comp).
 static void q8_gemm_scalar(int32_t *C, int ldc, const int8_t *A, int lda, int M,
-                           const q8_packed_s8 *P, const int32_t *bias) {
+                           const q8_packed_s8 *P, const int32_t *bias, int unsigned_a) {
     const int N = P->n, K = P->k, kp = P->k_pad;
+    const uint8_t flip = unsigned_a ? 0 : 0x80;
     for (int m = 0; m < M; m++) {
         const int8_t *a = A + (size_t)m * lda;
         for (int n = 0; n < N; n++) {
             const int8_t *blk = P->data + (size_t)(n / 16) * kp * 16 + (n % 16) * 4;
             // Unsigned arithmetic: a + 128 times b may exceed int32 before comp brings it
             // back; modulo 2^32 the result is exact.
-            uint32_t acc = (uint32_t)P->comp[n] + (bias ? (uint32_t)bias[n] : 0u);
+            uint32_t acc = (unsigned_a ? 0u : (uint32_t)P->comp[n]) + (bias ? (uint32_t)bias[n] : 0u);
             for (int k = 0; k < K; k++)
-                acc += (uint32_t)((int32_t)(uint8_t)(a[k] ^ 0x80) * blk[(size_t)(k / 4) * 64 + k % 4]);
+                acc += (uint32_t)((int32_t)(uint8_t)(a[k] ^ flip) * blk[(size_t)(k / 4) * 64 + k % 4]);
             C[(size_t)m * ldc + n] = (int32_t)acc;
         }
     }
@@ -176,7 +190,7 @@ Q8_VNNI Q8_INLINE void q8_ukr_vnni(int NB, int32_t *C, int ldc, const uint8_t *a
     }
     if (first) {
         Q8_UNROLL for (int j = 0; j < NB; j++) {
-            __m512i init = _mm512_load_si512(comp + 16 * j);
+            __m512i init = comp ? _mm512_load_si512(comp + 16 * j) : _mm512_setzero_si512();
             if (bias) init = _mm512_add_epi32(init, _mm512_maskz_loadu_epi32(mask[j], bias + 16 * j));
             Q8_UNROLL for (int r = 0; r < MR; r++) acc[r][j] = init;
         }
@@ -201,8 +215,10 @@ Q8_VNNI Q8_INLINE void q8_ukr_vnni(int NB, int32_t *C, int ldc, const uint8_t *a
                 _mm512_mask_storeu_epi32(C + (size_t)r * ldc + 16 * j, mask[j], acc[r][j]);
 }
 
+/// unsigned_a: A holds bytes 0..255 multiplied as they are (vpdpbusd's native u8 x s8: no
+/// shift and no comp).
 Q8_VNNI static void q8_gemm_vnni(int32_t *C, int ldc, const int8_t *A, int lda, int M,
-                                 const q8_packed_s8 *P, const int32_t *bias) {
+                                 const q8_packed_s8 *P, const int32_t *bias, int unsigned_a) {
     enum { MR = Q8_VNNI_MR, NB = Q8_VNNI_NB };
     _Alignas(64) uint8_t abuf[Q8_MC * Q8_KC];
     const int N = P->n, K = P->k, kp = P->k_pad, nblk = P->n_pad / 16;
@@ -211,12 +227,12 @@ Q8_VNNI static void q8_gemm_vnni(int32_t *C, int ldc, const int8_t *A, int lda, 
         const int mc = q8_min(Q8_MC, M - m0);
         for (int k0 = 0; k0 < kp; k0 += Q8_KC) {
             const int kc = q8_min(Q8_KC, kp - k0), G = kc / 4;
-            q8_pack_a(abuf, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K, 0x80808080u);
+            q8_pack_a(abuf, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K, unsigned_a ? 0u : 0x80808080u);
             for (int jb = 0; jb < nblk; jb += NB) {
                 const int nb = q8_min(NB, nblk - jb);
                 const int ncols = N - 16 * jb;
                 const int8_t *bp = P->data + (size_t)jb * bstride + (size_t)k0 * 16;
-                const int32_t *cp = P->comp + 16 * jb;
+                const int32_t *cp = unsigned_a ? NULL : P->comp + 16 * jb;
                 const int32_t *bi = bias ? bias + 16 * jb : NULL;
                 for (int i0 = 0; i0 < mc; i0 += MR) {
                     const uint8_t *ap = abuf + (size_t)i0 * kc;
@@ -327,11 +343,36 @@ int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, i
     if (!q8_int8_path_supported(path)) return -1;
     if (M <= 0) return 0;
     switch (path) {
-    case Q8_INT8_PATH_VNNI: q8_gemm_vnni(C, ldc, A, lda, M, B, bias); break;
+    case Q8_INT8_PATH_VNNI: q8_gemm_vnni(C, ldc, A, lda, M, B, bias, 0); break;
     case Q8_INT8_PATH_AVX2: q8_gemm_avx2(C, ldc, A, lda, M, B, bias); break;
-    default: q8_gemm_scalar(C, ldc, A, lda, M, B, bias); break;
+    default: q8_gemm_scalar(C, ldc, A, lda, M, B, bias, 0); break;
     }
     return 0;
+}
+
+int q8_gemm_u8s8s32_packed_path(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
+                                const q8_packed_s8 *B, const int32_t *bias, int path) {
+    if (path == Q8_INT8_PATH_AVX2 || !q8_int8_path_supported(path)) return -1;
+    if (M <= 0) return 0;
+    if (path == Q8_INT8_PATH_VNNI) q8_gemm_vnni(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);
+    else q8_gemm_scalar(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);
+    return 0;
+}
+
+void q8_gemm_u8s8s32_packed(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
+                            const q8_packed_s8 *B, const int32_t *bias) {
+    int path = q8_int8_path_supported(Q8_INT8_PATH_VNNI) ? Q8_INT8_PATH_VNNI : Q8_INT8_PATH_SCALAR;
+    q8_gemm_u8s8s32_packed_path(C, ldc, A, lda, M, B, bias, path);
+}
+
+void q8_gemm_u8s8s32_ref(int32_t *C, const uint8_t *A, const int8_t *B, int M, int N, int K,
+                         const int32_t *bias) {
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            int32_t acc = bias ? bias[n] : 0;
+            for (int k = 0; k < K; k++) acc += (int32_t)A[(size_t)m * K + k] * B[(size_t)n * K + k];
+            C[(size_t)m * N + n] = acc;
+        }
 }
 
 void q8_gemm_s8s8s32_packed(int32_t *C, int ldc, const int8_t *A, int lda, int M,

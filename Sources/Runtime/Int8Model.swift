@@ -46,7 +46,12 @@ public final class Int8Model {
     let embeddingNorm: Norm
     let blocks: [EncoderBlock]
     let pooler: LinearUnit, classifier: LinearUnit
+    /// The integer-only path (`integerOnly: true` at load), else nil.
+    private var integer: IntegerOnlyEncoder?
     private var workspace: Workspace?
+
+    /// Whether predictions run the integer-only mode (see IntegerOnlyEncoder).
+    public var isIntegerOnly: Bool { integer != nil }
     private let lock = NSLock()
 
     public var isRegression: Bool { numLabels == 1 }
@@ -64,7 +69,13 @@ public final class Int8Model {
     /// (`Int8ModelError.checksumMismatch`). Exports made before "files" existed load without that
     /// check (`checksumsVerified` false). Then vocab.txt's token count and the word-embedding
     /// table's row count must both equal config.json's vocab_size.
-    public init(directory: URL) throws {
+    ///
+    /// `integerOnly`: run the embeddings and encoder on integers only (I-BERT style: integer
+    /// GELU, softmax and LayerNorm, int8 attention products; see IntegerOnlyEncoder). An
+    /// approximation of the default mode, not bit-identical to evaluation; the model must be
+    /// all int8 with frozen input ranges and no output requantization
+    /// (`Int8ModelError.integerOnlyUnsupported` otherwise).
+    public init(directory: URL, integerOnly: Bool = false) throws {
         self.directory = directory
         let fm = FileManager.default
         func file(_ name: String) throws -> URL {
@@ -172,6 +183,7 @@ public final class Int8Model {
             labels = (0..<numLabels).map { "LABEL_\($0)" }
         }
         self.labels = labels
+        if integerOnly { integer = try IntegerOnlyEncoder(self) }
     }
 
     /// Logits [B, numLabels] of a batch (row-major), as `forward(batch, mode: .eval)` of the
@@ -196,8 +208,14 @@ public final class Int8Model {
                 throw Int8ModelError.invalidInput("token type \(type) (example \(i / T), position \(i % T)) out of range")
             }
         }
+        let C = config.hiddenSize
+        if let integer {
+            // The integer path has its own buffers; the FP32 ones hold only the head's rows.
+            let ws = workspace(tokens: B, batch: B)
+            integer.forward(batch, cls: ws.cls)
+            return head(ws, batch: B)
+        }
         let ws = workspace(tokens: N, batch: B)
-        let C = config.hiddenSize, L = numLabels
         batch.attentionMask.withUnsafeBufferPointer { ws.keyMask.update(from: $0.baseAddress!, count: N) }
 
         // Embeddings: word + position + token type, each row dequantized as gathered, then LayerNorm.
@@ -218,8 +236,13 @@ public final class Int8Model {
         }
         for block in blocks { block.forward(ws, batch: B, seqLen: T) }
 
-        // Head: pooled = tanh(Wp h[CLS] + bp); logits = Wc pooled + bc.
         for b in 0..<B { (ws.cls + b * C).update(from: ws.x + b * T * C, count: C) }
+        return head(ws, batch: B)
+    }
+
+    /// Head: pooled = tanh(Wp h[CLS] + bp); logits = Wc pooled + bc, from ws.cls [B, C].
+    private func head(_ ws: Workspace, batch B: Int) -> [Float] {
+        let C = config.hiddenSize, L = numLabels
         let pooled = ws.pooled, pooledPre = ws.pooledPre
         pooler.forward(ws.cls, rows: B, output: pooledPre, ldy: C, residual: nil, scratch: ws.linear) { r in
             q8_tanh_forward(pooled + r.lowerBound * C, pooledPre + r.lowerBound * C, r.count * C)

@@ -41,6 +41,7 @@ extern "C" {
 typedef struct q8_packed_s8 {
     int32_t n, k;          ///< logical sizes of B: n output columns, k inputs
     int32_t n_pad, k_pad;  ///< n rounded up to a multiple of 16, k to a multiple of 4
+    int32_t n_cap, k_cap;  ///< the largest n and k the allocation holds (q8_pack_weights_s8_nk)
     int8_t *data;          ///< n_pad * k_pad bytes, 64-byte aligned, layout above
     int32_t *comp;         ///< n_pad entries, 64-byte aligned
 } q8_packed_s8;
@@ -59,6 +60,11 @@ void q8_packed_s8_free(q8_packed_s8 *p);
 /// Packs B [dst->n, dst->k], row-major with row stride ldb >= k, into dst and computes comp.
 void q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb);
 
+/// Repacks the allocation for B [N, K] with N <= n_cap, K <= k_cap (e.g. one attention head's
+/// keys, whose count varies by example), as q8_pack_weights_s8. Returns 0, or -1 when N or K
+/// is out of range (dst untouched).
+int q8_pack_weights_s8_nk(q8_packed_s8 *dst, int N, int K, const int8_t *B, int ldb);
+
 /// C[m, n] = sum_k A[m, k] * B[n, k] (+ bias[n] when bias != NULL), for m < M, n < B->n,
 /// k < B->k. A has row stride lda >= B->k, C row stride ldc >= B->n; bias has B->n entries.
 /// Only C[m, 0 ..< n] is written. Uses the fastest path this CPU has (q8_int8_best_path).
@@ -69,6 +75,18 @@ void q8_gemm_s8s8s32_packed(int32_t *C, int ldc, const int8_t *A, int lda, int M
 /// Returns 0, or -1 without touching C when this CPU lacks the path (or path is unknown).
 int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, int M,
                                 const q8_packed_s8 *B, const int32_t *bias, int path);
+/// As q8_gemm_s8s8s32_packed with unsigned A: bytes 0..255 (softmax probabilities in 8 bits)
+/// times signed B, exact. vpdpbusd's native operand types: the VNNI path; CPUs without VNNI
+/// use the scalar path (AVX2's vpmaddubsw would saturate on 255 * 127 pairs).
+void q8_gemm_u8s8s32_packed(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
+                            const q8_packed_s8 *B, const int32_t *bias);
+/// The same on a given path (VNNI or scalar; AVX2 and unsupported paths: -1, C untouched).
+int q8_gemm_u8s8s32_packed_path(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
+                                const q8_packed_s8 *B, const int32_t *bias, int path);
+/// Scalar reference of the u8 x s8 product, contiguous, as q8_gemm_s8s8s32_ref.
+void q8_gemm_u8s8s32_ref(int32_t *C, const uint8_t *A, const int8_t *B, int M, int N, int K,
+                         const int32_t *bias);
+
 /// The path q8_gemm_s8s8s32_packed uses on this CPU: VNNI (avx512f, avx512bw, avx512vl,
 /// avx512vnni), else AVX2, else scalar.
 int q8_int8_best_path(void);
