@@ -64,6 +64,14 @@ protocol LinearUnit: AnyObject {
     /// `epilogue` over every row range (on the worker that made it when it can).
     func forward(_ input: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>, ldy: Int,
                  residual: UnsafePointer<Float>?, scratch: LinearScratch, epilogue: Epilogue?)
+    /// Whether each row's output depends on that row alone, so that `forwardRows` may run any
+    /// row range by itself (an int8 unit with a frozen input range and no output range taken
+    /// over the whole batch).
+    var isRowLocal: Bool { get }
+    /// Rows `rows` of `forward` (same arguments, pointers to row 0), on the calling thread, no
+    /// epilogue. Row-local units only.
+    func forwardRows(_ input: UnsafePointer<Float>, rows: Range<Int>, output: UnsafeMutablePointer<Float>, ldy: Int,
+                     residual: UnsafePointer<Float>?)
 }
 
 /// A Linear left in FP32 (mode none): exactly training's `linearForward`.
@@ -90,6 +98,14 @@ final class FP32Linear: LinearUnit {
             }
             epilogue?(r)
         }
+    }
+
+    /// The FP32 GEMM splits its rows by thread count (its bits depend on the split): not row-local.
+    var isRowLocal: Bool { false }
+
+    func forwardRows(_ input: UnsafePointer<Float>, rows: Range<Int>, output: UnsafeMutablePointer<Float>, ldy: Int,
+                     residual: UnsafePointer<Float>?) {
+        preconditionFailure("FP32Linear is not row-local")
     }
 }
 
@@ -215,34 +231,14 @@ final class Int8Linear: LinearUnit {
             factor = UnsafePointer(scratch.factor)
             bias = UnsafePointer(scratch.bias)
         }
-        // The residual joins in the kernel's store unless a requantization comes after the kernel.
         let deferred = !dynamicAfter.isEmpty
-        let fuseResidual = frozenAfter.isEmpty && !deferred
-        let packed = UnsafePointer(self.packed), requant = requantScale.map { UnsafePointer($0) }
-        let frozenAfter = frozenAfter
         Parallel.forEachChunk(rows, minChunk: 16) { chunk in
             var lo = chunk.lowerBound
             while lo < chunk.upperBound {
                 let m = min(linearBlockRows, chunk.upperBound - lo)
-                var args = q8_linear_args(
-                    y: y + lo * ldy, ldy: Int32(ldy), x: x + lo * K, ldx: Int32(K), m: Int32(m), xscale: sx, maxq: maxQ,
-                    w: packed, bias: bias, factor: factor, requant: requant, requant_maxq: maxQ,
-                    residual: fuseResidual ? residual.map { $0 + lo * NT } : nil, ldr: Int32(NT))
-                let status = q8_linear_s8(&args)
-                precondition(status == 0, "int8 Linear: the kernel's scratch buffer could not be allocated")
-                for p in frozenAfter {
-                    guard case .frozen(let sy) = p.output else { continue }
-                    for r in lo..<(lo + m) {
-                        let row = y + r * ldy + p.offset
-                        q8_fake_quantize(row, row, p.outFeatures, sy, maxQ)
-                    }
-                }
-                if !deferred {
-                    if let residual, !fuseResidual {
-                        for r in lo..<(lo + m) { q8_add(y + r * ldy, y + r * ldy, residual + r * NT, NT) }
-                    }
-                    epilogue?(lo..<(lo + m))
-                }
+                runBlock(x, rows: lo..<(lo + m), output: y, ldy: ldy, residual: deferred ? nil : residual, sx: sx,
+                         factor: factor, bias: bias)
+                if !deferred { epilogue?(lo..<(lo + m)) }
                 lo += m
             }
         }
@@ -263,6 +259,49 @@ final class Int8Linear: LinearUnit {
         Parallel.forEachChunk(rows, minChunk: 16) { rs in
             if let residual { for r in rs { q8_add(y + r * ldy, y + r * ldy, residual + r * NT, NT) } }
             epilogue?(rs)
+        }
+    }
+
+    var isRowLocal: Bool {
+        if case .frozen = input { return dynamicAfter.isEmpty }
+        return false
+    }
+
+    func forwardRows(_ x: UnsafePointer<Float>, rows: Range<Int>, output y: UnsafeMutablePointer<Float>, ldy: Int,
+                     residual: UnsafePointer<Float>?) {
+        guard case .frozen(let sx) = input, dynamicAfter.isEmpty else { preconditionFailure("\(parts[0].name) is not row-local") }
+        var lo = rows.lowerBound
+        while lo < rows.upperBound {
+            let m = min(linearBlockRows, rows.upperBound - lo)
+            runBlock(x, rows: lo..<(lo + m), output: y, ldy: ldy, residual: residual, sx: sx,
+                     factor: UnsafePointer(frozenFactor!), bias: UnsafePointer(frozenBias!))
+            lo += m
+        }
+    }
+
+    /// Output rows `rows` (at most linearBlockRows): the fused kernel, then the frozen output
+    /// requantizations it could not apply, then the residual when it comes after those.
+    @inline(__always)
+    private func runBlock(_ x: UnsafePointer<Float>, rows: Range<Int>, output y: UnsafeMutablePointer<Float>, ldy: Int,
+                          residual: UnsafePointer<Float>?, sx: Float, factor: UnsafePointer<Float>, bias: UnsafePointer<Int32>) {
+        let K = inFeatures, NT = totalOut, lo = rows.lowerBound
+        // The residual joins in the kernel's store unless a requantization comes after the kernel.
+        let fuseResidual = frozenAfter.isEmpty
+        var args = q8_linear_args(
+            y: y + lo * ldy, ldy: Int32(ldy), x: x + lo * K, ldx: Int32(K), m: Int32(rows.count), xscale: sx, maxq: maxQ,
+            w: packed, bias: bias, factor: factor, requant: requantScale, requant_maxq: maxQ,
+            residual: fuseResidual ? residual.map { $0 + lo * NT } : nil, ldr: Int32(NT))
+        let status = q8_linear_s8(&args)
+        precondition(status == 0, "int8 Linear: the kernel's scratch buffer could not be allocated")
+        for p in frozenAfter {
+            guard case .frozen(let sy) = p.output else { continue }
+            for r in rows {
+                let row = y + r * ldy + p.offset
+                q8_fake_quantize(row, row, p.outFeatures, sy, maxQ)
+            }
+        }
+        if let residual, !fuseResidual {
+            for r in rows { q8_add(y + r * ldy, y + r * ldy, residual + r * NT, NT) }
         }
     }
 }

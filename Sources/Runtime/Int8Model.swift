@@ -218,23 +218,45 @@ public final class Int8Model {
         let ws = workspace(tokens: N, batch: B)
         batch.attentionMask.withUnsafeBufferPointer { ws.keyMask.update(from: $0.baseAddress!, count: N) }
 
-        // Embeddings: word + position + token type, each row dequantized as gathered, then LayerNorm.
+        // Embeddings: word + position + token type, each row dequantized as gathered, then
+        // LayerNorm. When every Linear is row-local (the int8 recipes with frozen input ranges),
+        // everything but attention runs by rows: one parallel loop for the embeddings and the
+        // first query/key/value, then per layer one over heads (attention) and one over rows
+        // (the rest of the layer and the next layer's query/key/value), each row block of 64
+        // going through its whole chain while it is in cache. Otherwise one loop per operation.
+        let rowLocal = rowLocalBlocks
         batch.inputIds.withUnsafeBufferPointer { idsBuffer in
             batch.tokenTypeIds.withUnsafeBufferPointer { typesBuffer in
                 let ids = idsBuffer.baseAddress!, types = typesBuffer.baseAddress!
-                Parallel.forEachChunk(N, minChunk: 64) { r in
-                    for n in r {
-                        let dst = ws.sum + n * C
-                        word.gather(dst, row: Int(ids[n]), accumulate: false)
-                        position.gather(dst, row: n % T, accumulate: true)
-                        tokenType.gather(dst, row: Int(types[n]), accumulate: true)
+                Parallel.forEachChunk(N, minChunk: 16) { chunk in
+                    forEachBlock(chunk) { r in
+                        for n in r {
+                            let dst = ws.sum + n * C
+                            word.gather(dst, row: Int(ids[n]), accumulate: false)
+                            position.gather(dst, row: n % T, accumulate: true)
+                            tokenType.gather(dst, row: Int(types[n]), accumulate: true)
+                        }
+                        embeddingNorm.forward(ws.x + r.lowerBound * C, ws.sum + r.lowerBound * C, rows: r.count,
+                                              mean: ws.mean + r.lowerBound, rstd: ws.rstd + r.lowerBound)
+                        if rowLocal { blocks[0].projectRows(ws, rows: r) }
                     }
-                    embeddingNorm.forward(ws.x + r.lowerBound * C, ws.sum + r.lowerBound * C, rows: r.count,
-                                          mean: ws.mean + r.lowerBound, rstd: ws.rstd + r.lowerBound)
                 }
             }
         }
-        for block in blocks { block.forward(ws, batch: B, seqLen: T) }
+        if rowLocal {
+            for (l, block) in blocks.enumerated() {
+                block.attend(ws, batch: B, seqLen: T)
+                let next = l + 1 < blocks.count ? blocks[l + 1] : nil
+                Parallel.forEachChunk(N, minChunk: 16) { chunk in
+                    forEachBlock(chunk) { r in
+                        block.finishRows(ws, rows: r)
+                        next?.projectRows(ws, rows: r)
+                    }
+                }
+            }
+        } else {
+            for block in blocks { block.forward(ws, batch: B, seqLen: T) }
+        }
 
         for b in 0..<B { (ws.cls + b * C).update(from: ws.x + b * T * C, count: C) }
         return head(ws, batch: B)
@@ -270,11 +292,25 @@ public final class Int8Model {
         return ws
     }
 
+    /// Whether every encoder Linear is row-local (the fused schedule of `predict`).
+    var rowLocalBlocks: Bool { blocks.allSatisfy(\.isRowLocal) }
+
     /// The widest output of a Linear unit (query/key/value fused: 3 C).
     private var maxLinearOut: Int {
         var m = max(config.intermediateSize, config.hiddenSize, numLabels)
         for b in blocks { for u in b.qkv { m = max(m, u.totalOut) } }
         return m
+    }
+}
+
+/// Calls body on consecutive blocks of at most linearBlockRows rows of `rows`.
+@inline(__always)
+func forEachBlock(_ rows: Range<Int>, _ body: (Range<Int>) -> Void) {
+    var lo = rows.lowerBound
+    while lo < rows.upperBound {
+        let hi = min(lo + linearBlockRows, rows.upperBound)
+        body(lo..<hi)
+        lo = hi
     }
 }
 
@@ -346,7 +382,36 @@ struct EncoderBlock {
     let attentionNorm: Norm, outputNorm: Norm
     let heads: Int
 
-    /// ws.x [N, C] -> ws.x.
+    var isRowLocal: Bool { (qkv + [attentionOutput, intermediate, output]).allSatisfy(\.isRowLocal) }
+
+    /// Rows `rows` of query, key and value from ws.x into ws.qkv (row-local blocks only).
+    func projectRows(_ ws: Workspace, rows: Range<Int>) {
+        let C = attentionNorm.dim
+        for (j, unit) in qkv.enumerated() {
+            unit.forwardRows(ws.x, rows: rows, output: ws.qkv + (qkv.count == 1 ? 0 : j * C), ldy: 3 * C, residual: nil)
+        }
+    }
+
+    /// Attention over every example and head: ws.qkv -> ws.context.
+    func attend(_ ws: Workspace, batch B: Int, seqLen T: Int) {
+        let C = attentionNorm.dim
+        attentionInference(context: ws.context, q: ws.qkv, k: ws.qkv + C, v: ws.qkv + 2 * C, inputStride: 3 * C,
+                           keyMask: ws.keyMask, shape: AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads))
+    }
+
+    /// Rows `rows` (at most linearBlockRows) of the rest of the layer: ws.context and ws.x ->
+    /// ws.x. The same operations, in the same order per row, as `forward`.
+    func finishRows(_ ws: Workspace, rows r: Range<Int>) {
+        let C = attentionNorm.dim, I = intermediate.totalOut, lo = r.lowerBound
+        attentionOutput.forwardRows(ws.context, rows: r, output: ws.tmp, ldy: C, residual: ws.x)
+        attentionNorm.forward(ws.h1 + lo * C, ws.tmp + lo * C, rows: r.count, mean: ws.mean + lo, rstd: ws.rstd + lo)
+        intermediate.forwardRows(ws.h1, rows: r, output: ws.inter, ldy: I, residual: nil)
+        q8_gelu_forward(ws.inter + lo * I, ws.inter + lo * I, r.count * I)
+        output.forwardRows(ws.inter, rows: r, output: ws.tmp, ldy: C, residual: ws.h1)
+        outputNorm.forward(ws.x + lo * C, ws.tmp + lo * C, rows: r.count, mean: ws.mean + lo, rstd: ws.rstd + lo)
+    }
+
+    /// ws.x [N, C] -> ws.x, one parallel loop per operation (any unit).
     func forward(_ ws: Workspace, batch B: Int, seqLen T: Int) {
         let N = B * T, C = attentionNorm.dim, I = intermediate.totalOut
         let x = ws.x, tmp = ws.tmp, h1 = ws.h1, inter = ws.inter, mean = ws.mean, rstd = ws.rstd
@@ -358,8 +423,7 @@ struct EncoderBlock {
                 unit.forward(x, rows: N, output: ws.qkv + j * C, ldy: 3 * C, residual: nil, scratch: ws.linear, epilogue: nil)
             }
         }
-        attentionInference(context: ws.context, q: ws.qkv, k: ws.qkv + C, v: ws.qkv + 2 * C, inputStride: 3 * C,
-                           keyMask: ws.keyMask, shape: AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads))
+        attend(ws, batch: B, seqLen: T)
         // h1 = LN1(Wo context + bo + x)
         let ln1 = attentionNorm, ln2 = outputNorm
         attentionOutput.forward(ws.context, rows: N, output: tmp, ldy: C, residual: x, scratch: ws.linear) { r in
