@@ -82,7 +82,8 @@ public func attentionForward(context: UnsafeMutablePointer<Float>, probs: Unsafe
     }
 }
 
-/// Inference forward (no dropout, nothing saved): each worker uses its own T x T scratch.
+/// Inference forward (no dropout, nothing saved): each (example, head) is a task taken by
+/// whichever thread is free, with its own T x T scratch on that thread's stack.
 /// q, k, v [B, T, *] have row stride `inputStride` (C, or 3 C when they sit side by side in
 /// one buffer); context [B, T, C]. The same bits as `attentionForward` without dropout.
 public func attentionInference(context: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
@@ -90,7 +91,8 @@ public func attentionInference(context: UnsafeMutablePointer<Float>, q: UnsafePo
                                shape s: AttentionShape) {
     let T = s.seqLen, C = s.channels, D = s.headDim, ld = inputStride ?? s.channels
     let scale = 1 / Float(D).squareRoot()
-    Parallel.forEachChunk(s.batch * s.heads) { range in
+    let tasks = s.batch * s.heads
+    Parallel.forEachChunk(tasks, chunks: Parallel.threads > 1 ? tasks : 1) { _, range in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: T * T) { scratch in
             for bh in range {
                 let b = bh / s.heads, h = bh % s.heads
