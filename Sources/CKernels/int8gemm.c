@@ -37,7 +37,7 @@
 #define Q8_KC 384      // k per chunk (multiple of 4): a 48-column B panel is 18 KiB
 #endif
 #ifndef Q8_MC
-#define Q8_MC 48       // rows per packed A block (multiple of both MRs)
+#define Q8_MC 64       // rows per packed A block (multiple of both MRs): a 64-row task in one block
 #endif
 #ifndef Q8_VNNI_MR
 #define Q8_VNNI_MR 8

@@ -121,36 +121,43 @@ int32_t q8_int_exp(int32_t x) { return q8_int_exp_inline(x > 0 ? 0 : x); }
 double q8_int_exp_step(void) { return q8_exp_step; }
 double q8_int_gelu_step(void) { return q8_gelu_step; }
 
+/// One row of the integer softmax. `masked` is a constant after inlining: the unmasked loops
+/// must not mention keyMask (folded into vectorized loops, a NULL keyMask became masked loads
+/// from address 0, each a fault-suppression assist; see softmax.c).
+Q8_INLINE void q8_int_softmax_row(uint8_t *p, const int32_t *a, int cols, const float *keyMask,
+                                  q8_dyadic to_fix, int32_t *row, int masked) {
+    for (int j = 0; j < cols; j++)
+        row[j] = q8_clamp_i32(q8_dyadic_apply(a[j], to_fix), INT32_MIN / 2, INT32_MAX / 2);
+    int32_t mx = INT32_MIN;
+    for (int j = 0; j < cols; j++) {
+        int32_t v = (!masked || keyMask[j] != 0.0f) ? row[j] : INT32_MIN;
+        mx = v > mx ? v : mx;
+    }
+    int64_t sum = 0;
+    for (int j = 0; j < cols; j++) {
+        int32_t e = q8_int_exp_inline(row[j] - mx);
+        e = (!masked || keyMask[j] != 0.0f) ? e : 0;
+        row[j] = e;
+        sum += e;
+    }
+    if (sum == 0) {  // every column masked
+        for (int j = 0; j < cols; j++) p[j] = 0;
+        return;
+    }
+    // probs = round(256 e / sum) = (e * floor(2^56 / sum) + 2^47) >> 48; e <= sum keeps the
+    // product below 2^56.
+    int64_t factor = ((int64_t)1 << 56) / sum;
+    for (int j = 0; j < cols; j++) {
+        int64_t v = ((int64_t)row[j] * factor + ((int64_t)1 << 47)) >> 48;
+        p[j] = (uint8_t)(v > 255 ? 255 : v);
+    }
+}
+
 Q8_INLINE void q8_int_softmax_u8_body(uint8_t *probs, const int32_t *scores, int ld, int rows, int cols,
                                       const float *keyMask, q8_dyadic to_fix, int32_t *row) {
     for (int r = 0; r < rows; r++) {
-        const int32_t *a = scores + (size_t)r * ld;
-        uint8_t *p = probs + (size_t)r * cols;
-        int32_t mx = INT32_MIN;
-        for (int j = 0; j < cols; j++) {
-            int32_t s = q8_clamp_i32(q8_dyadic_apply(a[j], to_fix), INT32_MIN / 2, INT32_MAX / 2);
-            row[j] = s;
-            int keep = keyMask == NULL || keyMask[j] != 0.0f;
-            mx = keep && s > mx ? s : mx;
-        }
-        int64_t sum = 0;
-        for (int j = 0; j < cols; j++) {
-            int keep = keyMask == NULL || keyMask[j] != 0.0f;
-            int32_t e = keep ? q8_int_exp_inline(row[j] - mx) : 0;
-            row[j] = e;
-            sum += e;
-        }
-        if (sum == 0) {  // every column masked
-            for (int j = 0; j < cols; j++) p[j] = 0;
-            continue;
-        }
-        // probs = round(256 e / sum) = (e * floor(2^56 / sum) + 2^47) >> 48; e <= sum keeps
-        // the product below 2^56.
-        int64_t factor = ((int64_t)1 << 56) / sum;
-        for (int j = 0; j < cols; j++) {
-            int64_t v = ((int64_t)row[j] * factor + ((int64_t)1 << 47)) >> 48;
-            p[j] = (uint8_t)(v > 255 ? 255 : v);
-        }
+        if (keyMask == NULL) q8_int_softmax_row(probs + (size_t)r * cols, scores + (size_t)r * ld, cols, NULL, to_fix, row, 0);
+        else q8_int_softmax_row(probs + (size_t)r * cols, scores + (size_t)r * ld, cols, keyMask, to_fix, row, 1);
     }
 }
 
@@ -220,27 +227,38 @@ Q8_DISPATCH(void, q8_int_layernorm,
 
 // ---- Attention heads ------------------------------------------------------------------------
 
-int q8_int_head_quantize(int8_t *out, const int32_t *x, int ld, int rows, int cols, int rangeRows,
-                         int transpose) {
-    int64_t amax = 0;
+Q8_INLINE int q8_int_head_quantize_body(int8_t *out, const int32_t *x, int ld, int rows, int cols,
+                                        int rangeRows, int transpose) {
+    uint32_t amax = 0;  // |x| as unsigned: |INT32_MIN| = 2^31 fits
     for (int r = 0; r < rangeRows && r < rows; r++)
         for (int c = 0; c < cols; c++) {
-            int64_t v = x[(size_t)r * ld + c];
-            v = v < 0 ? -v : v;
-            amax = v > amax ? v : amax;
+            int32_t v = x[(size_t)r * ld + c];
+            uint32_t a = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+            amax = a > amax ? a : amax;
         }
-    int bits = amax == 0 ? 0 : 64 - __builtin_clzll((uint64_t)amax);
+    int bits = amax == 0 ? 0 : 32 - __builtin_clz(amax);
     int s = bits > 7 ? bits - 7 : 0;
     const int64_t half = s > 0 ? (int64_t)1 << (s - 1) : 0;
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++) {
-            int64_t v = ((int64_t)x[(size_t)r * ld + c] + half) >> s;
-            int8_t q = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v);
-            if (transpose) out[(size_t)c * rows + r] = q;
-            else out[(size_t)r * cols + c] = q;
+    for (int r = 0; r < rows; r++) {
+        const int32_t *xr = x + (size_t)r * ld;
+        if (transpose) {
+            for (int c = 0; c < cols; c++) {
+                int64_t v = ((int64_t)xr[c] + half) >> s;
+                out[(size_t)c * rows + r] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v);
+            }
+        } else {
+            int8_t *o = out + (size_t)r * cols;
+            for (int c = 0; c < cols; c++) {
+                int64_t v = ((int64_t)xr[c] + half) >> s;
+                o[c] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v);
+            }
         }
+    }
     return s;
 }
+Q8_DISPATCH(int, q8_int_head_quantize,
+            (int8_t *out, const int32_t *x, int ld, int rows, int cols, int rangeRows, int transpose),
+            (out, x, ld, rows, cols, rangeRows, transpose))
 
 void q8_int_embedding_sum(int32_t *out, const int8_t *a, q8_dyadic da, const int8_t *b, q8_dyadic db,
                           const int8_t *c, q8_dyadic dc, size_t n) {
