@@ -17,7 +17,7 @@ import Tensor
 ///    random full-length batches, rotating the order per timed run so that a change in
 ///    machine load hits all alike; latency = median seconds per batch, seq/s = B / latency.
 /// 3. The reference figures measured on this machine by the issue author, with our ratios.
-func runInferenceBench(miniLM: URL, keepInt8: URL?) throws {
+func runInferenceBench(miniLM: URL, keepInt8: URL?, keepBaseInt8: URL? = nil) throws {
     let env = ProcessInfo.processInfo.environment
     let threads = max(1, environmentInt("THREADS", 2))
     let iters = max(1, environmentInt("ITERS", 20)), warmup = max(0, environmentInt("WARMUP", 2))
@@ -56,7 +56,7 @@ func runInferenceBench(miniLM: URL, keepInt8: URL?) throws {
                 m.parameters.pointer.update(from: fp32.parameters.pointer, count: fp32.layout.count)
                 return m
             },
-            vocabulary: vocabulary, baseConfig: nil, exportTo: scratch.appendingPathComponent("base-int8"),
+            vocabulary: vocabulary, baseConfig: nil, exportTo: keepBaseInt8 ?? scratch.appendingPathComponent("base-int8"),
             shapes: [(8, 128), (1, 128)], target: nil, iters: iters, warmup: warmup)
         for r in rows { measured["base \(r.batch)x\(r.seqLen)"] = r }
     }

@@ -9,10 +9,11 @@ import Tensor
 ///       One line per mode and shape: "MODE-train batch=B seq=T threads=N  X seq/s".
 ///   q8bench gemm
 ///       single-threaded int8 GEMM on every path at M = 2048 (BERT-base Linear shapes).
-///   q8bench infer MINILM_DIR [INT8_OUT_DIR]
+///   q8bench infer MINILM_DIR [INT8_OUT_DIR [BASE_INT8_OUT_DIR]]
 ///       int8 GEMM GOPS at M = 128 (VNNI), end-to-end int8 runtime vs FP32 forward for MiniLM
 ///       and a random BERT-base-shaped model, reference figures (scripts/bench-infer.sh).
-///       INT8_OUT_DIR keeps MiniLM's int8 export (for infer-rss). Environment: THREADS (2),
+///       INT8_OUT_DIR keeps MiniLM's int8 export (for infer-rss), BASE_INT8_OUT_DIR the BERT-base
+///       one (for infer-repeat). Environment: THREADS (2),
 ///       ITERS (timed runs per shape, 20), WARMUP (2), GEMM_SECONDS (per shape, 1),
 ///       PARTS ("gemm minilm base").
 ///   q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
@@ -28,7 +29,7 @@ let args = CommandLine.arguments
 let usage = """
     usage: q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ...
            q8bench gemm
-           q8bench infer MINILM_DIR [INT8_OUT_DIR]
+           q8bench infer MINILM_DIR [INT8_OUT_DIR [BASE_INT8_OUT_DIR]]
            q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
            q8bench infer-repeat INT8_DIR BATCHxSEQ RUNS
            q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
@@ -43,9 +44,10 @@ do {
     case "gemm":
         runInt8GemmBench()
     case "infer":
-        guard args.count == 3 || args.count == 4 else { throw BenchError.usage }
+        guard (3...5).contains(args.count) else { throw BenchError.usage }
         try runInferenceBench(miniLM: URL(fileURLWithPath: args[2]),
-                              keepInt8: args.count == 4 ? URL(fileURLWithPath: args[3]) : nil)
+                              keepInt8: args.count >= 4 ? URL(fileURLWithPath: args[3]) : nil,
+                              keepBaseInt8: args.count == 5 ? URL(fileURLWithPath: args[4]) : nil)
     case "infer-rss":
         guard args.count == 5, ["int8", "fp32"].contains(args[2]) else { throw BenchError.usage }
         try runInferenceRSS(kind: args[2], directory: URL(fileURLWithPath: args[3]), shape: try parseShape(args[4]))
