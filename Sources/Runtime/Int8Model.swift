@@ -276,7 +276,13 @@ public final class Int8Model {
     public func reserve(batchSize: Int, seqLen: Int) {
         lock.lock()
         defer { lock.unlock() }
-        _ = workspace(tokens: max(1, batchSize * seqLen), batch: max(1, batchSize))
+        let B = max(1, batchSize), T = max(1, seqLen)
+        if let integer {
+            integer.reserve(batchSize: B, seqLen: T)
+            _ = workspace(tokens: B, batch: B)
+        } else {
+            _ = workspace(tokens: B * T, batch: B)
+        }
     }
 
     private func workspace(tokens: Int, batch: Int) -> Workspace {

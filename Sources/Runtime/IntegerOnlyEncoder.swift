@@ -250,6 +250,11 @@ final class IntegerOnlyEncoder {
         }
     }
 
+    /// Allocates the buffers for batches of up to `batchSize` x `seqLen` now.
+    func reserve(batchSize: Int, seqLen: Int) {
+        _ = workspace(tokens: batchSize * seqLen, batch: batchSize, seqLen: seqLen)
+    }
+
     private func workspace(tokens: Int, batch: Int, seqLen: Int) -> IntegerWorkspace {
         if let ws = workspace, ws.tokens >= tokens, ws.seqLen >= seqLen, ws.attention.count >= min(Parallel.threads, batch * config.numAttentionHeads) {
             return ws
