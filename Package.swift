@@ -14,14 +14,21 @@ let package = Package(
         .executable(name: "q8train", targets: ["Launcher"]),
         .executable(name: "q8bench", targets: ["Bench"]),
         .executable(name: "q8dist-demo", targets: ["DistDemo"]),
+        .executable(name: "q8serve", targets: ["Serve"]),
         .library(name: "BERT", targets: ["BERT"]),
         .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "Server", targets: ["Server"]),
         .library(name: "Tasks", targets: ["Tasks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // q8serve: HTTP, lifecycle, metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries, reached through C shim headers.
@@ -56,6 +63,26 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Yams", package: "Yams")],
             swiftSettings: swift5),
+        // The HTTP server of the int8 runtime: routes, dynamic batcher, limits, metrics.
+        // Swift 6 mode: it is concurrent code, and the compiler checks its Sendable story.
+        .target(
+            name: "Server",
+            dependencies: ["Runtime", "BERT", "Tensor",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")]),
+        // The `q8serve` command.
+        .executableTarget(
+            name: "Serve",
+            dependencies: ["Server", "Runtime", "Tensor",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Benchmarks (scripts/bench-*.sh), release builds only.
         .executableTarget(name: "Bench", dependencies: ["BERT", "Tensor", "Runtime", "Dist", "CKernels"], swiftSettings: swift5),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"], resources: [.copy("Fixtures")],
@@ -63,10 +90,19 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor", "Report"], swiftSettings: swift5),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "Training"], swiftSettings: swift5),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "BERT", "Tensor", "CKernels"],
+        // Tiny random models exported to int8 folders, shared by RuntimeTests and ServerTests.
+        .target(name: "TestModels", dependencies: ["BERT", "Tensor"], path: "Tests/TestModels",
+                swiftSettings: swift5),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "BERT", "Tensor", "CKernels", "TestModels"],
                     swiftSettings: swift5),
+        .testTarget(name: "ServerTests",
+                    dependencies: ["Server", "Runtime", "BERT", "TestModels",
+                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                   .product(name: "Logging", package: "swift-log"),
+                                   .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
-        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "Tensor"], swiftSettings: swift5),
+        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "Tensor", "Training"], swiftSettings: swift5),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),
     ]
@@ -86,6 +122,7 @@ if Context.environment["Q8_FUZZ"] == "1" {
         fuzzTarget("Int8ModelFuzz", ["Runtime", "BERT", "Tensor"]),
         fuzzTarget("TokenizerFuzz", ["BERT"]),
         fuzzTarget("TSVFuzz", ["Tasks"]),
+        fuzzTarget("ServerRequestFuzz", ["Server"]),
         // Writes the seed corpora of Int8ModelFuzz and TokenizerFuzz (scripts/fuzz.sh seeds).
         .executableTarget(name: "FuzzSeeds", dependencies: ["FuzzSupport", "BERT", "Runtime", "Tensor"],
                           path: "Sources/Fuzz/FuzzSeeds", swiftSettings: swift5),

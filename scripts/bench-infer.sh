@@ -6,7 +6,8 @@
 #     VNNI peak of 460 GOPS (target >= 85%).
 #  2. End to end, int8 runtime (Int8Model.predict) vs FP32 forward (forward(batch, mode: .eval),
 #     no quantization), on random full-length token batches: median latency (ms), seq/s and
-#     the speed ratio int8/FP32,
+#     the speed ratio int8/FP32; and the runtime's integer-only mode (its latency, seq/s and
+#     speed relative to the default int8 mode),
 #     - the bundled MiniLM-L6-H384 (fresh 2-label classifier, .q8bert thresholds from 4
 #       training-mode forwards on random batches, exported, loaded with Int8Model) at 1x128,
 #       1x64 and 32x128 (target int8/FP32 >= 2.5x at 32x128);

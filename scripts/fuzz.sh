@@ -8,8 +8,8 @@
 #   scripts/fuzz.sh ubsan-replay TARGET                  replay seeds, regressions and corpus
 #                                                        with UBSan on the C kernels too
 #
-# Targets: SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz. Builds go to .build-fuzz
-# (release, -sanitize=fuzzer,address; the targets exist only with Q8_FUZZ=1, see
+# Targets: SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz ServerRequestFuzz. Builds go to
+# .build-fuzz (release, -sanitize=fuzzer,address; the targets exist only with Q8_FUZZ=1, see
 # Package.swift), .build-fuzz-ubsan (the same plus -fsanitize=undefined on the C kernels: for
 # replay only, as libFuzzer then registers only the C code's coverage counters) and
 # .build-fuzz-seeds (the seed generator, plain debug), so normal builds are untouched.
@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-targets="SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz"
+targets="SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz ServerRequestFuzz"
 
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
@@ -40,7 +40,8 @@ check_target() {
 
 seeds() {
     Q8_FUZZ=1 nice -n 5 swift build --scratch-path .build-fuzz-seeds --product FuzzSeeds
-    rm -rf fuzz/seeds
+    # ServerRequestFuzz's seeds are hand-written request bodies: kept.
+    find fuzz/seeds -mindepth 1 -maxdepth 1 ! -name ServerRequestFuzz -exec rm -rf {} + 2>/dev/null || true
     .build-fuzz-seeds/debug/FuzzSeeds fuzz/seeds
     # The rest from the tests' fixtures: small, valid (and a few edge-case) files.
     cp Tests/BERTTests/Fixtures/safetensors/mixed.safetensors fuzz/seeds/SafeTensorsFuzz/

@@ -10,7 +10,9 @@ q=.build/release/q8train
 RUN=${RUN:-runs/quickstart}
 echo
 echo "== q8train train --quantize q8bert  (bundled MiniLM, movie task) -> $RUN"
-$q train --quantize q8bert --output-dir "$RUN"
+# --resume auto: a re-run continues an interrupted one from its newest valid training-state
+# checkpoint (written every 30 minutes), bit for bit; with none it starts from scratch.
+$q train --quantize q8bert --output-dir "$RUN" --resume auto
 echo
 echo "== q8train eval: the best dev checkpoint on the test set, as int8 inference computes it"
 $q eval --model "$RUN/best"

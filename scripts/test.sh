@@ -10,6 +10,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 swift build --build-tests || exit 1
 swift build --product q8dist-demo || exit 1
 swift build --product q8train || exit 1
+swift build --product q8serve || exit 1
 mkdir -p .build
 swift test --skip-build 2>&1 | tee .build/test-output.txt
 status=${PIPESTATUS[0]}

@@ -8,15 +8,16 @@ import Tensor
 ///
 /// 1. int8 GEMM GOPS, single thread, VNNI path, at M = 128 on the four Linear shapes of
 ///    MiniLM-L6-H384 and BERT-base, as a fraction of the single-core VNNI peak.
-/// 2. End to end on `THREADS` threads (default 2): the bundled MiniLM with a fresh 2-label
+/// 2. End to end on `THREADS` threads (default 2), the default int8 mode, FP32 and the
+///    integer-only mode (speed relative to the default mode): the bundled MiniLM with a fresh 2-label
 ///    classifier, `.q8bert` enabled and its thresholds set by 4 training-mode forwards on
 ///    random 4 x 128 batches, exported with `Int8Exporter` and loaded with `Int8Model`; the
 ///    same for a BERT-base-shaped model with random N(0, 0.02) weights. FP32 is
-///    `forward(batch, mode: .eval)` of the model without quantization. Both run the same
-///    random full-length batches, alternating (int8, FP32) per timed run so that a change in
-///    machine load hits both alike; latency = median seconds per batch, seq/s = B / latency.
+///    `forward(batch, mode: .eval)` of the model without quantization. All run the same
+///    random full-length batches, rotating the order per timed run so that a change in
+///    machine load hits all alike; latency = median seconds per batch, seq/s = B / latency.
 /// 3. The reference figures measured on this machine by the issue author, with our ratios.
-func runInferenceBench(miniLM: URL, keepInt8: URL?) throws {
+func runInferenceBench(miniLM: URL, keepInt8: URL?, keepBaseInt8: URL? = nil) throws {
     let env = ProcessInfo.processInfo.environment
     let threads = max(1, environmentInt("THREADS", 2))
     let iters = max(1, environmentInt("ITERS", 20)), warmup = max(0, environmentInt("WARMUP", 2))
@@ -55,7 +56,7 @@ func runInferenceBench(miniLM: URL, keepInt8: URL?) throws {
                 m.parameters.pointer.update(from: fp32.parameters.pointer, count: fp32.layout.count)
                 return m
             },
-            vocabulary: vocabulary, baseConfig: nil, exportTo: scratch.appendingPathComponent("base-int8"),
+            vocabulary: vocabulary, baseConfig: nil, exportTo: keepBaseInt8 ?? scratch.appendingPathComponent("base-int8"),
             shapes: [(8, 128), (1, 128)], target: nil, iters: iters, warmup: warmup)
         for r in rows { measured["base \(r.batch)x\(r.seqLen)"] = r }
     }
@@ -65,7 +66,7 @@ func runInferenceBench(miniLM: URL, keepInt8: URL?) throws {
 /// Medians of one model at one shape, in seconds per batch.
 struct ModelTiming {
     var batch: Int, seqLen: Int
-    var int8: Double, fp32: Double
+    var int8: Double, fp32: Double, integerOnly: Double
     var int8SeqPerSecond: Double { Double(batch) / int8 }
     var fp32SeqPerSecond: Double { Double(batch) / fp32 }
 }
@@ -90,6 +91,14 @@ func benchGemmAt128(seconds: Double) {
                      t.calls, t.best * 1e3))
     }
     print("  shapes at >= \(Int(target * 100))% of peak (best call): \(met)/\(shapes.count)")
+    print("fused int8 Linear (FP32 in: quantize while packing; int8 GEMM + int32 bias; rescale to FP32 in the store) "
+          + "vs the same as three passes (quantize, int32 GEMM, dequantize); single thread, \(pathName); M = 64 is one "
+          + "thread's share of a 1 x 128 batch on 2 threads")
+    for (m, n, k) in [(64, 1152, 384), (64, 384, 384), (64, 1536, 384), (64, 384, 1536)] + shapes {
+        guard let t = timeInt8Linear(m: m, n: n, k: k, path: path, seconds: seconds / 2) else { continue }
+        print(String(format: "  %4dx%4dx%4d  fused best %6.1f GOPS (%5.1f%% of peak)   three passes best %6.1f GOPS   fused/passes %.2fx",
+                     m, n, k, t.fused.bestGOPS, 100 * t.fused.bestGOPS / peak, t.passes.bestGOPS, t.passes.best / t.fused.best))
+    }
 }
 
 /// Section 2 for one model: calibrate, export, load, then time both at every shape.
@@ -125,38 +134,48 @@ func benchModel(name: String, fp32: BertForSequenceClassification,
     let diff = zip(got, expected).map { abs($0 - $1) }.max() ?? .nan
     print(String(format: "  check: int8 runtime vs QAT eval-mode logits on a random 2x64 batch, max |diff| %.3g", diff))
     qat = nil  // release it before timing
+    // The integer-only mode on the same folder (an approximation of the default mode).
+    let integer = try Int8Model(directory: exportTo, integerOnly: true)
+    let integerDiff = zip(try integer.predict(check), got).map { abs($0 - $1) }.max() ?? .nan
+    print(String(format: "  check: integer-only mode vs the default mode on the same batch, max |logit diff| %.3g", integerDiff))
 
     let maxB = shapes.map(\.0).max()!, maxT = shapes.map(\.1).max()!
     int8.reserve(batchSize: maxB, seqLen: maxT)
     fp32.reserve(batch: maxB, seqLen: maxT)
-    print("  shape    |  int8 median ms  int8 seq/s  |  FP32 median ms  FP32 seq/s  |  int8/FP32 speed")
+    print("  shape    |  int8 median ms  int8 seq/s  |  FP32 median ms  FP32 seq/s  |  int8/FP32 speed  |  integer-only ms  seq/s  vs int8")
     var rows = [ModelTiming]()
     for (b, t) in shapes {
         let batch = randomBatch(size: b, seqLen: t, seed: UInt64(b * 1000 + t), vocabSize: fp32.config.vocabSize)
         for _ in 0..<warmup {
             _ = try int8.predict(batch)
+            _ = try integer.predict(batch)
             fp32.forward(batch, mode: .eval)
         }
-        var ti = [Double](), tf = [Double]()
+        var ti = [Double](), tf = [Double](), tn = [Double]()
         for i in 0..<iters {
-            // Alternate which goes first, so both see the same machine.
-            for int8First in (i % 2 == 0 ? [true, false] : [false, true]) {
+            // Rotate which goes first, so that all see the same machine.
+            for k in 0..<3 {
                 let s = now()
-                if int8First {
+                switch (i + k) % 3 {
+                case 0:
                     _ = try int8.predict(batch)
                     ti.append(now() - s)
-                } else {
+                case 1:
                     fp32.forward(batch, mode: .eval)
                     tf.append(now() - s)
+                default:
+                    _ = try integer.predict(batch)
+                    tn.append(now() - s)
                 }
             }
         }
-        let row = ModelTiming(batch: b, seqLen: t, int8: median(ti), fp32: median(tf))
+        let row = ModelTiming(batch: b, seqLen: t, int8: median(ti), fp32: median(tf), integerOnly: median(tn))
         rows.append(row)
         let isTarget = target.map { $0 == (b, t) } ?? false
-        print(String(format: "  %@ |  %14.2f  %10.1f  |  %14.2f  %10.1f  |  %8.2fx%@", pad("\(b)x\(t)", 8),
+        print(String(format: "  %@ |  %14.2f  %10.1f  |  %14.2f  %10.1f  |  %8.2fx%@  |  %15.2f  %5.1f  %6.2fx", pad("\(b)x\(t)", 8),
                      row.int8 * 1e3, row.int8SeqPerSecond, row.fp32 * 1e3, row.fp32SeqPerSecond, row.fp32 / row.int8,
-                     isTarget ? "  (target >= 2.5x)" : ""))
+                     isTarget ? " (target >= 2.5x)" : "                 ", row.integerOnly * 1e3,
+                     Double(b) / row.integerOnly, row.int8 / row.integerOnly))
     }
     return rows
 }

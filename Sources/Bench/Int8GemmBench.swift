@@ -64,3 +64,65 @@ func runInt8GemmBench() {
         }
     }
 }
+
+/// Times one call of `body` repeatedly on the calling thread: one warm-up call, then calls until
+/// `seconds` have passed (at least `minCalls`, at most 100000). Seconds per call, sorted.
+func timeCalls(seconds: Double, minCalls: Int = 3, _ body: () -> Void) -> [Double] {
+    body()
+    var times = [Double]()
+    var total = 0.0
+    while times.count < minCalls || (total < seconds && times.count < 100_000) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        times.append(dt)
+        total += dt
+    }
+    return times.sorted()
+}
+
+/// The fused int8 Linear (`q8_linear_s8_path`: FP32 X quantized while packed, int8 GEMM with the
+/// int32 bias, rescale to FP32 in the store) against the same work as three passes
+/// (`q8_quantize_int8`, `q8_gemm_s8s8s32_packed_path` into int32, `q8_dequantize_s32`), on the
+/// calling thread for M x N x K, random FP32 inputs. Seconds per call (fused, three passes);
+/// nil when this CPU lacks the path.
+func timeInt8Linear(m: Int, n: Int, k: Int, path: Int32, seconds: Double) -> (fused: Int8GemmTiming, passes: Int8GemmTiming)? {
+    guard q8_int8_path_supported(path) != 0 else { return nil }
+    var state: UInt64 = 777 &+ UInt64(m * 31 + n * 7 + k)
+    func next() -> UInt64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return state >> 33
+    }
+    let x = (0..<(m * k)).map { _ in Float(Int(next() % 2001) - 1000) / 100 }
+    let w = (0..<(n * k)).map { _ in Int8(Int(next() % 255) - 127) }
+    let bias = (0..<n).map { Int32($0) - 100 }
+    let factor = [Float](repeating: 1e-4, count: n)
+    let packed = q8_packed_s8_alloc(Int32(n), Int32(k))!
+    defer { q8_packed_s8_free(packed) }
+    q8_pack_weights_s8(packed, w, Int32(k))
+    var y = [Float](repeating: 0, count: m * n)
+    var xq = [Int8](repeating: 0, count: m * k)
+    var acc = [Int32](repeating: 0, count: m * n)
+    let fused = y.withUnsafeMutableBufferPointer { yb in
+        x.withUnsafeBufferPointer { xb in
+            bias.withUnsafeBufferPointer { bb in
+                factor.withUnsafeBufferPointer { fb in
+                    var args = q8_linear_args(y: yb.baseAddress, ldy: Int32(n), x: xb.baseAddress, ldx: Int32(k), m: Int32(m),
+                                              xscale: 12.7, maxq: 127, w: packed, bias: bb.baseAddress, factor: fb.baseAddress,
+                                              requant: nil, requant_maxq: 0, residual: nil, ldr: 0)
+                    return timeCalls(seconds: seconds) { precondition(q8_linear_s8_path(&args, path) == 0) }
+                }
+            }
+        }
+    }
+    let passes = timeCalls(seconds: seconds) {
+        q8_quantize_int8(&xq, x, m * k, 12.7)
+        _ = q8_gemm_s8s8s32_packed_path(&acc, Int32(n), xq, Int32(k), Int32(m), packed, bias, path)
+        q8_dequantize_s32(&y, acc, m * n, 1e-4)
+    }
+    func timing(_ t: [Double]) -> Int8GemmTiming {
+        Int8GemmTiming(m: m, n: n, k: k, calls: t.count, best: t[0], median: t[t.count / 2],
+                       mean: t.reduce(0, +) / Double(t.count))
+    }
+    return (timing(fused), timing(passes))
+}

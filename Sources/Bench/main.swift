@@ -9,14 +9,21 @@ import Tensor
 ///       One line per mode and shape: "MODE-train batch=B seq=T threads=N  X seq/s".
 ///   q8bench gemm
 ///       single-threaded int8 GEMM on every path at M = 2048 (BERT-base Linear shapes).
-///   q8bench infer MINILM_DIR [INT8_OUT_DIR]
+///   q8bench infer MINILM_DIR [INT8_OUT_DIR [BASE_INT8_OUT_DIR]]
 ///       int8 GEMM GOPS at M = 128 (VNNI), end-to-end int8 runtime vs FP32 forward for MiniLM
 ///       and a random BERT-base-shaped model, reference figures (scripts/bench-infer.sh).
-///       INT8_OUT_DIR keeps MiniLM's int8 export (for infer-rss). Environment: THREADS (2),
+///       INT8_OUT_DIR keeps MiniLM's int8 export (for infer-rss), BASE_INT8_OUT_DIR the BERT-base
+///       one (for infer-repeat). Environment: THREADS (2),
 ///       ITERS (timed runs per shape, 20), WARMUP (2), GEMM_SECONDS (per shape, 1),
 ///       PARTS ("gemm minilm base").
 ///   q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
 ///       loads one model, runs one batch, prints its peak RSS (ru_maxrss) in MiB.
+///   q8bench infer-texts INT8_DIR TSV BATCH
+///       the int8 runtime on real sentences in batches of BATCH (tokenize + forward), as q8serve
+///       runs them without HTTP (scripts/load-test.sh). Environment: THREADS (2), SECONDS (30), WARMUP (2).
+///   q8bench infer-repeat INT8_DIR BATCHxSEQ RUNS
+///       runs one random batch RUNS times on an exported int8 folder: median and best latency
+///       (a fixed workload for callgrind / perf).
 ///   q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
 ///       data-parallel training step (plain, or under mpirun), allreduce and overlap figures
 ///       (scripts/bench-dist.sh). BATCH is the global batch.
@@ -25,8 +32,10 @@ let args = CommandLine.arguments
 let usage = """
     usage: q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ...
            q8bench gemm
-           q8bench infer MINILM_DIR [INT8_OUT_DIR]
+           q8bench infer MINILM_DIR [INT8_OUT_DIR [BASE_INT8_OUT_DIR]]
            q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
+           q8bench infer-texts INT8_DIR TSV BATCH
+           q8bench infer-repeat INT8_DIR BATCHxSEQ RUNS
            q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
 
     """
@@ -39,12 +48,19 @@ do {
     case "gemm":
         runInt8GemmBench()
     case "infer":
-        guard args.count == 3 || args.count == 4 else { throw BenchError.usage }
+        guard (3...5).contains(args.count) else { throw BenchError.usage }
         try runInferenceBench(miniLM: URL(fileURLWithPath: args[2]),
-                              keepInt8: args.count == 4 ? URL(fileURLWithPath: args[3]) : nil)
+                              keepInt8: args.count >= 4 ? URL(fileURLWithPath: args[3]) : nil,
+                              keepBaseInt8: args.count == 5 ? URL(fileURLWithPath: args[4]) : nil)
     case "infer-rss":
         guard args.count == 5, ["int8", "fp32"].contains(args[2]) else { throw BenchError.usage }
         try runInferenceRSS(kind: args[2], directory: URL(fileURLWithPath: args[3]), shape: try parseShape(args[4]))
+    case "infer-texts":
+        guard args.count == 5, let batch = Int(args[4]), batch > 0 else { throw BenchError.usage }
+        try runTextInferenceBench(directory: URL(fileURLWithPath: args[2]), tsv: URL(fileURLWithPath: args[3]), batch: batch)
+    case "infer-repeat":
+        guard args.count == 5, let runs = Int(args[4]) else { throw BenchError.usage }
+        try runInferenceRepeat(directory: URL(fileURLWithPath: args[2]), shape: try parseShape(args[3]), runs: runs)
     case "dist-train":
         guard args.count == 6 || args.count == 7, let threads = Int(args[3]), let steps = Int(args[4]) else {
             throw BenchError.usage

@@ -22,6 +22,7 @@
 // Measured on one core of an AMD EPYC (Zen 4), 2048 x 384 x 384: VNNI about 420 GOPS (a
 // vpdpbusd-only loop peaks at 457 here), AVX2 about 115, scalar 2.4.
 #include <immintrin.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "q8kernels.h"
@@ -36,7 +37,7 @@
 #define Q8_KC 384      // k per chunk (multiple of 4): a 48-column B panel is 18 KiB
 #endif
 #ifndef Q8_MC
-#define Q8_MC 48       // rows per packed A block (multiple of both MRs)
+#define Q8_MC 64       // rows per packed A block (multiple of both MRs): a 64-row task in one block
 #endif
 #ifndef Q8_VNNI_MR
 #define Q8_VNNI_MR 8
@@ -80,9 +81,21 @@ q8_packed_s8 *q8_packed_s8_alloc(int N, int K) {
     p->k = K;
     p->n_pad = (N + 15) / 16 * 16;
     p->k_pad = (K + 3) / 4 * 4;
+    p->n_cap = N;
+    p->k_cap = K;
     p->data = (int8_t *)(mem + q8_header_bytes());
     p->comp = (int32_t *)(mem + q8_header_bytes() + (size_t)p->n_pad * p->k_pad);
     return p;
+}
+
+int q8_pack_weights_s8_nk(q8_packed_s8 *dst, int N, int K, const int8_t *B, int ldb) {
+    if (N < 1 || K < 1 || N > dst->n_cap || K > dst->k_cap) return -1;
+    dst->n = N;
+    dst->k = K;
+    dst->n_pad = (N + 15) / 16 * 16;
+    dst->k_pad = (K + 3) / 4 * 4;
+    q8_pack_weights_s8(dst, B, ldb);
+    return 0;
 }
 
 void q8_packed_s8_free(q8_packed_s8 *p) { free(p); }
@@ -141,18 +154,20 @@ Q8_INLINE void q8_pack_a(uint8_t *dst, const int8_t *A, int lda, int mc, int MR,
 
 // ---- Scalar path ----------------------------------------------------------------------
 
+/// unsigned_a: A holds bytes 0..255 used as they are (no shift, no comp).
 static void q8_gemm_scalar(int32_t *C, int ldc, const int8_t *A, int lda, int M,
-                           const q8_packed_s8 *P, const int32_t *bias) {
+                           const q8_packed_s8 *P, const int32_t *bias, int unsigned_a) {
     const int N = P->n, K = P->k, kp = P->k_pad;
+    const uint8_t flip = unsigned_a ? 0 : 0x80;
     for (int m = 0; m < M; m++) {
         const int8_t *a = A + (size_t)m * lda;
         for (int n = 0; n < N; n++) {
             const int8_t *blk = P->data + (size_t)(n / 16) * kp * 16 + (n % 16) * 4;
             // Unsigned arithmetic: a + 128 times b may exceed int32 before comp brings it
             // back; modulo 2^32 the result is exact.
-            uint32_t acc = (uint32_t)P->comp[n] + (bias ? (uint32_t)bias[n] : 0u);
+            uint32_t acc = (unsigned_a ? 0u : (uint32_t)P->comp[n]) + (bias ? (uint32_t)bias[n] : 0u);
             for (int k = 0; k < K; k++)
-                acc += (uint32_t)((int32_t)(uint8_t)(a[k] ^ 0x80) * blk[(size_t)(k / 4) * 64 + k % 4]);
+                acc += (uint32_t)((int32_t)(uint8_t)(a[k] ^ flip) * blk[(size_t)(k / 4) * 64 + k % 4]);
             C[(size_t)m * ldc + n] = (int32_t)acc;
         }
     }
@@ -175,7 +190,7 @@ Q8_VNNI Q8_INLINE void q8_ukr_vnni(int NB, int32_t *C, int ldc, const uint8_t *a
     }
     if (first) {
         Q8_UNROLL for (int j = 0; j < NB; j++) {
-            __m512i init = _mm512_load_si512(comp + 16 * j);
+            __m512i init = comp ? _mm512_load_si512(comp + 16 * j) : _mm512_setzero_si512();
             if (bias) init = _mm512_add_epi32(init, _mm512_maskz_loadu_epi32(mask[j], bias + 16 * j));
             Q8_UNROLL for (int r = 0; r < MR; r++) acc[r][j] = init;
         }
@@ -200,8 +215,10 @@ Q8_VNNI Q8_INLINE void q8_ukr_vnni(int NB, int32_t *C, int ldc, const uint8_t *a
                 _mm512_mask_storeu_epi32(C + (size_t)r * ldc + 16 * j, mask[j], acc[r][j]);
 }
 
+/// unsigned_a: A holds bytes 0..255 multiplied as they are (vpdpbusd's native u8 x s8: no
+/// shift and no comp).
 Q8_VNNI static void q8_gemm_vnni(int32_t *C, int ldc, const int8_t *A, int lda, int M,
-                                 const q8_packed_s8 *P, const int32_t *bias) {
+                                 const q8_packed_s8 *P, const int32_t *bias, int unsigned_a) {
     enum { MR = Q8_VNNI_MR, NB = Q8_VNNI_NB };
     _Alignas(64) uint8_t abuf[Q8_MC * Q8_KC];
     const int N = P->n, K = P->k, kp = P->k_pad, nblk = P->n_pad / 16;
@@ -210,12 +227,12 @@ Q8_VNNI static void q8_gemm_vnni(int32_t *C, int ldc, const int8_t *A, int lda, 
         const int mc = q8_min(Q8_MC, M - m0);
         for (int k0 = 0; k0 < kp; k0 += Q8_KC) {
             const int kc = q8_min(Q8_KC, kp - k0), G = kc / 4;
-            q8_pack_a(abuf, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K, 0x80808080u);
+            q8_pack_a(abuf, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K, unsigned_a ? 0u : 0x80808080u);
             for (int jb = 0; jb < nblk; jb += NB) {
                 const int nb = q8_min(NB, nblk - jb);
                 const int ncols = N - 16 * jb;
                 const int8_t *bp = P->data + (size_t)jb * bstride + (size_t)k0 * 16;
-                const int32_t *cp = P->comp + 16 * jb;
+                const int32_t *cp = unsigned_a ? NULL : P->comp + 16 * jb;
                 const int32_t *bi = bias ? bias + 16 * jb : NULL;
                 for (int i0 = 0; i0 < mc; i0 += MR) {
                     const uint8_t *ap = abuf + (size_t)i0 * kc;
@@ -326,17 +343,267 @@ int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, i
     if (!q8_int8_path_supported(path)) return -1;
     if (M <= 0) return 0;
     switch (path) {
-    case Q8_INT8_PATH_VNNI: q8_gemm_vnni(C, ldc, A, lda, M, B, bias); break;
+    case Q8_INT8_PATH_VNNI: q8_gemm_vnni(C, ldc, A, lda, M, B, bias, 0); break;
     case Q8_INT8_PATH_AVX2: q8_gemm_avx2(C, ldc, A, lda, M, B, bias); break;
-    default: q8_gemm_scalar(C, ldc, A, lda, M, B, bias); break;
+    default: q8_gemm_scalar(C, ldc, A, lda, M, B, bias, 0); break;
     }
     return 0;
+}
+
+int q8_gemm_u8s8s32_packed_path(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
+                                const q8_packed_s8 *B, const int32_t *bias, int path) {
+    if (path == Q8_INT8_PATH_AVX2 || !q8_int8_path_supported(path)) return -1;
+    if (M <= 0) return 0;
+    if (path == Q8_INT8_PATH_VNNI) q8_gemm_vnni(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);
+    else q8_gemm_scalar(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);
+    return 0;
+}
+
+void q8_gemm_u8s8s32_packed(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
+                            const q8_packed_s8 *B, const int32_t *bias) {
+    int path = q8_int8_path_supported(Q8_INT8_PATH_VNNI) ? Q8_INT8_PATH_VNNI : Q8_INT8_PATH_SCALAR;
+    q8_gemm_u8s8s32_packed_path(C, ldc, A, lda, M, B, bias, path);
+}
+
+void q8_gemm_u8s8s32_ref(int32_t *C, const uint8_t *A, const int8_t *B, int M, int N, int K,
+                         const int32_t *bias) {
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            int32_t acc = bias ? bias[n] : 0;
+            for (int k = 0; k < K; k++) acc += (int32_t)A[(size_t)m * K + k] * B[(size_t)n * K + k];
+            C[(size_t)m * N + n] = acc;
+        }
 }
 
 void q8_gemm_s8s8s32_packed(int32_t *C, int ldc, const int8_t *A, int lda, int M,
                             const q8_packed_s8 *B, const int32_t *bias) {
     q8_gemm_s8s8s32_packed_path(C, ldc, A, lda, M, B, bias, q8_int8_best_path());
 }
+
+// ---- Fused Linear ---------------------------------------------------------------------
+//
+// q8_linear_s8*: Y = epilogue(q(X) W^T + bias), X in FP32. Per row block of MC rows: X is
+// quantized while it is packed (over all of K, into a per-thread buffer), then every column
+// panel runs the micro-kernel over all of K with its accumulators in registers, stores the
+// MR x 16 NB int32 tile to the stack, and the epilogue turns the tile rows into floats in Y.
+// No int32 matrix and no int8 copy of X ever reach memory. The float steps are single IEEE
+// operations (conversion, multiply, min/max, add, subtract, divide) in the same order on every
+// path and never contracted into FMAs, so every path gives the reference's bits.
+
+#ifndef Q8_LINEAR_MC
+#define Q8_LINEAR_MC 64   // rows per packed X block (multiple of both MRs)
+#endif
+
+/// round-half-even for |v| <= 2^22 (as fakequant.c), and the symmetric clamp.
+Q8_INLINE float q8_lin_round(float v) {
+    const float magic = 12582912.0f;
+    return (v + magic) - magic;
+}
+Q8_INLINE float q8_lin_clamp(float v, float m) { v = v < -m ? -m : v; return v > m ? m : v; }
+
+/// q(x) = (int8) clamp(round_half_even(x * scale), -maxq, maxq): q8_quantize_int8 (maxq 127)
+/// and q8_quantize_values' integers, as int8.
+Q8_INLINE void q8_lin_quantize_row(int8_t *q, const float *x, int n, float scale, float maxq) {
+    for (int i = 0; i < n; i++) q[i] = (int8_t)q8_lin_round(q8_lin_clamp(x[i] * scale, maxq));
+}
+
+/// One row of the epilogue: y = (float)acc * factor; then y = fq(y) with the column's scale
+/// S = requant[c] (round_half_even(clamp(y S)) / S, 0 where S = 0: q8_fake_quantize); then
+/// y += residual. `has_requant` and `has_residual` are constants after inlining.
+Q8_INLINE void q8_lin_epilogue_row(float *y, const int32_t *acc, int n, const float *factor,
+                                   const float *requant, float rmaxq, const float *residual,
+                                   int has_requant, int has_residual) {
+    for (int c = 0; c < n; c++) {
+        float v = (float)acc[c] * factor[c];
+        if (has_requant) {
+            float sc = requant[c];
+            float fq = q8_lin_round(q8_lin_clamp(v * sc, rmaxq)) / sc;
+            v = sc == 0.0f ? 0.0f : fq;
+        }
+        if (has_residual) v = v + residual[c];
+        y[c] = v;
+    }
+}
+
+Q8_INLINE void q8_lin_epilogue(const q8_linear_args *a, int row, int col, const int32_t *acc, int n) {
+    float *y = a->y + (size_t)row * a->ldy + col;
+    const float *f = a->factor + col;
+    const float *rq = a->requant ? a->requant + col : NULL;
+    const float *res = a->residual ? a->residual + (size_t)row * a->ldr + col : NULL;
+    if (rq && res) q8_lin_epilogue_row(y, acc, n, f, rq, a->requant_maxq, res, 1, 1);
+    else if (rq) q8_lin_epilogue_row(y, acc, n, f, rq, a->requant_maxq, NULL, 1, 0);
+    else if (res) q8_lin_epilogue_row(y, acc, n, f, NULL, 0.0f, res, 0, 1);
+    else q8_lin_epilogue_row(y, acc, n, f, NULL, 0.0f, NULL, 0, 0);
+}
+
+/// Quantizes rows [0, mc) of X and packs them as q8_pack_a packs int8 rows, over all kp = k_pad
+/// columns (k >= K zero), each byte xored with flip; rowq is K scratch bytes.
+Q8_INLINE void q8_pack_x(uint8_t *dst, const float *X, int ldx, int mc, int MR, int kp, int K,
+                         float scale, float maxq, uint32_t flip, int8_t *rowq) {
+    const int G = kp / 4, full = K / 4;
+    const int panels = (mc + MR - 1) / MR;
+    for (int p = 0; p < panels; p++) {
+        uint32_t *out = (uint32_t *)dst + (size_t)p * G * MR;
+        for (int r = 0; r < MR; r++) {
+            int row = p * MR + r;
+            if (row >= mc) {
+                for (int g = 0; g < G; g++) out[(size_t)g * MR + r] = 0;
+                continue;
+            }
+            q8_lin_quantize_row(rowq, X + (size_t)row * ldx, K, scale, maxq);
+            int g = 0;
+            for (; g < full; g++) {
+                uint32_t v;
+                memcpy(&v, rowq + 4 * g, 4);
+                out[(size_t)g * MR + r] = v ^ flip;
+            }
+            if (g < G) {  // the group holding the end of K
+                uint8_t b[4] = {0, 0, 0, 0};
+                for (int t = 0; 4 * g + t < K; t++) b[t] = (uint8_t)rowq[4 * g + t];
+                uint32_t v;
+                memcpy(&v, b, 4);
+                out[(size_t)g * MR + r] = v ^ flip;
+            }
+        }
+    }
+}
+
+/// A per-thread scratch buffer (64-byte aligned), grown on demand, freed when the thread ends.
+typedef struct { void *p; size_t cap; } q8_scratch;
+static pthread_key_t q8_scratch_key;
+static pthread_once_t q8_scratch_once = PTHREAD_ONCE_INIT;
+static void q8_scratch_free(void *s) {
+    free(((q8_scratch *)s)->p);
+    free(s);
+}
+static void q8_scratch_init(void) { pthread_key_create(&q8_scratch_key, q8_scratch_free); }
+static void *q8_thread_scratch(size_t bytes) {
+    pthread_once(&q8_scratch_once, q8_scratch_init);
+    q8_scratch *s = pthread_getspecific(q8_scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s || pthread_setspecific(q8_scratch_key, s) != 0) { free(s); return NULL; }
+    }
+    if (s->cap < bytes) {
+        free(s->p);
+        size_t cap = (bytes + 4095) / 4096 * 4096;
+        s->p = aligned_alloc(64, cap);
+        s->cap = s->p ? cap : 0;
+    }
+    return s->p;
+}
+
+/// Scratch of one call: the packed X block (MC x k_pad) and one quantized row (k_pad).
+static size_t q8_linear_scratch_bytes(const q8_packed_s8 *W) {
+    return ((size_t)Q8_LINEAR_MC + 1) * (size_t)W->k_pad + 64;
+}
+
+void q8_linear_s8_ref(const q8_linear_args *a, const int8_t *W) {
+    const int N = a->w->n, K = a->w->k;
+    int8_t *q = malloc(K > 0 ? (size_t)K : 1);
+    int32_t *acc = malloc((size_t)N * sizeof(int32_t));
+    if (!q || !acc) abort();
+    for (int m = 0; m < a->m; m++) {
+        q8_lin_quantize_row(q, a->x + (size_t)m * a->ldx, K, a->xscale, a->maxq);
+        for (int n = 0; n < N; n++) {
+            uint32_t s = a->bias ? (uint32_t)a->bias[n] : 0u;  // modulo 2^32, as the kernels
+            for (int k = 0; k < K; k++) s += (uint32_t)((int32_t)q[k] * W[(size_t)n * K + k]);
+            acc[n] = (int32_t)s;
+        }
+        q8_lin_epilogue(a, m, 0, acc, N);
+    }
+    free(q);
+    free(acc);
+}
+
+static void q8_linear_scalar(const q8_linear_args *a, int8_t *rowq) {
+    const q8_packed_s8 *P = a->w;
+    const int N = P->n, K = P->k, kp = P->k_pad;
+    int32_t tile[16];
+    for (int m = 0; m < a->m; m++) {
+        q8_lin_quantize_row(rowq, a->x + (size_t)m * a->ldx, K, a->xscale, a->maxq);
+        for (int n0 = 0; n0 < N; n0 += 16) {
+            const int nc = q8_min(16, N - n0);
+            for (int c = 0; c < nc; c++) {
+                const int n = n0 + c;
+                const int8_t *blk = P->data + (size_t)(n / 16) * kp * 16 + (n % 16) * 4;
+                uint32_t s = (uint32_t)P->comp[n] + (a->bias ? (uint32_t)a->bias[n] : 0u);
+                for (int k = 0; k < K; k++)
+                    s += (uint32_t)((int32_t)(uint8_t)(rowq[k] ^ 0x80) * blk[(size_t)(k / 4) * 64 + k % 4]);
+                tile[c] = (int32_t)s;
+            }
+            q8_lin_epilogue(a, m, n0, tile, nc);
+        }
+    }
+}
+
+Q8_VNNI static void q8_linear_vnni(const q8_linear_args *a, uint8_t *xbuf, int8_t *rowq) {
+    enum { MR = Q8_VNNI_MR, NB = Q8_VNNI_NB, TW = 16 * Q8_VNNI_NB };
+    _Alignas(64) int32_t tile[MR * TW];
+    const q8_packed_s8 *P = a->w;
+    const int N = P->n, K = P->k, kp = P->k_pad, G = kp / 4, nblk = P->n_pad / 16;
+    const size_t bstride = (size_t)kp * 16;
+    for (int m0 = 0; m0 < a->m; m0 += Q8_LINEAR_MC) {
+        const int mc = q8_min(Q8_LINEAR_MC, a->m - m0);
+        q8_pack_x(xbuf, a->x + (size_t)m0 * a->ldx, a->ldx, mc, MR, kp, K, a->xscale, a->maxq,
+                  0x80808080u, rowq);
+        for (int jb = 0; jb < nblk; jb += NB) {
+            const int nb = q8_min(NB, nblk - jb);
+            const int ncols = q8_min(N - 16 * jb, 16 * nb);
+            const int8_t *bp = P->data + (size_t)jb * bstride;
+            const int32_t *cp = P->comp + 16 * jb;
+            const int32_t *bi = a->bias ? a->bias + 16 * jb : NULL;
+            for (int i0 = 0; i0 < mc; i0 += MR) {
+                const uint8_t *ap = xbuf + (size_t)i0 * kp;
+                const int mr = q8_min(MR, mc - i0);
+#define Q8_VNNI_CASE(nbc)                                                                     \
+    if (nb == (nbc) && (nbc) <= NB)                                                           \
+        q8_ukr_vnni((nbc) <= NB ? (nbc) : NB, tile, TW, ap, bp, bstride, G, mr, ncols, cp, bi, 1);
+                Q8_VNNI_CASE(1) Q8_VNNI_CASE(2) Q8_VNNI_CASE(3) Q8_VNNI_CASE(4)
+#undef Q8_VNNI_CASE
+                for (int r = 0; r < mr; r++) q8_lin_epilogue(a, m0 + i0 + r, 16 * jb, tile + r * TW, ncols);
+            }
+        }
+    }
+}
+
+Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, uint8_t *xbuf, int8_t *rowq) {
+    enum { MR = Q8_AVX2_MR };
+    _Alignas(64) int32_t tile[MR * 16];
+    const q8_packed_s8 *P = a->w;
+    const int N = P->n, K = P->k, kp = P->k_pad, G = kp / 4, nblk = P->n_pad / 16;
+    const size_t bstride = (size_t)kp * 16;
+    for (int m0 = 0; m0 < a->m; m0 += Q8_LINEAR_MC) {
+        const int mc = q8_min(Q8_LINEAR_MC, a->m - m0);
+        q8_pack_x(xbuf, a->x + (size_t)m0 * a->ldx, a->ldx, mc, MR, kp, K, a->xscale, a->maxq, 0u, rowq);
+        for (int jb = 0; jb < nblk; jb++) {
+            const int ncols = q8_min(N - 16 * jb, 16);
+            const int8_t *bp = P->data + (size_t)jb * bstride;
+            const int32_t *bi = a->bias ? a->bias + 16 * jb : NULL;
+            for (int i0 = 0; i0 < mc; i0 += MR) {
+                const int mr = q8_min(MR, mc - i0);
+                q8_ukr_avx2(tile, 16, xbuf + (size_t)i0 * kp, bp, G, mr, ncols, bi, 1);
+                for (int r = 0; r < mr; r++) q8_lin_epilogue(a, m0 + i0 + r, 16 * jb, tile + r * 16, ncols);
+            }
+        }
+    }
+}
+
+int q8_linear_s8_path(const q8_linear_args *a, int path) {
+    if (!q8_int8_path_supported(path)) return -1;
+    if (a->m <= 0) return 0;
+    uint8_t *scratch = q8_thread_scratch(q8_linear_scratch_bytes(a->w));
+    if (!scratch) return -2;
+    int8_t *rowq = (int8_t *)scratch + (size_t)Q8_LINEAR_MC * a->w->k_pad;
+    switch (path) {
+    case Q8_INT8_PATH_VNNI: q8_linear_vnni(a, scratch, rowq); break;
+    case Q8_INT8_PATH_AVX2: q8_linear_avx2(a, scratch, rowq); break;
+    default: q8_linear_scalar(a, rowq); break;
+    }
+    return 0;
+}
+
+int q8_linear_s8(const q8_linear_args *a) { return q8_linear_s8_path(a, q8_int8_best_path()); }
 
 // ---- Dequantize -----------------------------------------------------------------------
 

@@ -17,26 +17,29 @@ public struct Prediction: Sendable, Equatable {
 /// by token count, each batch padded to its longest), results returned in input order.
 public struct BatchPredictor {
     public let model: Int8Model
-    public let tokenizer: BertTokenizer
+    /// The folder's tokenizer with the length limit (texts are truncated as in training).
+    public let encoder: SequenceEncoder
     public var batchSize: Int
-    public var maxSeqLength: Int
+    public var tokenizer: BertTokenizer { encoder.tokenizer }
+    /// Maximum tokens per example, [CLS] and [SEP] included (at most max_position_embeddings).
+    public var maxSeqLength: Int { encoder.maxLength }
 
     public init(model: Int8Model, tokenizer: BertTokenizer? = nil, batchSize: Int = 64, maxSeqLength: Int = 128) throws {
         self.model = model
-        self.tokenizer = try tokenizer ?? model.makeTokenizer()
+        self.encoder = SequenceEncoder(tokenizer: try tokenizer ?? model.makeTokenizer(),
+                                       maxLength: min(max(3, maxSeqLength), model.config.maxPositionEmbeddings))
         self.batchSize = max(1, batchSize)
-        self.maxSeqLength = min(max(3, maxSeqLength), model.config.maxPositionEmbeddings)
     }
 
     /// Predicts every (text, optional second text). `progress(done, total)` is called after each batch.
     public func predict(_ texts: [(String, String?)], progress: ((Int, Int) -> Void)? = nil) throws -> [Prediction] {
         let empty = Encoding(inputIds: [], tokenTypeIds: [], attentionMask: [])
         var encodings = [Encoding](repeating: empty, count: texts.count)
-        let chunk = 64, tokenizer = tokenizer, maxLength = maxSeqLength
+        let chunk = 64, encoder = encoder
         encodings.withUnsafeMutableBufferPointer { out in
             DispatchQueue.concurrentPerform(iterations: (texts.count + chunk - 1) / chunk) { c in
                 for i in (c * chunk)..<min(texts.count, (c + 1) * chunk) {
-                    out[i] = tokenizer.encode(texts[i].0, texts[i].1, maxLength: maxLength, padding: false)
+                    out[i] = encoder.encode(texts[i].0, texts[i].1)
                 }
             }
         }
@@ -47,32 +50,39 @@ public struct BatchPredictor {
     public func predict(encodings: [Encoding], progress: ((Int, Int) -> Void)? = nil) throws -> [Prediction] {
         let order = encodings.indices.sorted { (encodings[$0].count, $0) < (encodings[$1].count, $1) }
         var results = [Prediction?](repeating: nil, count: encodings.count)
-        let padId = tokenizer.vocabulary.padId
         var start = 0
         while start < order.count {
-            let members = order[start..<min(start + batchSize, order.count)]
-            let T = members.map { encodings[$0].count }.max() ?? 1
-            let B = members.count
-            var ids = [Int32](repeating: padId, count: B * T), types = [Int32](repeating: 0, count: B * T)
-            var mask = [Float](repeating: 0, count: B * T)
-            for (row, i) in members.enumerated() {
-                let e = encodings[i]
-                for t in 0..<e.count {
-                    ids[row * T + t] = e.inputIds[t]
-                    types[row * T + t] = e.tokenTypeIds[t]
-                    mask[row * T + t] = Float(e.attentionMask[t])
-                }
-            }
-            let batch = Batch(size: B, seqLen: T, inputIds: ids, tokenTypeIds: types, attentionMask: mask)
-            let logits = try model.predict(batch)
-            let L = model.numLabels
-            for (row, i) in members.enumerated() {
-                results[i] = Self.prediction(Array(logits[(row * L)..<((row + 1) * L)]), regression: model.isRegression)
-            }
-            start += B
+            let members = Array(order[start..<min(start + batchSize, order.count)])
+            let predictions = try predictBatch(members.map { encodings[$0] })
+            for (row, i) in members.enumerated() { results[i] = predictions[row] }
+            start += members.count
             progress?(start, order.count)
         }
         return results.map { $0! }
+    }
+
+    /// One forward over `encodings` (unpadded, at most max_position_embeddings tokens each),
+    /// right-padded to the longest of them, whatever `batchSize` says; predictions in the given order.
+    public func predictBatch(_ encodings: [Encoding]) throws -> [Prediction] {
+        guard !encodings.isEmpty else { return [] }
+        let padId = tokenizer.vocabulary.padId
+        let T = encodings.map(\.count).max() ?? 1
+        let B = encodings.count
+        var ids = [Int32](repeating: padId, count: B * T), types = [Int32](repeating: 0, count: B * T)
+        var mask = [Float](repeating: 0, count: B * T)
+        for (row, e) in encodings.enumerated() {
+            for t in 0..<e.count {
+                ids[row * T + t] = e.inputIds[t]
+                types[row * T + t] = e.tokenTypeIds[t]
+                mask[row * T + t] = Float(e.attentionMask[t])
+            }
+        }
+        let batch = Batch(size: B, seqLen: T, inputIds: ids, tokenTypeIds: types, attentionMask: mask)
+        let logits = try model.predict(batch)
+        let L = model.numLabels
+        return (0..<B).map { row in
+            Self.prediction(Array(logits[(row * L)..<((row + 1) * L)]), regression: model.isRegression)
+        }
     }
 
     /// The label, score and probabilities of one row of logits (softmax in double).

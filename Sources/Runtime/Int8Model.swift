@@ -46,7 +46,12 @@ public final class Int8Model {
     let embeddingNorm: Norm
     let blocks: [EncoderBlock]
     let pooler: LinearUnit, classifier: LinearUnit
+    /// The integer-only path (`integerOnly: true` at load), else nil.
+    private var integer: IntegerOnlyEncoder?
     private var workspace: Workspace?
+
+    /// Whether predictions run the integer-only mode (see IntegerOnlyEncoder).
+    public var isIntegerOnly: Bool { integer != nil }
     private let lock = NSLock()
 
     public var isRegression: Bool { numLabels == 1 }
@@ -61,8 +66,8 @@ public final class Int8Model {
     private let vocabularyPath: String
 
     /// Loads the folder `directory`; see `init(files:)`.
-    public convenience init(directory: URL) throws {
-        try self.init(files: Int8ModelFiles(directory: directory))
+    public convenience init(directory: URL, integerOnly: Bool = false) throws {
+        try self.init(files: Int8ModelFiles(directory: directory), integerOnly: integerOnly)
     }
 
     /// Loads an int8 folder strictly: config.json, quantization.json and model.q8.safetensors
@@ -74,7 +79,13 @@ public final class Int8Model {
     /// check (`checksumsVerified` false). Then vocab.txt's token count and the word-embedding
     /// table's row count must both equal config.json's vocab_size. labels.txt, when present,
     /// must be UTF-8 with one label per classifier output.
-    public init(files: Int8ModelFiles) throws {
+    ///
+    /// `integerOnly`: run the embeddings and encoder on integers only (I-BERT style: integer
+    /// GELU, softmax and LayerNorm, int8 attention products; see IntegerOnlyEncoder). An
+    /// approximation of the default mode, not bit-identical to evaluation; the model must be
+    /// all int8 with frozen input ranges and no output requantization
+    /// (`Int8ModelError.integerOnlyUnsupported` otherwise).
+    public init(files: Int8ModelFiles, integerOnly: Bool = false) throws {
         let directory = files.directory
         self.directory = directory
         let config = try BertConfig.decode(try files.read(Int8Format.configFile), path: files.path(Int8Format.configFile))
@@ -172,6 +183,7 @@ public final class Int8Model {
             labels = (0..<numLabels).map { "LABEL_\($0)" }
         }
         self.labels = labels
+        if integerOnly { integer = try IntegerOnlyEncoder(self) }
     }
 
     /// Logits [B, numLabels] of a batch (row-major), as `forward(batch, mode: .eval)` of the
@@ -196,15 +208,29 @@ public final class Int8Model {
                 throw Int8ModelError.invalidInput("token type \(type) (example \(i / T), position \(i % T)) out of range")
             }
         }
+        let C = config.hiddenSize
+        if let integer {
+            // The integer path has its own buffers; the FP32 ones hold only the head's rows.
+            let ws = workspace(tokens: B, batch: B)
+            integer.forward(batch, cls: ws.cls)
+            return head(ws, batch: B)
+        }
         let ws = workspace(tokens: N, batch: B)
-        let C = config.hiddenSize, L = numLabels
         batch.attentionMask.withUnsafeBufferPointer { ws.keyMask.update(from: $0.baseAddress!, count: N) }
 
-        // Embeddings: word + position + token type, each row dequantized as gathered, then LayerNorm.
+        // Embeddings: word + position + token type, each row dequantized as gathered, then
+        // LayerNorm. When every Linear is row-local (the int8 recipes with frozen input ranges),
+        // everything but attention runs by rows: one parallel loop for the embeddings and the
+        // first query/key/value, then per layer one over heads (attention) and one over rows
+        // (the rest of the layer and the next layer's query/key/value), each row block of 64
+        // going through its whole chain while it is in cache. Otherwise one loop per operation.
+        // The row loops hand out tasks of `rowTaskRows` rows to whichever thread is free, so
+        // that a worker that starts late (or is preempted) costs only the task it holds.
+        let rowLocal = rowLocalBlocks
         batch.inputIds.withUnsafeBufferPointer { idsBuffer in
             batch.tokenTypeIds.withUnsafeBufferPointer { typesBuffer in
                 let ids = idsBuffer.baseAddress!, types = typesBuffer.baseAddress!
-                Parallel.forEachChunk(N, minChunk: 64) { r in
+                forEachRowTask(N) { r in
                     for n in r {
                         let dst = ws.sum + n * C
                         word.gather(dst, row: Int(ids[n]), accumulate: false)
@@ -213,18 +239,35 @@ public final class Int8Model {
                     }
                     embeddingNorm.forward(ws.x + r.lowerBound * C, ws.sum + r.lowerBound * C, rows: r.count,
                                           mean: ws.mean + r.lowerBound, rstd: ws.rstd + r.lowerBound)
+                    if rowLocal { blocks[0].projectRows(ws, rows: r) }
                 }
             }
         }
-        for block in blocks { block.forward(ws, batch: B, seqLen: T) }
+        if rowLocal {
+            for (l, block) in blocks.enumerated() {
+                block.attend(ws, batch: B, seqLen: T)
+                let next = l + 1 < blocks.count ? blocks[l + 1] : nil
+                forEachRowTask(N) { r in
+                    block.finishRows(ws, rows: r)
+                    next?.projectRows(ws, rows: r)
+                }
+            }
+        } else {
+            for block in blocks { block.forward(ws, batch: B, seqLen: T) }
+        }
 
-        // Head: pooled = tanh(Wp h[CLS] + bp); logits = Wc pooled + bc.
         for b in 0..<B { (ws.cls + b * C).update(from: ws.x + b * T * C, count: C) }
+        return head(ws, batch: B)
+    }
+
+    /// Head: pooled = tanh(Wp h[CLS] + bp); logits = Wc pooled + bc, from ws.cls [B, C].
+    private func head(_ ws: Workspace, batch B: Int) -> [Float] {
+        let C = config.hiddenSize, L = numLabels
         let pooled = ws.pooled, pooledPre = ws.pooledPre
-        pooler.forward(ws.cls, rows: B, outputs: [pooledPre], scratch: ws.linear) { r in
+        pooler.forward(ws.cls, rows: B, output: pooledPre, ldy: C, residual: nil, scratch: ws.linear) { r in
             q8_tanh_forward(pooled + r.lowerBound * C, pooledPre + r.lowerBound * C, r.count * C)
         }
-        classifier.forward(ws.pooled, rows: B, outputs: [ws.logits], scratch: ws.linear, epilogue: nil)
+        classifier.forward(ws.pooled, rows: B, output: ws.logits, ldy: L, residual: nil, scratch: ws.linear, epilogue: nil)
         return Array(UnsafeBufferPointer(start: ws.logits, count: B * L))
     }
 
@@ -233,7 +276,13 @@ public final class Int8Model {
     public func reserve(batchSize: Int, seqLen: Int) {
         lock.lock()
         defer { lock.unlock() }
-        _ = workspace(tokens: max(1, batchSize * seqLen), batch: max(1, batchSize))
+        let B = max(1, batchSize), T = max(1, seqLen)
+        if let integer {
+            integer.reserve(batchSize: B, seqLen: T)
+            _ = workspace(tokens: B, batch: B)
+        } else {
+            _ = workspace(tokens: B * T, batch: B)
+        }
     }
 
     private func workspace(tokens: Int, batch: Int) -> Workspace {
@@ -247,11 +296,28 @@ public final class Int8Model {
         return ws
     }
 
+    /// Whether every encoder Linear is row-local (the fused schedule of `predict`).
+    var rowLocalBlocks: Bool { blocks.allSatisfy(\.isRowLocal) }
+
     /// The widest output of a Linear unit (query/key/value fused: 3 C).
     private var maxLinearOut: Int {
         var m = max(config.intermediateSize, config.hiddenSize, numLabels)
         for b in blocks { for u in b.qkv { m = max(m, u.totalOut) } }
         return m
+    }
+}
+
+/// Rows per task of the row-block schedule: 2 tasks for a 1 x 128 batch, 64 for 32 x 128.
+/// (Tasks of 32 rows, as fast in the GEMM alone, measured 4% slower end to end at 1 x 128.)
+let rowTaskRows = linearBlockRows
+
+/// Runs body on the row ranges [64 i, 64 (i + 1)) of 0..<rows in parallel, each a task taken
+/// by whichever thread is free.
+@inline(__always)
+func forEachRowTask(_ rows: Int, _ body: (Range<Int>) -> Void) {
+    let tasks = (rows + rowTaskRows - 1) / rowTaskRows
+    Parallel.forEachChunk(tasks, chunks: tasks) { _, range in
+        for i in range { body((i * rowTaskRows)..<min(rows, (i + 1) * rowTaskRows)) }
     }
 }
 
@@ -323,35 +389,62 @@ struct EncoderBlock {
     let attentionNorm: Norm, outputNorm: Norm
     let heads: Int
 
-    /// ws.x [N, C] -> ws.x.
+    var isRowLocal: Bool { (qkv + [attentionOutput, intermediate, output]).allSatisfy(\.isRowLocal) }
+
+    /// Rows `rows` of query, key and value from ws.x into ws.qkv (row-local blocks only).
+    func projectRows(_ ws: Workspace, rows: Range<Int>) {
+        let C = attentionNorm.dim
+        for (j, unit) in qkv.enumerated() {
+            unit.forwardRows(ws.x, rows: rows, output: ws.qkv + (qkv.count == 1 ? 0 : j * C), ldy: 3 * C, residual: nil)
+        }
+    }
+
+    /// Attention over every example and head: ws.qkv -> ws.context.
+    func attend(_ ws: Workspace, batch B: Int, seqLen T: Int) {
+        let C = attentionNorm.dim
+        attentionInference(context: ws.context, q: ws.qkv, k: ws.qkv + C, v: ws.qkv + 2 * C, inputStride: 3 * C,
+                           keyMask: ws.keyMask, shape: AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads))
+    }
+
+    /// Rows `rows` of the rest of the layer: ws.context and ws.x ->
+    /// ws.x. The same operations, in the same order per row, as `forward`.
+    func finishRows(_ ws: Workspace, rows r: Range<Int>) {
+        let C = attentionNorm.dim, I = intermediate.totalOut, lo = r.lowerBound
+        attentionOutput.forwardRows(ws.context, rows: r, output: ws.tmp, ldy: C, residual: ws.x)
+        attentionNorm.forward(ws.h1 + lo * C, ws.tmp + lo * C, rows: r.count, mean: ws.mean + lo, rstd: ws.rstd + lo)
+        intermediate.forwardRows(ws.h1, rows: r, output: ws.inter, ldy: I, residual: nil)
+        q8_gelu_forward(ws.inter + lo * I, ws.inter + lo * I, r.count * I)
+        output.forwardRows(ws.inter, rows: r, output: ws.tmp, ldy: C, residual: ws.h1)
+        outputNorm.forward(ws.x + lo * C, ws.tmp + lo * C, rows: r.count, mean: ws.mean + lo, rstd: ws.rstd + lo)
+    }
+
+    /// ws.x [N, C] -> ws.x, one parallel loop per operation (any unit).
     func forward(_ ws: Workspace, batch B: Int, seqLen T: Int) {
         let N = B * T, C = attentionNorm.dim, I = intermediate.totalOut
         let x = ws.x, tmp = ws.tmp, h1 = ws.h1, inter = ws.inter, mean = ws.mean, rstd = ws.rstd
+        // q, k, v side by side in ws.qkv [N, 3C]: one fused unit, or three units into their columns.
         if qkv.count == 1 {
-            qkv[0].forward(x, rows: N, outputs: [ws.q, ws.k, ws.v], scratch: ws.linear, epilogue: nil)
+            qkv[0].forward(x, rows: N, output: ws.qkv, ldy: 3 * C, residual: nil, scratch: ws.linear, epilogue: nil)
         } else {
-            for (unit, out) in zip(qkv, [ws.q, ws.k, ws.v]) {
-                unit.forward(x, rows: N, outputs: [out], scratch: ws.linear, epilogue: nil)
+            for (j, unit) in qkv.enumerated() {
+                unit.forward(x, rows: N, output: ws.qkv + j * C, ldy: 3 * C, residual: nil, scratch: ws.linear, epilogue: nil)
             }
         }
-        attentionInference(context: ws.context, q: ws.q, k: ws.k, v: ws.v, keyMask: ws.keyMask,
-                           shape: AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads))
+        attend(ws, batch: B, seqLen: T)
         // h1 = LN1(Wo context + bo + x)
         let ln1 = attentionNorm, ln2 = outputNorm
-        attentionOutput.forward(ws.context, rows: N, outputs: [tmp], scratch: ws.linear) { r in
+        attentionOutput.forward(ws.context, rows: N, output: tmp, ldy: C, residual: x, scratch: ws.linear) { r in
             let o = r.lowerBound * C
-            q8_add(tmp + o, tmp + o, x + o, r.count * C)
             ln1.forward(h1 + o, tmp + o, rows: r.count, mean: mean + r.lowerBound, rstd: rstd + r.lowerBound)
         }
         // inter = gelu(W1 h1 + b1)
-        intermediate.forward(h1, rows: N, outputs: [inter], scratch: ws.linear) { r in
+        intermediate.forward(h1, rows: N, output: inter, ldy: I, residual: nil, scratch: ws.linear) { r in
             let o = r.lowerBound * I
             q8_gelu_forward(inter + o, inter + o, r.count * I)
         }
         // x = LN2(W2 inter + b2 + h1)
-        output.forward(inter, rows: N, outputs: [tmp], scratch: ws.linear) { r in
+        output.forward(inter, rows: N, output: tmp, ldy: C, residual: h1, scratch: ws.linear) { r in
             let o = r.lowerBound * C
-            q8_add(tmp + o, tmp + o, h1 + o, r.count * C)
             ln2.forward(x + o, tmp + o, rows: r.count, mean: mean + r.lowerBound, rstd: rstd + r.lowerBound)
         }
     }
@@ -360,7 +453,8 @@ struct EncoderBlock {
 /// The buffers of one forward, for up to `tokens` rows and `batch` examples.
 final class Workspace {
     let tokens: Int, batch: Int
-    let sum, x, q, k, v, context, tmp, h1, inter, mean, rstd, keyMask: UnsafeMutablePointer<Float>
+    /// qkv [N, 3C]: query, key and value side by side.
+    let sum, x, qkv, context, tmp, h1, inter, mean, rstd, keyMask: UnsafeMutablePointer<Float>
     let cls, pooledPre, pooled, logits: UnsafeMutablePointer<Float>
     let linear: LinearScratch
     private var floats: [UnsafeMutablePointer<Float>] = []
@@ -375,23 +469,19 @@ final class Workspace {
             all.append(p)
             return p
         }
-        sum = make(N * C); x = make(N * C); q = make(N * C); k = make(N * C); v = make(N * C)
+        sum = make(N * C); x = make(N * C); qkv = make(N * 3 * C)
         context = make(N * C); tmp = make(N * C); h1 = make(N * C); inter = make(N * I)
         mean = make(N); rstd = make(N); keyMask = make(N)
         cls = make(B * C); pooledPre = make(B * C); pooled = make(B * C); logits = make(B * numLabels)
+        let factor = make(maxOut), fp32 = make(N * C)  // fp32: a strided FP32 query, key or value
         floats = all
-        let maxIn = max(C, I)
-        let int8 = UnsafeMutablePointer<Int8>.allocate(capacity: N * maxIn)
-        int8.initialize(repeating: 0, count: N * maxIn)
-        let acc = UnsafeMutablePointer<Int32>.allocate(capacity: N * maxOut)
-        acc.initialize(repeating: 0, count: N * maxOut)
         let bias = UnsafeMutablePointer<Int32>.allocate(capacity: maxOut)
         bias.initialize(repeating: 0, count: maxOut)
-        linear = LinearScratch(int8: int8, acc: acc, bias: bias)
+        linear = LinearScratch(factor: factor, bias: bias, fp32: fp32)
     }
 
     deinit {
         for p in floats { p.deallocate() }
-        linear.int8.deallocate(); linear.acc.deallocate(); linear.bias.deallocate()
+        linear.bias.deallocate()
     }
 }

@@ -18,6 +18,8 @@ public enum Int8ModelError: Error, CustomStringConvertible, Equatable {
     case vocabularySizeMismatch(path: String, tokens: Int, vocabSize: Int)
     /// A batch the model cannot run (token id outside the vocabulary, too long, ...).
     case invalidInput(String)
+    /// The integer-only mode cannot run this model (a layer left in FP32, a dynamic range, ...).
+    case integerOnlyUnsupported(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -39,6 +41,8 @@ public enum Int8ModelError: Error, CustomStringConvertible, Equatable {
             return "\(path): vocab.txt has \(tokens) tokens but config.json's vocab_size is \(vocabSize)"
         case .invalidInput(let reason):
             return "invalid input: \(reason)"
+        case .integerOnlyUnsupported(let path, let reason):
+            return "\(path): the integer-only mode cannot run this model: \(reason)"
         }
     }
 }

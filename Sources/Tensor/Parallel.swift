@@ -25,4 +25,10 @@ public enum Parallel {
             if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// Runs `body(chunk, range)` over exactly `chunks` contiguous pieces of 0..<count in
+    /// parallel, for loops whose workers need a private scratch slice by chunk index.
+    public static func forEachChunk(_ count: Int, chunks: Int, _ body: (Int, Range<Int>) -> Void) {
+        DispatchChunks.run(count, chunks: chunks, body)
+    }
 }

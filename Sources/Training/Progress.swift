@@ -4,14 +4,18 @@ import Foundation
 /// sequences/s, time left), plain lines every `plainEvery` steps otherwise (logs, CI).
 public struct Progress {
     public let total: Int
+    /// The step this process started from (a resumed run): the time left is estimated from
+    /// the steps done since.
+    let startStep: Int
     let isTerminal: Bool
     let plainEvery: Int
     let enabled: Bool
     let start = Date()
     var lastDraw = Date.distantPast
 
-    public init(total: Int, plainEvery: Int = 50, enabled: Bool = true) {
+    public init(total: Int, startStep: Int = 0, plainEvery: Int = 50, enabled: Bool = true) {
         self.total = max(total, 1)
+        self.startStep = startStep
         self.enabled = enabled
         isTerminal = isatty(STDERR_FILENO) != 0
         self.plainEvery = plainEvery
@@ -21,7 +25,7 @@ public struct Progress {
     public mutating func update(step: Int, epoch: Double, loss: Double, sequencesPerSecond: Double) {
         guard enabled else { return }
         let elapsed = Date().timeIntervalSince(start)
-        let left = elapsed / Double(step) * Double(total - step)
+        let left = elapsed / Double(max(step - startStep, 1)) * Double(total - step)
         let stats = String(format: "epoch %.2f  loss %.4f  %.1f seq/s  %@ left", epoch, loss, sequencesPerSecond,
                            Self.duration(left))
         if isTerminal {
@@ -32,7 +36,7 @@ public struct Progress {
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             FileHandle.standardError.write(Data("\r\u{1B}[K\(bar) \(step)/\(total)  \(stats)".utf8))
             if step == total { FileHandle.standardError.write(Data("\n".utf8)) }
-        } else if step % plainEvery == 0 || step == total || step == 1 {
+        } else if step % plainEvery == 0 || step == total || step == startStep + 1 {
             FileHandle.standardError.write(Data("step \(step)/\(total)  \(stats)\n".utf8))
         }
     }

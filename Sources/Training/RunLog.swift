@@ -14,7 +14,7 @@ public final class RunLog {
         let fm = FileManager.default
         try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         if !fm.fileExists(atPath: url.path) { fm.createFile(atPath: url.path, contents: nil) }
-        handle = try FileHandle(forWritingTo: url)
+        handle = try FileHandle(forUpdating: url)  // read too: `truncate` checks a line end
         handle?.seekToEndOfFile()
     }
 
@@ -28,6 +28,31 @@ public final class RunLog {
         let sanitized = Self.sanitize(record)
         guard let data = try? JSONSerialization.data(withJSONObject: sanitized, options: [.sortedKeys]) else { return }
         handle.write(data + Data("\n".utf8))
+    }
+
+    /// The log's length in bytes now (0 when not written by this rank).
+    public var byteCount: UInt64 { (try? handle?.offset()) ?? 0 }
+
+    /// Cuts the log back to its first `length` bytes, which must end a line (a resumed run
+    /// drops what was logged after its checkpoint). Returns false, changing nothing, when the
+    /// log is shorter or `length` is not at a line end.
+    public func truncate(to length: UInt64) -> Bool {
+        guard let handle, let end = try? handle.seekToEnd(), end >= length else { return false }
+        if length > 0 {
+            guard (try? handle.seek(toOffset: length - 1)) != nil,
+                  let last = try? handle.read(upToCount: 1), last == Data("\n".utf8) else {
+                _ = try? handle.seekToEnd()
+                return false
+            }
+        }
+        do {
+            try handle.truncate(atOffset: length)
+            try handle.seekToEnd()
+            return true
+        } catch {
+            _ = try? handle.seekToEnd()
+            return false
+        }
     }
 
     /// JSON has no NaN or infinity: they are written as null.

@@ -9,9 +9,13 @@ import Tensor
 ///     backward, each gradient bucket allreduced as soon as backward has finished it ->
 ///     average -> clip (global norm) -> AdamW(lr(step)), identical on every rank
 ///   every `eval_every` steps and at each epoch end: sharded dev evaluation, best checkpoint
+///   every `checkpoint_every` steps / `checkpoint_minutes`: a training-state checkpoint
 ///   at the end: OUTPUT/final, test evaluation of the best and the final model, summary.
+/// A step whose loss or reduced gradient is not finite is skipped (`BadStepGuard`). With
+/// `resume` it starts from a checkpoint's state (Trainer+Resume.swift) and continues bit for
+/// bit as the uninterrupted run would have.
 /// Rank 0 alone logs (OUTPUT/log.jsonl), shows progress and writes checkpoints; the others
-/// wait at a barrier after each write.
+/// wait at a barrier after each model-folder write.
 public final class Trainer {
     public let settings: TrainingSettings
     public let model: BertForSequenceClassification
@@ -23,6 +27,7 @@ public final class Trainer {
     let vocabulary: URL
     let baseConfig: URL?
     let say: (String) -> Void
+    let warn: (String) -> Void
     let communicator: Communicator
     let sampler: DistributedSampler
     let reducer: GradientReducer
@@ -30,14 +35,34 @@ public final class Trainer {
     public let totalSteps: Int
 
     /// The best dev result so far and a copy of the parameters that reached it.
-    public private(set) var best: (step: Int, scores: Scores)?
+    public internal(set) var best: (step: Int, scores: Scores)?
     var bestParameters: FloatBuffer?
     /// The quantizers' (step, input, output threshold) at the best checkpoint.
     var bestThresholds: [(Int, Float, Float)] = []
+    /// Where the run stands: what a checkpoint saves besides the tensors.
+    var position = Position()
+    var badSteps: BadStepGuard
+    var checkpoints: CheckpointStore
+    var checkpointHashes = FileHashCache()
+    /// The quantizers' state before the current step's forward (restored when it is skipped).
+    var quantizerSnapshot: [(Int, Float, Float)] = []
+    /// The training set's fingerprint (checkpoints record it; resuming compares it).
+    lazy var trainingFingerprint = TrainerState.DataFingerprint(task.train)
+    /// TEST HOOK: poisons a gradient (`Q8TRAIN_TEST_POISON_GRADIENT`); nil in real runs.
+    public var gradientPoison: GradientPoisonTestHook?
+
+    struct Position {
+        var step = 0
+        var smoothedLoss = 0.0
+        var sequences = 0
+        var lastEvalStep = -1
+        /// Training seconds of the earlier processes of a resumed run.
+        var earlierSeconds = 0.0
+    }
 
     public init(settings: TrainingSettings, model: BertForSequenceClassification, task: TaskData,
                 vocabulary: URL, baseConfig: URL?, communicator: Communicator = .single(),
-                say: @escaping (String) -> Void = { _ in }) throws {
+                say: @escaping (String) -> Void = { _ in }, warn: @escaping (String) -> Void = { _ in }) throws {
         self.settings = settings
         self.model = model
         self.task = task
@@ -45,7 +70,12 @@ public final class Trainer {
         self.baseConfig = baseConfig
         self.communicator = communicator
         self.say = communicator.isRoot ? say : { _ in }
+        self.warn = communicator.isRoot ? warn : { _ in }
         output = URL(fileURLWithPath: settings.resolvedOutputDir)
+        checkpoints = CheckpointStore(runFolder: output)
+        badSteps = BadStepGuard(limit: settings.maxBadSteps)
+        gradientPoison = try GradientPoisonTestHook.fromEnvironment()
+        try gradientPoison?.validate(layout: model.layout)
         if communicator.isRoot { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
         log = try RunLog(url: output.appendingPathComponent("log.jsonl"), enabled: communicator.isRoot)
         optimizer = AdamW(layout: model.layout, weightDecay: settings.weightDecay)
@@ -73,27 +103,39 @@ public final class Trainer {
         let settingsData = try encoder.encode(settings)
         try communicator.verifyIdentical(hash: contentHash(String(decoding: settingsData, as: UTF8.self)), what: "the run settings")
         try communicator.verifyIdentical(hash: UInt64(task.train.count) &* 1_000_003 &+ UInt64(task.train.ids.count), what: "the training data")
+        let resumed = try resumeIfAsked()  // every rank restores the same bytes
         try communicator.broadcastParameters(model.parameters)
         let settingsJSON = try JSONSerialization.jsonObject(with: settingsData)
-        log.write("config", ["settings": settingsJSON, "train_examples": task.train.count,
-                             "dev_examples": task.dev.count, "test_examples": task.test?.count ?? 0,
-                             "steps_per_epoch": stepsPerEpoch, "total_steps": totalSteps,
-                             "warmup_steps": schedule.warmupSteps, "parameters": model.layout.parameterCount,
-                             "quantization": model.quantization?.method ?? "none",
-                             "threads": Parallel.threads, "world_size": communicator.size])
-        say("training \(task.name): \(task.train.count) examples, \(totalSteps) steps "
-            + "(\(stepsPerEpoch) per epoch, batch \(settings.batchSize)), warm-up \(schedule.warmupSteps) steps")
+        if resumed?.logContinues != true {
+            log.write("config", ["settings": settingsJSON, "train_examples": task.train.count,
+                                 "dev_examples": task.dev.count, "test_examples": task.test?.count ?? 0,
+                                 "steps_per_epoch": stepsPerEpoch, "total_steps": totalSteps,
+                                 "warmup_steps": schedule.warmupSteps, "parameters": model.layout.parameterCount,
+                                 "quantization": model.quantization?.method ?? "none",
+                                 "threads": Parallel.threads, "world_size": communicator.size])
+        }
+        if let resumed {
+            log.write("resume", ["checkpoint": resumed.folder, "step": position.step, "settings": settingsJSON,
+                                 "total_steps": totalSteps, "threads": Parallel.threads, "world_size": communicator.size])
+            say("resumed from \(resumed.folder) at step \(position.step) of \(totalSteps)")
+        } else {
+            say("training \(task.name): \(task.train.count) examples, \(totalSteps) steps "
+                + "(\(stepsPerEpoch) per epoch, batch \(settings.batchSize)), warm-up \(schedule.warmupSteps) steps")
+        }
         let evaluator = Evaluator(batchSize: settings.evalBatchSize, padToMax: settings.padToMaxLength,
                                   communicator: communicator)
         model.reserve(batch: max(sampler.localBatchSize, settings.evalBatchSize), seqLen: settings.maxSeqLength)
-        var progress = Progress(total: totalSteps, enabled: communicator.isRoot)
+        quantizerSnapshot = model.linearQuantizers.map { ($0.step, $0.input.value, $0.output.value) }
+        var progress = Progress(total: totalSteps, startStep: position.step, enabled: communicator.isRoot)
         let trainStart = Date()
-        var step = 0, smoothedLoss = 0.0, sequences = 0
-        var lastEvalStep = -1
-        epochs: for epoch in 0... {
+        var checkpointSchedule = CheckpointSchedule(everySteps: settings.checkpointEvery,
+                                                    minutes: settings.checkpointMinutes, start: trainStart)
+        let startSequences = position.sequences
+        let firstEpoch = stepsPerEpoch > 0 ? position.step / stepsPerEpoch : 0
+        epochs: for epoch in firstEpoch... {
             let order = sampler.paddedOrder(epoch: epoch)
-            for s in 0..<sampler.stepsPerEpoch {
-                if step >= totalSteps { break epochs }
+            for s in (epoch == firstEpoch ? position.step - epoch * stepsPerEpoch : 0)..<sampler.stepsPerEpoch {
+                if position.step >= totalSteps { break epochs }
                 let t0 = Date()
                 let local = sampler.batch(step: s, paddedOrder: order)
                 // Every rank pads to the longest example of the whole step: the same shapes as
@@ -102,36 +144,64 @@ public final class Trainer {
                                              padTo: local.stepIndices.lazy.map(task.train.length).max(),
                                              regression: task.regression)
                 if settings.reductionGroups > 1 { batch.reductionGroups = local.groups }
-                let (loss, norm, lr) = try trainStep(batch, weights: local.exampleWeights, step: step)
-                step += 1
-                sequences += local.globalCount
+                let outcome = try trainStep(batch, weights: local.exampleWeights, step: position.step)
+                position.step += 1
+                position.sequences += local.globalCount
+                let step = position.step
                 if settings.checkSync > 0 && step % settings.checkSync == 0 {
                     try communicator.verifyIdentical(hash: contentHash(model.parameters.pointer, count: model.layout.count),
                                                      what: "the parameters after step \(step)")
                 }
                 let dt = Date().timeIntervalSince(t0)
-                smoothedLoss = step == 1 ? Double(loss) : 0.95 * smoothedLoss + 0.05 * Double(loss)
                 let fractionalEpoch = Double(epoch) + Double(s + 1) / Double(sampler.stepsPerEpoch)
-                log.write("step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss), "lr": Double(lr),
-                                   "grad_norm": Double(norm), "seq_per_s": Double(local.globalCount) / dt,
-                                   "seq_len": batch.seqLen, "elapsed_s": Date().timeIntervalSince(trainStart),
-                                   "allreduce_wait_s": reducer.statistics.lastWaitSeconds])
-                progress.update(step: step, epoch: fractionalEpoch, loss: smoothedLoss,
-                                sequencesPerSecond: Double(sequences) / Date().timeIntervalSince(trainStart))
+                switch outcome {
+                case .updated(let loss, let norm, let lr):
+                    badSteps.recordGood()
+                    position.smoothedLoss = step == 1 ? Double(loss) : 0.95 * position.smoothedLoss + 0.05 * Double(loss)
+                    log.write("step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss), "lr": Double(lr),
+                                       "grad_norm": Double(norm), "seq_per_s": Double(local.globalCount) / dt,
+                                       "seq_len": batch.seqLen,
+                                       "elapsed_s": position.earlierSeconds + Date().timeIntervalSince(trainStart),
+                                       "allreduce_wait_s": reducer.statistics.lastWaitSeconds])
+                case .skipped(let loss, let norm, let tensor):
+                    log.write("bad_step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss),
+                                           "grad_norm": Double(norm), "tensor": tensor ?? NSNull(),
+                                           "consecutive": badSteps.consecutive + 1, "skipped_steps": badSteps.total + 1])
+                    progress.message("step \(step) skipped: " + BadStepGuard.describe(step: step, loss: loss, tensor: tensor))
+                    do {
+                        try badSteps.recordBad(step: step, loss: loss, tensor: tensor)
+                    } catch {
+                        log.write("stopped", ["step": step, "reason": "\(error)"])
+                        throw error
+                    }
+                }
+                let sessionSequences = Double(position.sequences - startSequences)
+                progress.update(step: step, epoch: fractionalEpoch, loss: position.smoothedLoss,
+                                sequencesPerSecond: sessionSequences / Date().timeIntervalSince(trainStart))
                 let epochEnd = s == sampler.stepsPerEpoch - 1
                 if (settings.evalEvery > 0 && step % settings.evalEvery == 0) || epochEnd || step == totalSteps {
                     try evaluateDev(step: step, epoch: fractionalEpoch, evaluator: evaluator, progress: progress)
-                    lastEvalStep = step
+                    position.lastEvalStep = step
+                }
+                if communicator.isRoot && checkpointSchedule.isDue(step: step) {
+                    try writeCheckpoint(trainSeconds: position.earlierSeconds + Date().timeIntervalSince(trainStart),
+                                        progress: progress)
+                    checkpointSchedule.written()
                 }
             }
         }
-        if lastEvalStep != step { try evaluateDev(step: step, epoch: Double(step) / Double(stepsPerEpoch), evaluator: evaluator, progress: progress) }
-        let trainSeconds = Date().timeIntervalSince(trainStart)
+        let step = position.step
+        if position.lastEvalStep != step {
+            try evaluateDev(step: step, epoch: Double(step) / Double(stepsPerEpoch), evaluator: evaluator, progress: progress)
+        }
+        let trainSeconds = position.earlierSeconds + Date().timeIntervalSince(trainStart)
+        let sequences = position.sequences
         try save(to: output.appendingPathComponent("final"))
 
         // Test: the final model, then the best dev checkpoint (the reported one).
         var summary: [String: Any] = ["steps": step, "train_seconds": trainSeconds,
-                                      "train_seq_per_s": Double(sequences) / trainSeconds]
+                                      "train_seq_per_s": Double(sequences) / trainSeconds,
+                                      "skipped_steps": badSteps.total]
         if let test = task.test {
             let final = try evaluator.evaluate(model, on: test, task: task)
             logEval(final, split: "test", step: step, epoch: Double(step) / Double(stepsPerEpoch), checkpoint: "final")
@@ -164,21 +234,46 @@ public final class Trainer {
         return summary
     }
 
+    /// What became of a step: an optimizer update, or skipped for a non-finite loss or
+    /// gradient (`tensor`: the first non-finite gradient in backward order, if any).
+    enum StepOutcome {
+        case updated(loss: Float, norm: Float, lr: Float)
+        case skipped(loss: Float, norm: Float, tensor: String?)
+    }
+
     /// One optimizer step on this rank's share `batch` of the global batch (`weights`: 0 for
-    /// padding examples); returns (global mean loss, gradient norm before clipping, lr).
-    func trainStep(_ batch: Batch, weights: [Float], step: Int) throws -> (Float, Float, Float) {
+    /// padding examples): global mean loss, gradient norm before clipping, lr; or skipped,
+    /// with the quantizers' state as before it, when the loss or the reduced gradient is
+    /// not finite (the same decision on every rank: both are the reduced values).
+    func trainStep(_ batch: Batch, weights: [Float], step: Int) throws -> StepOutcome {
+        for (k, q) in model.linearQuantizers.enumerated() {
+            quantizerSnapshot[k] = (q.step, q.input.value, q.output.value)
+        }
         model.forward(batch, mode: .train(seed: settings.seed, step: step))
         var loss = model.loss(batch)
         if weights.contains(where: { $0 != 1 }) { model.weightLossGradient(weights) }
         model.zeroGradients()
-        model.backward(layerDone: communicator.size > 1 ? reducer.layerDone : nil)
+        let reduce: ((Int) -> Void)? = communicator.size > 1 ? reducer.layerDone : nil
+        if let poison = gradientPoison, poison.applies(step: step + 1, rank: communicator.rank) {
+            model.backward { [model] layer in poison.poison(model, afterLayerDone: layer); reduce?(layer) }
+        } else {
+            model.backward(layerDone: reduce)
+        }
         try reducer.finish()
         if let ranges = model.linearQuantizers.first?.reducer as? MPIRangeReducer { try ranges.throwIfFailed() }
         if communicator.size > 1 { loss = Float(try communicator.allreduceSum(Double(loss)) / Double(communicator.size)) }
-        let norm = GradientClipping.clip(model.gradients.pointer, count: model.layout.count, maxNorm: settings.maxGradNorm)
+        let norm = GradientClipping.norm(model.gradients.pointer, count: model.layout.count)
+        guard loss.isFinite && norm.isFinite else {
+            for (q, s) in zip(model.linearQuantizers, quantizerSnapshot) {
+                q.restore(step: s.0, inputThreshold: s.1, outputThreshold: s.2)
+            }
+            return .skipped(loss: loss, norm: norm,
+                            tensor: BadStepGuard.firstNonFiniteGradient(model.gradients, layout: model.layout))
+        }
+        GradientClipping.clip(model.gradients.pointer, count: model.layout.count, maxNorm: settings.maxGradNorm, norm: norm)
         let lr = schedule.rate(at: step)
         optimizer.update(parameters: model.parameters, gradients: model.gradients, lr: lr)
-        return (loss, norm, lr)
+        return .updated(loss: loss, norm: norm, lr: lr)
     }
 
     /// The per-layer thresholds now, as a "quant" log record (QAT runs).

@@ -41,6 +41,17 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var reductionGroups = 1
     /// Quantization-aware training: none, q8bert, q8bert-paper, or a per-layer JSON/YAML file.
     public var quantize = "none"
+    /// Write a full training-state checkpoint (OUTPUT/checkpoints/step-N) every N steps (0: never).
+    public var checkpointEvery = 0
+    /// Write a checkpoint when this many minutes have passed since the last one (0: never).
+    public var checkpointMinutes: Double = 30
+    /// Keep the newest K checkpoints, removing older ones.
+    public var keepCheckpoints = 3
+    /// Stop after this many optimizer steps in a row were skipped for a non-finite loss or gradient.
+    public var maxBadSteps = 5
+    /// Continue from a checkpoint: its folder, a run folder (its newest valid checkpoint), or
+    /// "auto" (the newest valid checkpoint of output_dir; a fresh start when it has none).
+    public var resume: String?
     /// For the generic "tsv" task: text column(s), label column, label names.
     public var textColumns: [String]?
     public var labelColumn: String?
@@ -56,6 +67,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         case maxSteps = "max_steps", padToMaxLength = "pad_to_max_length", evalBatchSize = "eval_batch_size"
         case logFile = "log_file", textColumns = "text_columns", labelColumn = "label_column"
         case labelNames = "label_names", quantize, checkSync = "check_sync", reductionGroups = "reduction_groups"
+        case checkpointEvery = "checkpoint_every", checkpointMinutes = "checkpoint_minutes"
+        case keepCheckpoints = "keep_checkpoints", maxBadSteps = "max_bad_steps", resume
     }
 
     /// Decodes a partial settings object: absent fields keep their defaults.
@@ -79,6 +92,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         try takeOptional(.labelColumn, &labelColumn); try takeOptional(.labelNames, &labelNames)
         try take(.quantize, &quantize); try take(.checkSync, &checkSync)
         try take(.reductionGroups, &reductionGroups)
+        try take(.checkpointEvery, &checkpointEvery); try take(.checkpointMinutes, &checkpointMinutes)
+        try take(.keepCheckpoints, &keepCheckpoints); try take(.maxBadSteps, &maxBadSteps)
+        try takeOptional(.resume, &resume)
     }
 
     public var resolvedDataDir: String { dataDir ?? "assets/data/\(task)" }
@@ -104,6 +120,12 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         try check(reductionGroups >= 1 && reductionGroups <= 64 && reductionGroups & (reductionGroups - 1) == 0
                   && batchSize % reductionGroups == 0, "reduction_groups",
                   "must be a power of two up to 64 that divides batch_size \(batchSize), found \(reductionGroups)")
+        try check(checkpointEvery >= 0, "checkpoint_every", "must be non-negative, found \(checkpointEvery)")
+        try check(checkpointMinutes >= 0 && checkpointMinutes.isFinite, "checkpoint_minutes",
+                  "must be non-negative, found \(checkpointMinutes)")
+        try check(keepCheckpoints >= 1, "keep_checkpoints", "must be at least 1, found \(keepCheckpoints)")
+        try check(maxBadSteps >= 1, "max_bad_steps", "must be at least 1, found \(maxBadSteps)")
+        try check(resume.map { !$0.isEmpty } ?? true, "resume", "must be a checkpoint folder, a run folder or auto")
     }
 }
 

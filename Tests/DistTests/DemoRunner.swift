@@ -70,19 +70,23 @@ enum DemoRunner {
     }
 
     /// Runs the demo with `arguments` on `ranks` ranks (nil: directly, without mpirun),
-    /// killing it after `timeout` seconds.
+    /// killing it after `timeout` seconds. `environment` is added to the clean one (and
+    /// exported to every rank).
     static func run(ranks: Int?, _ arguments: [String], executable name: String = DemoRunner.name,
-                    mpiArguments: [String] = [], timeout: TimeInterval = 60) throws -> Result {
+                    mpiArguments: [String] = [], environment: [String: String] = [:],
+                    timeout: TimeInterval = 60) throws -> Result {
         let demo = try executable(named: name)
         let process = Process()
         if let ranks {
             process.executableURL = try mpirun()
-            process.arguments = ["-n", "\(ranks)", "--oversubscribe", "--bind-to", "none"] + mpiArguments + [demo.path] + arguments
+            let exports = environment.keys.sorted().flatMap { ["-x", $0] }
+            process.arguments = ["-n", "\(ranks)", "--oversubscribe", "--bind-to", "none"] + exports + mpiArguments
+                + [demo.path] + arguments
         } else {
             process.executableURL = demo
             process.arguments = arguments
         }
-        process.environment = cleanEnvironment()
+        process.environment = cleanEnvironment().merging(environment) { _, new in new }
         // Files, not pipes: a full pipe would block the children.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("q8dist-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -3,6 +3,7 @@ import XCTest
 @testable import BERT
 @testable import Runtime
 import Tensor
+import TestModels
 
 /// Damaged int8 folders fail to load with errors naming the file and the tensor or field.
 final class DamagedFolderTests: XCTestCase {

@@ -4,6 +4,7 @@ import XCTest
 @testable import BERT
 @testable import Runtime
 import Tensor
+import TestModels
 
 /// The int8 folder: files, tensor names, dtypes, shapes, scales and the int32 bias, checked
 /// against independent recomputation from the FP32 model (no Python needed).

@@ -3,6 +3,7 @@ import XCTest
 @testable import BERT
 @testable import Runtime
 import Tensor
+import TestModels
 
 /// The integrity records of an int8 folder (quantization.json's "files": sha256 and size of
 /// model.q8.safetensors and vocab.txt) and the vocabulary-size agreement of vocab.txt,

@@ -3,6 +3,7 @@ import XCTest
 @testable import BERT
 @testable import Runtime
 import Tensor
+import TestModels
 
 /// The runtime against training's evaluation mode: export a calibrated tiny QAT model, load it
 /// with Int8Model, and compare logits bit for bit on fixed batches.
@@ -48,17 +49,19 @@ final class ParityTests: XCTestCase {
         XCTAssertEqual(runtime.int8LinearCount, 14)
         XCTAssertFalse(runtime.usesDynamicRanges)
         XCTAssertEqual(runtime.blocks[0].qkv.count, 1, "query, key and value share one GEMM")
+        XCTAssertTrue(runtime.rowLocalBlocks, "frozen ranges: the row-block schedule")
     }
 
     /// The recommended recipe: no output requantization.
     func testExactParityQ8BERT() throws {
-        _ = try checkParity(.q8bert)
+        XCTAssertTrue(try checkParity(.q8bert).rowLocalBlocks, "frozen ranges: the row-block schedule")
     }
 
     /// Post-training dynamic quantization: ranges from each batch, int32 bias made per batch.
     func testExactParityDynamic() throws {
         let runtime = try checkParity(.dynamic)
         XCTAssertTrue(runtime.usesDynamicRanges)
+        XCTAssertFalse(runtime.rowLocalBlocks, "batch ranges: one parallel loop per operation")
     }
 
     /// Per-layer settings: an FP32 embedding and Linear, a dynamic pooler with a requantized
@@ -77,6 +80,7 @@ final class ParityTests: XCTestCase {
         XCTAssertEqual(runtime.fp32LinearCount, 1)
         XCTAssertEqual(runtime.blocks[0].qkv.count, 3)
         XCTAssertEqual(runtime.blocks[1].qkv.count, 3, "6-bit value: not fused")
+        XCTAssertFalse(runtime.rowLocalBlocks, "an FP32 Linear: one parallel loop per operation")
         XCTAssertTrue(runtime.isRegression)
     }
 

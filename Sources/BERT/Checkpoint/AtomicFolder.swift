@@ -1,9 +1,9 @@
 import Foundation
 
 /// Writes a folder all at once: its files are written (and fsynced) into a temporary sibling
-/// `.NAME.tmp-PID`, which is then renamed into place; a previous folder is moved aside first
-/// and removed after, or put back if the rename fails. A crash mid-write leaves the previous
-/// folder intact (and at worst a stray temporary sibling).
+/// `.NAME.tmp-PID`, which is fsynced too (its entries) and then renamed into place; a
+/// previous folder is moved aside first and removed after, or put back if the rename fails.
+/// A crash mid-write leaves the previous folder intact (and at worst a stray temporary sibling).
 public enum AtomicFolder {
     /// Creates the temporary folder, lets `fill` write into it, then swaps it into place.
     public static func write(_ directory: URL, _ fill: (URL) throws -> Void) throws {
@@ -17,6 +17,7 @@ public enum AtomicFolder {
         var committed = false
         defer { if !committed { try? fm.removeItem(at: temporary) } }
         try fill(temporary)
+        syncDirectory(temporary)
         let old = parent.appendingPathComponent(".\(directory.lastPathComponent).old-\(pid)")
         try? fm.removeItem(at: old)
         if fm.fileExists(atPath: directory.path) { try fm.moveItem(at: directory, to: old) }
@@ -38,7 +39,9 @@ public enum AtomicFolder {
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }
 
-    static func syncDirectory(_ url: URL) {
+    /// fsyncs a directory (its entries: files created or renamed in it). Best effort: some
+    /// file systems cannot.
+    public static func syncDirectory(_ url: URL) {
         let fd = open(url.path, O_RDONLY)
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }

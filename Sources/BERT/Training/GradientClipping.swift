@@ -22,8 +22,13 @@ public enum GradientClipping {
     @discardableResult
     public static func clip(_ g: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float) -> Float {
         let n = norm(g, count: count)
+        clip(g, count: count, maxNorm: maxNorm, norm: n)
+        return n
+    }
+
+    /// Clips in place, given the norm `norm(g, count:)` already measured.
+    public static func clip(_ g: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float, norm n: Float) {
         let coef = maxNorm / (n + 1e-6)
         if coef < 1 { scale(g, by: coef, count: count) }
-        return n
     }
 }

@@ -41,6 +41,7 @@ extern "C" {
 typedef struct q8_packed_s8 {
     int32_t n, k;          ///< logical sizes of B: n output columns, k inputs
     int32_t n_pad, k_pad;  ///< n rounded up to a multiple of 16, k to a multiple of 4
+    int32_t n_cap, k_cap;  ///< the largest n and k the allocation holds (q8_pack_weights_s8_nk)
     int8_t *data;          ///< n_pad * k_pad bytes, 64-byte aligned, layout above
     int32_t *comp;         ///< n_pad entries, 64-byte aligned
 } q8_packed_s8;
@@ -59,6 +60,11 @@ void q8_packed_s8_free(q8_packed_s8 *p);
 /// Packs B [dst->n, dst->k], row-major with row stride ldb >= k, into dst and computes comp.
 void q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb);
 
+/// Repacks the allocation for B [N, K] with N <= n_cap, K <= k_cap (e.g. one attention head's
+/// keys, whose count varies by example), as q8_pack_weights_s8. Returns 0, or -1 when N or K
+/// is out of range (dst untouched).
+int q8_pack_weights_s8_nk(q8_packed_s8 *dst, int N, int K, const int8_t *B, int ldb);
+
 /// C[m, n] = sum_k A[m, k] * B[n, k] (+ bias[n] when bias != NULL), for m < M, n < B->n,
 /// k < B->k. A has row stride lda >= B->k, C row stride ldc >= B->n; bias has B->n entries.
 /// Only C[m, 0 ..< n] is written. Uses the fastest path this CPU has (q8_int8_best_path).
@@ -69,11 +75,57 @@ void q8_gemm_s8s8s32_packed(int32_t *C, int ldc, const int8_t *A, int lda, int M
 /// Returns 0, or -1 without touching C when this CPU lacks the path (or path is unknown).
 int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, int M,
                                 const q8_packed_s8 *B, const int32_t *bias, int path);
+/// As q8_gemm_s8s8s32_packed with unsigned A: bytes 0..255 (softmax probabilities in 8 bits)
+/// times signed B, exact. vpdpbusd's native operand types: the VNNI path; CPUs without VNNI
+/// use the scalar path (AVX2's vpmaddubsw would saturate on 255 * 127 pairs).
+void q8_gemm_u8s8s32_packed(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
+                            const q8_packed_s8 *B, const int32_t *bias);
+/// The same on a given path (VNNI or scalar; AVX2 and unsupported paths: -1, C untouched).
+int q8_gemm_u8s8s32_packed_path(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
+                                const q8_packed_s8 *B, const int32_t *bias, int path);
+/// Scalar reference of the u8 x s8 product, contiguous, as q8_gemm_s8s8s32_ref.
+void q8_gemm_u8s8s32_ref(int32_t *C, const uint8_t *A, const int8_t *B, int M, int N, int K,
+                         const int32_t *bias);
+
 /// The path q8_gemm_s8s8s32_packed uses on this CPU: VNNI (avx512f, avx512bw, avx512vl,
 /// avx512vnni), else AVX2, else scalar.
 int q8_int8_best_path(void);
 /// 1 when this CPU runs the given path, else 0.
 int q8_int8_path_supported(int path);
+
+/// A fused int8 Linear: Y = epilogue(q(X) W^T + bias) with X and Y in FP32, where
+///   q(x)        = clamp(round_half_even(x * xscale), -maxq, maxq), as int8 (the Linear's input
+///                 quantization: q8_quantize_int8 for maxq = 127);
+///   acc[m, n]   = sum_k q(X[m, k]) W[n, k] + bias[n], exact in int32;
+///   Y[m, n]     = (float)acc[m, n] * factor[n]                      (the rescale 1 / (S_x S_w))
+///     then, when requant != NULL, Y = round_half_even(clamp(Y S, -requant_maxq, requant_maxq)) / S
+///                 with S = requant[n] (0 where S = 0): the output's fake quantization;
+///     then, when residual != NULL, Y += residual[m, n].
+/// Rows are m < M, columns n < w->n; only Y[m, 0 ..< n] is written. Y may not overlap X;
+/// residual may be Y itself (read before written, element by element) but no other part of Y.
+typedef struct q8_linear_args {
+    float *y; int ldy;                  ///< Y [M, N], row stride ldy >= N
+    const float *x; int ldx;            ///< X [M, K], row stride ldx >= K
+    int m;                              ///< M
+    float xscale, maxq;                 ///< input scale S_x and clamp M (127 for 8 bits)
+    const q8_packed_s8 *w;              ///< W [N, K], packed
+    const int32_t *bias;                ///< [N] or NULL
+    const float *factor;                ///< [N]
+    const float *requant;               ///< [N] or NULL
+    float requant_maxq;
+    const float *residual; int ldr;     ///< [M, N] with row stride ldr, or NULL
+} q8_linear_args;
+
+/// Scalar reference of the fused Linear, the oracle in tests: quantizes, multiplies by the
+/// unpacked W [N, K] (contiguous) with a plain loop, applies the epilogue. Allocates.
+void q8_linear_s8_ref(const q8_linear_args *a, const int8_t *W);
+/// The fused Linear on the fastest path (see q8_linear_s8_path).
+int q8_linear_s8(const q8_linear_args *a);
+/// The fused Linear on a given path (Q8_INT8_PATH_*). Bit-identical to q8_linear_s8_ref on
+/// every path. Keeps a per-thread scratch buffer (64 x k_pad bytes, allocated on the thread's
+/// first call or when K grows, freed when the thread exits). Returns 0; -1 without touching Y
+/// when this CPU lacks the path; -2 when the scratch buffer cannot be allocated.
+int q8_linear_s8_path(const q8_linear_args *a, int path);
 
 /// out[i] = (float)acc[i] * factor (e.g. factor = 1 / (S_a S_w)). out may not alias acc.
 void q8_dequantize_s32(float *out, const int32_t *acc, size_t n, float factor);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "q8int8.h"
+#include "q8intbert.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -38,6 +38,11 @@ struct Predict: ParsableCommand {
     @Flag(help: "Add a fourth column with the raw logits (a JSON array), e.g. for parity checks.")
     var logits = false
 
+    @Flag(help: ArgumentHelp(
+        "Integer-only mode (I-BERT style): integer GELU, softmax and LayerNorm and int8 attention products.",
+        discussion: "An approximation of the default mode (which equals `q8train eval` bit for bit); see docs/runtime.md."))
+    var integerOnly = false
+
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if maxSeqLength < 3 { throw ValidationError("--max-seq-length must be at least 3 ([CLS], [SEP] and a token)") }
@@ -46,7 +51,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         Parallel.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let int8 = try Int8Model(directory: URL(fileURLWithPath: model))
+        let int8 = try Int8Model(directory: URL(fileURLWithPath: model), integerOnly: integerOnly)
         let inputURL = URL(fileURLWithPath: input)
         let layout = try Self.layout(of: inputURL)
         let rows = try TSVReader(layout: layout).read(inputURL)

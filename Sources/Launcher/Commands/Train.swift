@@ -15,7 +15,9 @@ struct Train: ParsableCommand {
         discussion: """
         With no options it fine-tunes the bundled MiniLM on the bundled movie task. Results go to \
         --output-dir: best/ and final/ (Hugging Face model folders), log.jsonl, report.html. \
-        Data parallel: mpirun -n 4 --bind-to none q8train train (--batch-size is the global batch).
+        Data parallel: mpirun -n 4 --bind-to none q8train train (--batch-size is the global batch). \
+        Checkpoints of the whole training state (--checkpoint-every, --checkpoint-minutes) let an \
+        interrupted run continue bit for bit: q8train train ... --resume auto (docs/checkpoints.md).
         """)
 
     @OptionGroup var options: TrainingOptions
@@ -69,7 +71,8 @@ struct Train: ParsableCommand {
         }
         let trainer = try Trainer(settings: settings, model: model, task: task, vocabulary: vocabulary,
                                   baseConfig: modelDir.appendingPathComponent("config.json"),
-                                  communicator: communicator) { logger.info("\($0)") }
+                                  communicator: communicator, say: { logger.info("\($0)") },
+                                  warn: { logger.warning("\($0)") })
         try trainer.run()
         if communicator.isRoot {
             try ReportCommand.write(run: URL(fileURLWithPath: settings.resolvedOutputDir), logger: logger)

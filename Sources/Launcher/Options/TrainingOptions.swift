@@ -67,6 +67,21 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Deterministic data parallelism: sum gradients over G fixed groups of each batch in a fixed tree, so that every rank count dividing G trains bit for bit the same (a power of two dividing the batch size). (default: 1, plain sums)", valueName: "G"))
     var reductionGroups: Int?
 
+    @Option(help: ArgumentHelp("Write a full training-state checkpoint (OUTPUT/checkpoints/step-N: parameters, AdamW moments, position, Q8BERT ranges, best dev result) every N steps. (default: 0, off)", valueName: "steps"))
+    var checkpointEvery: Int?
+
+    @Option(help: ArgumentHelp("Also write one when M minutes have passed since the last; 0 turns it off. (default: 30)", valueName: "M"))
+    var checkpointMinutes: Double?
+
+    @Option(help: ArgumentHelp("Keep the newest K checkpoints. (default: 3)", valueName: "K"))
+    var keepCheckpoints: Int?
+
+    @Option(help: ArgumentHelp("A step whose loss or reduced gradient is NaN or infinite is skipped; stop after K such steps in a row. (default: 5)", valueName: "K"))
+    var maxBadSteps: Int?
+
+    @Option(help: ArgumentHelp("Continue a run from a checkpoint folder, a run folder's newest valid checkpoint, or 'auto' (the newest valid one in --output-dir; a fresh start when there is none). Bitwise exact with the same threads per rank, or with --reduction-groups.", valueName: "dir|auto"))
+    var resume: String?
+
     @Option(help: "Also write the human-readable log to this file.")
     var logFile: String?
 
@@ -103,6 +118,11 @@ struct TrainingOptions: ParsableArguments {
         if let logFile { s.logFile = logFile }
         if let checkSync { s.checkSync = checkSync }
         if let reductionGroups { s.reductionGroups = reductionGroups }
+        if let checkpointEvery { s.checkpointEvery = checkpointEvery }
+        if let checkpointMinutes { s.checkpointMinutes = checkpointMinutes }
+        if let keepCheckpoints { s.keepCheckpoints = keepCheckpoints }
+        if let maxBadSteps { s.maxBadSteps = maxBadSteps }
+        if let resume { s.resume = resume }
         if !textColumns.isEmpty { s.textColumns = textColumns }
         if let labelColumn { s.labelColumn = labelColumn }
         if !labelNames.isEmpty { s.labelNames = labelNames }

@@ -34,14 +34,16 @@ func attendedKeys(_ keyMask: UnsafePointer<Float>, example b: Int, seqLen T: Int
 }
 
 /// One (example, head): P [T, n] (row stride n) = softmax(scale Q K^T), context = P' V where
-/// P' = dropout(P) written to `dropped` (or P itself when `dropped` is nil).
+/// P' = dropout(P) written to `dropped` (or P itself when `dropped` is nil). q, k, v have row
+/// stride `ld` (C unless given), context row stride C.
 @inline(__always)
 func attentionHeadForward(context: UnsafeMutablePointer<Float>, probs P: UnsafeMutablePointer<Float>,
                           dropped: UnsafeMutablePointer<Float>?, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                           v: UnsafePointer<Float>, T: Int, keys n: Int, mask: UnsafePointer<Float>?, C: Int, D: Int,
                           scale: Float, dropout p: Float = 0, dropoutMask: UnsafeMutablePointer<UInt8>? = nil,
-                          dropoutRowKey: (Int) -> UInt64 = { _ in 0 }) {
-    BLAS.sgemm(transB: true, m: T, n: n, k: D, alpha: scale, a: q, lda: C, b: k, ldb: C, c: P, ldc: n)
+                          dropoutRowKey: (Int) -> UInt64 = { _ in 0 }, ld: Int? = nil) {
+    let ld = ld ?? C
+    BLAS.sgemm(transB: true, m: T, n: n, k: D, alpha: scale, a: q, lda: ld, b: k, ldb: ld, c: P, ldc: n)
     q8_softmax_masked_forward(P, P, mask, T, n)
     var Pv = UnsafePointer(P)
     if let dropped {
@@ -54,7 +56,7 @@ func attentionHeadForward(context: UnsafeMutablePointer<Float>, probs P: UnsafeM
         }
         Pv = UnsafePointer(dropped)
     }
-    BLAS.sgemm(m: T, n: D, k: n, a: Pv, lda: n, b: v, ldb: C, c: context, ldc: C)
+    BLAS.sgemm(m: T, n: D, k: n, a: Pv, lda: n, b: v, ldb: ld, c: context, ldc: C)
 }
 
 /// Training forward: saves probs and dropped [B, H, T, T] (each head's first T n floats used)
@@ -80,20 +82,25 @@ public func attentionForward(context: UnsafeMutablePointer<Float>, probs: Unsafe
     }
 }
 
-/// Inference forward (no dropout, nothing saved): each worker uses its own T x T scratch.
+/// Inference forward (no dropout, nothing saved): each (example, head) is a task taken by
+/// whichever thread is free, with its own T x T scratch on that thread's stack.
+/// q, k, v [B, T, *] have row stride `inputStride` (C, or 3 C when they sit side by side in
+/// one buffer); context [B, T, C]. The same bits as `attentionForward` without dropout.
 public func attentionInference(context: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
-                               v: UnsafePointer<Float>, keyMask: UnsafePointer<Float>, shape s: AttentionShape) {
-    let T = s.seqLen, C = s.channels, D = s.headDim
+                               v: UnsafePointer<Float>, inputStride: Int? = nil, keyMask: UnsafePointer<Float>,
+                               shape s: AttentionShape) {
+    let T = s.seqLen, C = s.channels, D = s.headDim, ld = inputStride ?? s.channels
     let scale = 1 / Float(D).squareRoot()
-    Parallel.forEachChunk(s.batch * s.heads) { range in
+    let tasks = s.batch * s.heads
+    Parallel.forEachChunk(tasks, chunks: Parallel.threads > 1 ? tasks : 1) { _, range in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: T * T) { scratch in
             for bh in range {
                 let b = bh / s.heads, h = bh % s.heads
-                let base = b * T * C + h * D
+                let base = b * T * ld + h * D
                 let keys = attendedKeys(keyMask, example: b, seqLen: T)
-                attentionHeadForward(context: context + base, probs: scratch.baseAddress!, dropped: nil,
+                attentionHeadForward(context: context + b * T * C + h * D, probs: scratch.baseAddress!, dropped: nil,
                                      q: q + base, k: k + base, v: v + base, T: T, keys: keys.count, mask: keys.mask,
-                                     C: C, D: D, scale: scale)
+                                     C: C, D: D, scale: scale, ld: ld)
             }
         }
     }

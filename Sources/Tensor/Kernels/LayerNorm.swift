@@ -17,9 +17,10 @@ public func layerNormForward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutab
 /// depend on the thread count.
 public let layerNormBackwardChunkRows = 32
 
-/// Floats of `scratch` that layerNormBackward needs for `rows` rows in `groups` groups.
+/// Floats of `scratch` that layerNormBackward needs for `rows` rows in up to `groups`
+/// groups: m ceil(rows / (32 m)) <= rows / 32 + 1 + m chunks of 2 dim.
 public func layerNormBackwardScratchCount(rows: Int, dim: Int, groups: Int = 1) -> Int {
-    (rows / max(groups, 1) + layerNormBackwardChunkRows - 1) / layerNormBackwardChunkRows * max(groups, 1) * 2 * dim
+    (rows / layerNormBackwardChunkRows + 1 + max(groups, 1)) * 2 * dim
 }
 
 /// dInput written; dWeight, dBias accumulated. The parameter gradients are summed per chunk
