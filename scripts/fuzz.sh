@@ -5,11 +5,17 @@
 #   scripts/fuzz.sh build TARGET                         build only
 #   scripts/fuzz.sh seeds                                regenerate fuzz/seeds (committed)
 #
-# Targets: SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz ServerRequestFuzz. Builds go to .build-fuzz
-# (release, -sanitize=fuzzer,address; the targets exist only with Q8_FUZZ=1, see Package.swift)
-# and .build-fuzz-seeds (the seed generator, plain debug), so normal builds are untouched.
+#   scripts/fuzz.sh ubsan-replay TARGET                  replay seeds, regressions and corpus
+#                                                        with UBSan on the C kernels too
+#
+# Targets: SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz ServerRequestFuzz. Builds go to
+# .build-fuzz (release, -sanitize=fuzzer,address; the targets exist only with Q8_FUZZ=1, see
+# Package.swift), .build-fuzz-ubsan (the same plus -fsanitize=undefined on the C kernels: for
+# replay only, as libFuzzer then registers only the C code's coverage counters) and
+# .build-fuzz-seeds (the seed generator, plain debug), so normal builds are untouched.
 # The run: nice -n 15, one job, -timeout=10 s per input, -rss_limit_mb=2048; the corpus grows
-# in .build-fuzz/corpus/TARGET (seeds from fuzz/seeds/TARGET are read, never written);
+# in .build-fuzz/corpus/TARGET (fuzz/seeds/TARGET and the inputs of past findings in
+# fuzz/regressions/TARGET are read first, never written);
 # crashes, hangs and out-of-memory inputs land in fuzz/artifacts/TARGET (git-ignored), and the
 # run's log in fuzz/artifacts/TARGET/fuzz-0.log. Replay one input: .build-fuzz/release/TARGET FILE
 set -euo pipefail
@@ -17,12 +23,15 @@ cd "$(dirname "$0")/.."
 root=$PWD
 targets="SafeTensorsFuzz Int8ModelFuzz TokenizerFuzz TSVFuzz ServerRequestFuzz"
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
+# build TARGET [SCRATCH [EXTRA_FLAG...]]
 build() {
-    Q8_FUZZ=1 nice -n 5 swift build -c release --scratch-path .build-fuzz --product "$1" \
-        --sanitize=fuzzer --sanitize=address 2>&1 | grep -v "Cannot export local symbol" || true
-    [ -x ".build-fuzz/release/$1" ] || { echo "fuzz.sh: building $1 failed" >&2; exit 1; }
+    local target=$1 scratch=${2:-.build-fuzz}
+    shift; shift || true
+    Q8_FUZZ=1 nice -n 5 swift build -c release --scratch-path "$scratch" --product "$target" \
+        --sanitize=fuzzer --sanitize=address "$@" 2>&1 | grep -v "Cannot export local symbol" || true
+    [ -x "$scratch/release/$target" ] || { echo "fuzz.sh: building $target failed" >&2; exit 1; }
 }
 
 check_target() {
@@ -47,6 +56,20 @@ seeds() {
 case "${1:-}" in
     seeds) seeds ;;
     build) [ $# = 2 ] || usage; check_target "$2"; build "$2" ;;
+    ubsan-replay)
+        [ $# = 2 ] || usage
+        check_target "$2"
+        build "$2" .build-fuzz-ubsan -Xcc -fsanitize=undefined
+        dirs=("$root/fuzz/seeds/$2")
+        [ -d "fuzz/regressions/$2" ] && dirs+=("$root/fuzz/regressions/$2")
+        [ -d ".build-fuzz/corpus/$2" ] && dirs+=("$root/.build-fuzz/corpus/$2")
+        mkdir -p "fuzz/artifacts/$2-ubsan"
+        cd "fuzz/artifacts/$2-ubsan"
+        SWIFT_BACKTRACE=enable=no UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 nice -n 15 \
+            "$root/.build-fuzz-ubsan/release/$2" -runs=0 -timeout=10 -rss_limit_mb=2048 "${dirs[@]}" 2>&1 \
+            | grep -E "runtime error|^    #|INITED|Done|ERROR" | head -40
+        exit "${PIPESTATUS[0]}"
+        ;;
     ""|-h|--help) usage ;;
     *)
         [ $# -ge 2 ] || usage
@@ -56,6 +79,8 @@ case "${1:-}" in
         build "$target"
         corpus=.build-fuzz/corpus/$target artifacts=fuzz/artifacts/$target
         mkdir -p "$corpus" "$artifacts"
+        regressions=()
+        [ -d "fuzz/regressions/$target" ] && regressions=("$root/fuzz/regressions/$target")
         dict=()
         [ -f "fuzz/dicts/$target.dict" ] && dict=(-dict="$root/fuzz/dicts/$target.dict")
         echo "fuzzing $target for $seconds s (log: $artifacts/fuzz-0.log)"
@@ -65,8 +90,8 @@ case "${1:-}" in
         (cd "$artifacts" && SWIFT_BACKTRACE=enable=no nice -n 15 "$root/.build-fuzz/release/$target" -jobs=1 \
             -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$root/$artifacts/" "${dict[@]}" "$@" \
-            "$root/$corpus" "$root/fuzz/seeds/$target") || status=$?
-        grep -E "^(#[0-9]+.*(DONE|pulse)|stat::|Done|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" \
+            "$root/$corpus" "$root/fuzz/seeds/$target" "${regressions[@]}") || status=$?
+        grep -E "^(#[0-9]+.*(DONE|pulse)|stat::|Done|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)|runtime error" \
             "$artifacts/fuzz-0.log" | tail -14
         ls "$artifacts" | grep -E "^(crash|leak|timeout|oom|slow-unit)-" || echo "no crash, leak, timeout or out-of-memory input"
         exit "$status"
