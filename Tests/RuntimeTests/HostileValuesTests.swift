@@ -3,6 +3,7 @@ import XCTest
 @testable import BERT
 @testable import Runtime
 import Tensor
+import TestModels
 
 /// Int8 folders whose values are legal for the format but hostile: the runtime neither traps
 /// nor runs undefined behaviour, and refuses what cannot be run with a clear error.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestModels
 @testable import BERT
 @testable import Runtime
 import Tensor
