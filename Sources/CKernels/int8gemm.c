@@ -402,9 +402,14 @@ Q8_INLINE float q8_lin_round(float v) {
 Q8_INLINE float q8_lin_clamp(float v, float m) { v = v < -m ? -m : v; return v > m ? m : v; }
 
 /// q(x) = (int8) clamp(round_half_even(x * scale), -maxq, maxq): q8_quantize_int8 (maxq 127)
-/// and q8_quantize_values' integers, as int8.
+/// and q8_quantize_values' integers, as int8. A NaN product becomes 0, as in q8_quantize_int8
+/// (converting NaN to an integer is undefined behaviour in C; docs/fuzzing.md).
 Q8_INLINE void q8_lin_quantize_row(int8_t *q, const float *x, int n, float scale, float maxq) {
-    for (int i = 0; i < n; i++) q[i] = (int8_t)q8_lin_round(q8_lin_clamp(x[i] * scale, maxq));
+    for (int i = 0; i < n; i++) {
+        float v = x[i] * scale;
+        v = v == v ? v : 0.0f;
+        q[i] = (int8_t)q8_lin_round(q8_lin_clamp(v, maxq));
+    }
 }
 
 /// One row of the epilogue: y = (float)acc * factor; then y = fq(y) with the column's scale
