@@ -222,9 +222,9 @@ public final class Int8Model {
         // LayerNorm. When every Linear is row-local (the int8 recipes with frozen input ranges),
         // everything but attention runs by rows: one parallel loop for the embeddings and the
         // first query/key/value, then per layer one over heads (attention) and one over rows
-        // (the rest of the layer and the next layer's query/key/value), each row block of 64
+        // (the rest of the layer and the next layer's query/key/value), each row block (64 rows, fewer for short batches)
         // going through its whole chain while it is in cache. Otherwise one loop per operation.
-        // The row loops hand out tasks of `rowTaskRows` rows to whichever thread is free, so
+        // The row loops hand out tasks of `rowTaskRows(N)` rows to whichever thread is free, so
         // that a worker that starts late (or is preempted) costs only the task it holds.
         let rowLocal = rowLocalBlocks
         batch.inputIds.withUnsafeBufferPointer { idsBuffer in
@@ -307,17 +307,23 @@ public final class Int8Model {
     }
 }
 
-/// Rows per task of the row-block schedule: 2 tasks for a 1 x 128 batch, 64 for 32 x 128.
-/// (Tasks of 32 rows, as fast in the GEMM alone, measured 4% slower end to end at 1 x 128.)
-let rowTaskRows = linearBlockRows
+/// Rows per task of the row-block schedule for a loop over `rows` rows: 64 (2 tasks for a
+/// 1 x 128 batch on 2 threads, 64 for 32 x 128), or fewer, in multiples of 16, when 64-row tasks
+/// would leave a thread without work (1 x 64 on 2 threads: 2 tasks of 32, not 1 of 64).
+/// (32-row tasks at 1 x 128, as fast in the GEMM alone, measured 4% slower end to end.)
+func rowTaskRows(_ rows: Int) -> Int {
+    let perThread = (rows + Parallel.threads - 1) / Parallel.threads
+    return max(16, min(linearBlockRows, (perThread + 15) / 16 * 16))
+}
 
-/// Runs body on the row ranges [64 i, 64 (i + 1)) of 0..<rows in parallel, each a task taken
-/// by whichever thread is free.
+/// Runs body on the row ranges [R i, R (i + 1)) of 0..<rows in parallel (R = rowTaskRows(rows)),
+/// each a task taken by whichever thread is free.
 @inline(__always)
 func forEachRowTask(_ rows: Int, _ body: (Range<Int>) -> Void) {
-    let tasks = (rows + rowTaskRows - 1) / rowTaskRows
+    let size = rowTaskRows(rows)
+    let tasks = (rows + size - 1) / size
     Parallel.forEachChunk(tasks, chunks: tasks) { _, range in
-        for i in range { body((i * rowTaskRows)..<min(rows, (i + 1) * rowTaskRows)) }
+        for i in range { body((i * size)..<min(rows, (i + 1) * size)) }
     }
 }
 
