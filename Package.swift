@@ -85,7 +85,7 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // Benchmarks (scripts/bench-*.sh), release builds only.
         .executableTarget(name: "Bench", dependencies: ["BERT", "Tensor", "Runtime", "Dist", "CKernels"], swiftSettings: swift5),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks"], resources: [.copy("Fixtures")],
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tensor"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor", "Report"], swiftSettings: swift5),

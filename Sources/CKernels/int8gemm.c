@@ -116,6 +116,32 @@ void q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb) {
     }
 }
 
+/// Packs one row as row r of a panel of MR rows: group g (bytes src[4g, 4g + 4), k = k0 + 4g + t
+/// read as zero past K) at out[g * MR + r], xored with flip, for g in [0, G). src == NULL: a
+/// padding row of zero groups.
+Q8_INLINE void q8_pack_row(uint32_t *out, int MR, int r, const int8_t *src, int k0, int G, int K,
+                           uint32_t flip) {
+    if (!src) {
+        for (int g = 0; g < G; g++) out[(size_t)g * MR + r] = 0;
+        return;
+    }
+    const int full = K >= k0 + 4 * G ? G : (K - k0) / 4;  // groups entirely inside K
+    int g = 0;
+    for (; g < full; g++) {
+        uint32_t v;
+        memcpy(&v, src + 4 * g, 4);
+        out[(size_t)g * MR + r] = v ^ flip;
+    }
+    for (; g < G; g++) {  // the group holding the end of K, then zero groups
+        uint8_t b[4] = {0, 0, 0, 0};
+        for (int t = 0; t < 4; t++)
+            if (k0 + 4 * g + t < K) b[t] = (uint8_t)src[4 * g + t];
+        uint32_t v;
+        memcpy(&v, b, 4);
+        out[(size_t)g * MR + r] = v ^ flip;
+    }
+}
+
 /// Packs rows [0, mc) of A (row stride lda), k in [k0, k0 + kc) (kc a multiple of 4), into
 /// panels of MR rows: panel p, group g, row r holds 4 bytes at ((p * kc / 4 + g) * MR + r) * 4.
 /// Rows past mc and k past K are zero; every byte is xored with flip (0x80 turns a into
@@ -123,31 +149,12 @@ void q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb) {
 Q8_INLINE void q8_pack_a(uint8_t *dst, const int8_t *A, int lda, int mc, int MR, int k0, int kc,
                          int K, uint32_t flip) {
     const int G = kc / 4;
-    const int full = K >= k0 + kc ? G : (K - k0) / 4;  // groups entirely inside K
     const int panels = (mc + MR - 1) / MR;
     for (int p = 0; p < panels; p++) {
         uint32_t *out = (uint32_t *)dst + (size_t)p * G * MR;
         for (int r = 0; r < MR; r++) {
             int row = p * MR + r;
-            if (row >= mc) {
-                for (int g = 0; g < G; g++) out[(size_t)g * MR + r] = 0;
-                continue;
-            }
-            const int8_t *src = A + (size_t)row * lda + k0;
-            int g = 0;
-            for (; g < full; g++) {
-                uint32_t v;
-                memcpy(&v, src + 4 * g, 4);
-                out[(size_t)g * MR + r] = v ^ flip;
-            }
-            for (; g < G; g++) {  // the group holding the end of K, then zero groups
-                uint8_t b[4] = {0, 0, 0, 0};
-                for (int t = 0; t < 4; t++)
-                    if (k0 + 4 * g + t < K) b[t] = (uint8_t)src[4 * g + t];
-                uint32_t v;
-                memcpy(&v, b, 4);
-                out[(size_t)g * MR + r] = v ^ flip;
-            }
+            q8_pack_row(out, MR, r, row < mc ? A + (size_t)row * lda + k0 : NULL, k0, G, K, flip);
         }
     }
 }
@@ -445,30 +452,18 @@ Q8_INLINE void q8_lin_epilogue(const q8_linear_args *a, int row, int col, const 
 /// columns (k >= K zero), each byte xored with flip; rowq is K scratch bytes.
 Q8_INLINE void q8_pack_x(uint8_t *dst, const float *X, int ldx, int mc, int MR, int kp, int K,
                          float scale, float maxq, uint32_t flip, int8_t *rowq) {
-    const int G = kp / 4, full = K / 4;
+    const int G = kp / 4;
     const int panels = (mc + MR - 1) / MR;
     for (int p = 0; p < panels; p++) {
         uint32_t *out = (uint32_t *)dst + (size_t)p * G * MR;
         for (int r = 0; r < MR; r++) {
             int row = p * MR + r;
-            if (row >= mc) {
-                for (int g = 0; g < G; g++) out[(size_t)g * MR + r] = 0;
-                continue;
+            const int8_t *src = NULL;
+            if (row < mc) {
+                q8_lin_quantize_row(rowq, X + (size_t)row * ldx, K, scale, maxq);
+                src = rowq;
             }
-            q8_lin_quantize_row(rowq, X + (size_t)row * ldx, K, scale, maxq);
-            int g = 0;
-            for (; g < full; g++) {
-                uint32_t v;
-                memcpy(&v, rowq + 4 * g, 4);
-                out[(size_t)g * MR + r] = v ^ flip;
-            }
-            if (g < G) {  // the group holding the end of K
-                uint8_t b[4] = {0, 0, 0, 0};
-                for (int t = 0; 4 * g + t < K; t++) b[t] = (uint8_t)rowq[4 * g + t];
-                uint32_t v;
-                memcpy(&v, b, 4);
-                out[(size_t)g * MR + r] = v ^ flip;
-            }
+            q8_pack_row(out, MR, r, src, 0, G, K, flip);
         }
     }
 }

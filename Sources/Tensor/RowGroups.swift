@@ -33,6 +33,7 @@ public final class RowGroups {
     public static let blockFeatures = 64
     private var floats: FloatBuffer?
     private var slots: Int32Buffer?
+    private var ids: Int32Buffer?
 
     public init(count: Int = 1) {
         precondition(count >= 1 && count & (count - 1) == 0, "RowGroups: \(count) groups is not a power of two")
@@ -96,6 +97,12 @@ public final class RowGroups {
             slots!.pointer.update(repeating: -1, count: n)
         }
         return slots!.pointer
+    }
+
+    /// Scratch of at least n Int32 (contents undefined), valid until the next call.
+    func idList(_ n: Int) -> UnsafeMutablePointer<Int32> {
+        if ids == nil || ids!.count < n { ids = Int32Buffer(count: n) }
+        return ids!.pointer
     }
 
     /// Adds the m partial sums at base + q * stride (n floats each) in the canonical tree;

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import BERT
+import Tensor
 
 /// Damaged and hand-made safetensors files: each must be refused with the right error, whose
 /// message names the file and the problem; mutations and random inputs must never crash.
@@ -476,16 +477,9 @@ final class SafeTensorsDamagedTests: XCTestCase {
     }
 }
 
-/// A small deterministic random number generator (SplitMix64) for reproducible fuzzing.
-private struct FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Tensor's SplitMix64, for reproducible fuzzing.
+private typealias FuzzRandom = SplitMix64
+
+private extension SplitMix64 {
     mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

@@ -130,21 +130,11 @@ final class DataParallelTrainingTests: XCTestCase {
 
     func testKillingOneRankEndsTheJobQuickly() throws {
         let dir = try makeWorkspace()
-        let mpirun = try DemoRunner.mpirun(), q8train = try DemoRunner.executable(named: "q8train")
-        let process = Process()
-        process.executableURL = mpirun
-        process.arguments = ["-n", "2", "--bind-to", "none", q8train.path, "train",
-                             "--model", dir.appendingPathComponent("model").path, "--task", "movie",
-                             "--data-dir", dir.appendingPathComponent("data").path,
-                             "--output-dir", dir.appendingPathComponent("killed").path, "--max-seq-length", "16",
-                             "--batch-size", "16", "--epochs", "500", "--eval-every", "0", "--threads", "1"]
-        process.environment = DemoRunner.cleanEnvironment()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
-        try process.run()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let (process, done) = try start(["train", "--model", dir.appendingPathComponent("model").path, "--task", "movie",
+                                         "--data-dir", dir.appendingPathComponent("data").path,
+                                         "--output-dir", dir.appendingPathComponent("killed").path, "--max-seq-length", "16",
+                                         "--batch-size", "16", "--epochs", "500", "--eval-every", "0", "--threads", "1"],
+                                        ranks: 2)
         // Wait until training runs (the log has step records), then SIGKILL one rank.
         let log = dir.appendingPathComponent("killed/log.jsonl")
         let deadline = Date().addingTimeInterval(60)

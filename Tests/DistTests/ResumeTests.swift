@@ -81,27 +81,6 @@ final class ResumeTests: XCTestCase {
         try checkStopAndResume(ranks: 2)
     }
 
-    /// Starts q8train in the background; returns the process and a semaphore signalled at its exit.
-    func start(_ arguments: [String], ranks: Int?) throws -> (Process, DispatchSemaphore) {
-        let process = Process()
-        if let ranks {
-            process.executableURL = try DemoRunner.mpirun()
-            process.arguments = ["-n", "\(ranks)", "--oversubscribe", "--bind-to", "none",
-                                 try DemoRunner.executable(named: "q8train").path] + arguments
-        } else {
-            process.executableURL = try DemoRunner.executable(named: "q8train")
-            process.arguments = arguments
-        }
-        process.environment = DemoRunner.cleanEnvironment()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
-        try process.run()
-        addTeardownBlock { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        return (process, done)
-    }
-
     /// Waits (up to 120 s) until `path` exists (and holds `text`, when given).
     func waitFor(_ path: URL, containing text: String? = nil) -> Bool {
         let deadline = Date().addingTimeInterval(120)

@@ -41,6 +41,29 @@ extension XCTestCase {
         return dir
     }
 
+    /// Starts q8train with `arguments` in the background, alone or under mpirun with `ranks`
+    /// ranks, its output discarded; returns the process and a semaphore signalled at its exit.
+    /// The process is SIGKILLed at teardown if it still runs.
+    func start(_ arguments: [String], ranks: Int?) throws -> (Process, DispatchSemaphore) {
+        let process = Process()
+        if let ranks {
+            process.executableURL = try DemoRunner.mpirun()
+            process.arguments = ["-n", "\(ranks)", "--oversubscribe", "--bind-to", "none",
+                                 try DemoRunner.executable(named: "q8train").path] + arguments
+        } else {
+            process.executableURL = try DemoRunner.executable(named: "q8train")
+            process.arguments = arguments
+        }
+        process.environment = DemoRunner.cleanEnvironment()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let done = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in done.signal() }
+        try process.run()
+        addTeardownBlock { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        return (process, done)
+    }
+
     /// Descendant processes of `parent` whose command name is `name` (from /proc).
     func rankProcesses(of parent: pid_t, named name: String) throws -> [pid_t] {
         var found = [pid_t](), frontier = [parent]

@@ -96,6 +96,7 @@ final class RoutesTests: XCTestCase {
             XCTAssertEqual(quantization["int8_linears"] as? Int, int8Linears)
             XCTAssertEqual(quantization["fp32_linears"] as? Int, fp32Linears)
             XCTAssertEqual(quantization["weight_bytes"] as? Int, weightBytes)
+            XCTAssertEqual(quantization["integer_only"] as? Bool, false)
             let limits = try XCTUnwrap(json["limits"] as? [String: Any])
             XCTAssertEqual(limits["max_batch"] as? Int, 16)
             XCTAssertEqual(limits["max_texts"] as? Int, 100)

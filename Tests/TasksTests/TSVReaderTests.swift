@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import XCTest
 @testable import Tasks
 
@@ -246,18 +247,5 @@ final class TSVReaderTests: XCTestCase {
         XCTAssertEqual(dataset.examples.last?.textB, "What is the best way to learn Swift, café \(rows - 1)?")
         XCTAssertEqual(dataset.examples.filter { $0.label == 1 }.count, (rows + 2) / 3)
         print("parsed \(rows) QQP-shaped rows in \(String(format: "%.3f", seconds)) s")
-    }
-}
-
-/// A small deterministic generator for the mutation test.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import Tensor
 import XCTest
 import CKernels
 
@@ -6,16 +7,11 @@ import CKernels
 /// on random shapes with tails, BERT shapes, the extreme values +-127 (saturation), with
 /// and without bias, and with row strides larger than the rows.
 final class Int8GemmTests: XCTestCase {
-    /// SplitMix64, local to these tests so that the values do not depend on other code.
+    /// Tensor's SplitMix64 with the draws these tests need.
     struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator: SplitMix64
+        init(state: UInt64) { generator = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { generator.next() }
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
         /// Uniform over the whole valid range [-127, 127].
         mutating func int8() -> Int8 { Int8(below(255) - 127) }

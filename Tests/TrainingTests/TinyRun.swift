@@ -5,17 +5,24 @@ import XCTest
 @testable import Training
 
 /// A tiny Q8BERT (q8bert-paper) fine-tuning run in process: a random BERT (2 layers, hidden
-/// 16) on 64 synthetic sentences (is "good" in it?), batch 16 (4 steps per epoch), 3 epochs,
-/// dev every 3 steps. Every call builds the same model and data afresh, so two trainers
-/// start from identical states.
+/// 16 by default) on 64 synthetic sentences (is "good" in it?; 32 for dev), batch 16 (4 steps
+/// per epoch), 3 epochs, dev every 3 steps. Every call builds the same model and data afresh,
+/// so two trainers start from identical states.
 struct TinyRun {
     static let words = ["movie", "plot", "actor", "scene", "story", "music", "dull", "long", "the", "a"]
     let folder: URL
     let vocabulary: URL
     let tokenizer: BertTokenizer
+    /// The model's hidden size (intermediate 2x), heads, and the standard deviation of its
+    /// random weights; sentences in train and dev.
+    let hiddenSize: Int, heads: Int, initStd: Double
+    let trainSize: Int, devSize: Int
 
-    init(folder: URL) throws {
+    init(folder: URL, hiddenSize: Int = 16, heads: Int = 2, initStd: Double = 0.05,
+         trainSize: Int = 64, devSize: Int = 32) throws {
         self.folder = folder
+        self.hiddenSize = hiddenSize; self.heads = heads; self.initStd = initStd
+        self.trainSize = trainSize; self.devSize = devSize
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         vocabulary = folder.appendingPathComponent("vocab.txt")
         let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good"] + Self.words
@@ -33,8 +40,8 @@ struct TinyRun {
     }
 
     func task(trainSeed: UInt64 = 1) -> TaskData {
-        let train = EncodedDataset(synthetic(64, seed: trainSeed), tokenizer: tokenizer, maxLength: 16)
-        let dev = EncodedDataset(synthetic(32, seed: 2), tokenizer: tokenizer, maxLength: 16)
+        let train = EncodedDataset(synthetic(trainSize, seed: trainSeed), tokenizer: tokenizer, maxLength: 16)
+        let dev = EncodedDataset(synthetic(devSize, seed: 2), tokenizer: tokenizer, maxLength: 16)
         return TaskData(name: "synthetic", labels: ["no", "yes"], regression: false, train: train, dev: dev,
                         test: dev) { pred, gold in
             Scores(values: ["accuracy": Double(zip(pred, gold).filter { $0 == $1 }.count) / Double(pred.count)],
@@ -44,15 +51,15 @@ struct TinyRun {
 
     /// The model, with the `quantize` preset enabled ("none": FP32).
     func model(quantize: String = "q8bert-paper") throws -> BertForSequenceClassification {
-        let config = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 16, numHiddenLayers: 2,
-                                numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 32)
+        let config = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: hiddenSize, numHiddenLayers: 2,
+                                numAttentionHeads: heads, intermediateSize: 2 * hiddenSize, maxPositionEmbeddings: 32)
         let model = BertForSequenceClassification(config: config, numLabels: 2)
         var rng = SplitMix64(seed: 3)
         for e in model.layout.entries {
             let t = model.tensor(e.name)!
             if e.name.hasSuffix("LayerNorm.weight") { t.update(repeating: 1) }
             else if e.name.hasSuffix(".bias") { t.update(repeating: 0) }
-            else { for i in t.indices { t[i] = Float(rng.nextNormal() * 0.05) } }
+            else { for i in t.indices { t[i] = Float(rng.nextNormal() * initStd) } }
         }
         if quantize != "none" { try model.enableQuantization(try .preset(quantize)) }
         return model

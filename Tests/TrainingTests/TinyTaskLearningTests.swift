@@ -9,47 +9,15 @@ import XCTest
 /// in the sentence?) to 100% train accuracy, through the real Trainer: batches, dropout,
 /// AdamW, warm-up, evaluation, checkpoints and the log.
 final class TinyTaskLearningTests: XCTestCase {
-    static let words = ["movie", "plot", "actor", "scene", "story", "music", "dull", "long", "the", "a"]
-
-    func makeTokenizer(in dir: URL) throws -> (BertTokenizer, URL) {
-        let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good"] + Self.words
-        let url = dir.appendingPathComponent("vocab.txt")
-        try (vocab.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
-        return (try BertTokenizer(vocabularyFile: url), url)
-    }
-
-    func synthetic(_ n: Int, seed: UInt64) -> [EncodedDataset.Input] {
-        var rng = SplitMix64(seed: seed)
-        return (0..<n).map { i in
-            var sentence = (0..<(3 + Int(rng.next() % 6))).map { _ in Self.words[Int(rng.next() % UInt64(Self.words.count))] }
-            let positive = i % 2 == 0
-            if positive { sentence.insert("good", at: Int(rng.next() % UInt64(sentence.count + 1))) }
-            return .init(textA: sentence.joined(separator: " "), label: positive ? 1 : 0)
-        }
-    }
-
     func testTinyModelLearnsSyntheticTaskToFullTrainAccuracy() throws {
         Parallel.configure(threads: 2)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("q8-tiny-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (tokenizer, vocabURL) = try makeTokenizer(in: dir)
-        let config = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: 32, numHiddenLayers: 2,
-                                numAttentionHeads: 4, intermediateSize: 64, maxPositionEmbeddings: 32)
-        let model = BertForSequenceClassification(config: config, numLabels: 2)
-        var rng = SplitMix64(seed: 3)
-        for e in model.layout.entries {
-            let t = model.tensor(e.name)!
-            if e.name.hasSuffix("LayerNorm.weight") { t.update(repeating: 1) }
-            else if e.name.hasSuffix(".bias") { t.update(repeating: 0) }
-            else { for i in t.indices { t[i] = Float(rng.nextNormal() * 0.02) } }
-        }
-        let train = EncodedDataset(synthetic(128, seed: 1), tokenizer: tokenizer, maxLength: 16)
-        let dev = EncodedDataset(synthetic(64, seed: 2), tokenizer: tokenizer, maxLength: 16)
-        let task = TaskData(name: "synthetic", labels: ["no", "yes"], regression: false, train: train, dev: dev,
-                            test: dev) { pred, gold in
-            Scores(values: ["accuracy": zip(pred, gold).filter { $0 == $1 }.count.d / pred.count.d], main: "accuracy")
-        }
+        let run = try TinyRun(folder: dir, hiddenSize: 32, heads: 4, initStd: 0.02, trainSize: 128, devSize: 64)
+        let model = try run.model(quantize: "none")
+        let task = run.task()
+        let train = task.train
         var settings = TrainingSettings()
         settings.outputDir = dir.appendingPathComponent("run").path
         settings.batchSize = 16
@@ -58,7 +26,7 @@ final class TinyTaskLearningTests: XCTestCase {
         settings.warmupRatio = 0.1
         settings.evalEvery = 40
         settings.maxSeqLength = 16
-        let trainer = try Trainer(settings: settings, model: model, task: task, vocabulary: vocabURL, baseConfig: nil)
+        let trainer = try Trainer(settings: settings, model: model, task: task, vocabulary: run.vocabulary, baseConfig: nil)
         try trainer.run()
         // Train accuracy of the final model.
         let result = try Evaluator(batchSize: 32, padToMax: false).evaluate(model, on: train, task: task)

@@ -34,13 +34,14 @@ public func embeddingBackward(dTable: UnsafeMutablePointer<Float>, dOut: UnsafeP
     precondition(rows % m == 0, "embeddingBackward: \(rows) rows do not split into \(m) groups")
     precondition(tableRows > 0, "embeddingBackward: grouped reduction needs tableRows")
     // Compact slot per distinct id, in order of first appearance.
-    let slot = groups.slotMap(tableRows)
-    var present = [Int32]()
+    let slot = groups.slotMap(tableRows), present = groups.idList(rows)
+    var u = 0  // ids in present[0..<u]
     for r in 0..<rows where ids[r] != skipping && slot[Int(ids[r])] < 0 {
-        slot[Int(ids[r])] = Int32(present.count)
-        present.append(ids[r])
+        slot[Int(ids[r])] = Int32(u)
+        present[u] = ids[r]
+        u += 1
     }
-    let u = present.count, n = u * dim
+    let n = u * dim
     guard u > 0 else { return }
     let partials = groups.scratch(m * n)
     partials.update(repeating: 0, count: m * n)
@@ -52,7 +53,8 @@ public func embeddingBackward(dTable: UnsafeMutablePointer<Float>, dOut: UnsafeP
         }
     }
     groups.combine(partials, stride: n, count: n)
-    for (k, id) in present.enumerated() {
+    for k in 0..<u {
+        let id = present[k]
         let dst = dTable + Int(id) * dim, src = partials + k * dim
         for i in 0..<dim { dst[i] += src[i] }
         slot[Int(id)] = -1
