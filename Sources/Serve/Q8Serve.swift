@@ -30,6 +30,11 @@ struct Q8Serve: AsyncParsableCommand {
     @Option(help: "Worker threads of the int8 forward. (default: all cores)")
     var threads: Int?
 
+    @Flag(help: ArgumentHelp(
+        "Integer-only mode (I-BERT style): integer GELU, softmax and LayerNorm and int8 attention products.",
+        discussion: "An approximation of the default mode (which equals `q8train eval` bit for bit); see docs/runtime.md."))
+    var integerOnly = false
+
     @Option(help: "Sequences per int8 forward, at most.")
     var maxBatch: Int = 32
 
@@ -80,11 +85,10 @@ struct Q8Serve: AsyncParsableCommand {
         var logger = Logger(label: "q8serve")
         logger.logLevel = level
 
-        Parallel.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let start = ContinuousClock.now
         let int8: Int8Model
         do {
-            int8 = try Int8Model(directory: URL(fileURLWithPath: model))
+            int8 = try Int8Model.load(path: model, threads: threads, integerOnly: integerOnly)
         } catch {
             throw ValidationError("cannot load --model \(model): \(error)")
         }
@@ -102,7 +106,7 @@ struct Q8Serve: AsyncParsableCommand {
             "model": .string(server.info.name), "method": .string(server.info.quantization.method),
             "labels": .string(server.info.labels.joined(separator: ",")),
             "sha256": .string(server.info.checkpointSHA256),
-            "threads": .stringConvertible(Parallel.threads),
+            "threads": .stringConvertible(Parallel.threads), "integer_only": .stringConvertible(integerOnly),
             "load_ms": .stringConvertible(Self.milliseconds(ContinuousClock.now - start)),
         ])
         try await server.run()

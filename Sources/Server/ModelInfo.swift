@@ -13,10 +13,12 @@ public struct ModelInfo: Encodable, Sendable, Equatable {
         public var dynamicRanges: Bool
         /// Bytes of model.q8.safetensors.
         public var weightBytes: Int
+        /// True when served in the integer-only mode (an approximation of `q8train eval`).
+        public var integerOnly: Bool
 
         enum CodingKeys: String, CodingKey {
             case method, int8Linears = "int8_linears", fp32Linears = "fp32_linears"
-            case dynamicRanges = "dynamic_ranges", weightBytes = "weight_bytes"
+            case dynamicRanges = "dynamic_ranges", weightBytes = "weight_bytes", integerOnly = "integer_only"
         }
     }
 
@@ -55,7 +57,7 @@ public struct ModelInfo: Encodable, Sendable, Equatable {
         config = model.config
         quantization = Quantization(method: model.method, int8Linears: model.int8LinearCount,
                                     fp32Linears: model.fp32LinearCount, dynamicRanges: model.usesDynamicRanges,
-                                    weightBytes: model.weightBytes)
+                                    weightBytes: model.weightBytes, integerOnly: model.isIntegerOnly)
         checkpointSHA256 = model.checkpointSHA256
         checksumsVerified = model.checksumsVerified
         self.limits = limits

@@ -29,42 +29,38 @@ public final class ServerMetrics: Sendable {
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         batchSize = registry.makeValueHistogram(
-            descriptor: .init(namespace: "q8serve", metricName: "batch_size", unitName: "",
-                              helpText: "Sequences per int8 forward."),
+            descriptor: Self.name("batch_size", unit: "", "Sequences per int8 forward."),
             buckets: Self.batchBuckets)
         forwardDuration = registry.makeDurationHistogram(
-            descriptor: .init(namespace: "q8serve", metricName: "forward_duration", unitName: "seconds",
-                              helpText: "Time of one int8 forward (one batch)."),
+            descriptor: Self.name("forward_duration", unit: "seconds", "Time of one int8 forward (one batch)."),
             buckets: Self.latencyBuckets)
         queueDepth = registry.makeGauge(
-            descriptor: .init(namespace: "q8serve", metricName: "queue_depth", unitName: "",
-                              helpText: "Sequences waiting for the batcher."))
+            descriptor: Self.name("queue_depth", unit: "", "Sequences waiting for the batcher."))
         sequences = registry.makeCounter(
-            descriptor: .init(namespace: "q8serve", metricName: "sequences", unitName: "total",
-                              helpText: "Sequences run through the model."))
+            descriptor: Self.name("sequences", unit: "total", "Sequences run through the model."))
         tokens = registry.makeCounter(
-            descriptor: .init(namespace: "q8serve", metricName: "tokens", unitName: "total",
-                              helpText: "Tokens run through the model, padding excluded."))
+            descriptor: Self.name("tokens", unit: "total", "Tokens run through the model, padding excluded."))
         paddedTokens = registry.makeCounter(
-            descriptor: .init(namespace: "q8serve", metricName: "padded_tokens", unitName: "total",
-                              helpText: "Tokens run through the model, padding included (batch size x its longest sequence)."))
+            descriptor: Self.name("padded_tokens", unit: "total", "Tokens run through the model, padding included (batch size x its longest sequence)."))
         inFlight = registry.makeGauge(
-            descriptor: .init(namespace: "q8serve", metricName: "http_requests_in_flight", unitName: "",
-                              helpText: "HTTP requests being handled."))
+            descriptor: Self.name("http_requests_in_flight", unit: "", "HTTP requests being handled."))
     }
 
     /// Counts one answered request.
     func recordRequest(route: String, status: Int, duration: Duration) {
         registry.makeCounter(
-            descriptor: .init(namespace: "q8serve", metricName: "http_requests", unitName: "total",
-                              helpText: "HTTP requests answered, by route and status."),
+            descriptor: Self.name("http_requests", unit: "total", "HTTP requests answered, by route and status."),
             labels: [("route", route), ("status", String(status))]
         ).increment()
         registry.makeDurationHistogram(
-            descriptor: .init(namespace: "q8serve", metricName: "http_request_duration", unitName: "seconds",
-                              helpText: "HTTP request latency, by route."),
+            descriptor: Self.name("http_request_duration", unit: "seconds", "HTTP request latency, by route."),
             labels: [("route", route)], buckets: Self.latencyBuckets
         ).record(duration)
+    }
+
+    /// q8serve_NAME[_UNIT] with its help text.
+    static func name(_ name: String, unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "q8serve", metricName: name, unitName: unit, helpText: help)
     }
 
     /// The Prometheus text exposition of every metric.

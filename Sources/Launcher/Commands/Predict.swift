@@ -50,8 +50,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let int8 = try Int8Model(directory: URL(fileURLWithPath: model), integerOnly: integerOnly)
+        let int8 = try Int8Model.load(path: model, threads: threads, integerOnly: integerOnly)
         let inputURL = URL(fileURLWithPath: input)
         let layout = try Self.layout(of: inputURL)
         let rows = try TSVReader(layout: layout).read(inputURL)
