@@ -6,15 +6,18 @@ import Tensor
 /// An int8 BERT for sequence classification, loaded from the folder `Int8Exporter` writes
 /// (see `Int8Format`), run the Q8BERT integer way:
 /// - embeddings gathered from int8 tables, each row dequantized as Float(q) / S;
-/// - every quantized Linear: its FP32 input quantized to int8 with S_x (frozen, or the batch's
-///   max|x| in dynamic mode), an int8 x int8 -> int32 GEMM (VNNI / AVX2) on weights packed once
-///   at load, the int32 bias in the accumulator, one rescale by 1 / (S_x S_w), and the output
-///   requantized when the layer was trained so;
-/// - LayerNorm, GELU, softmax, the attention products, residual adds and tanh in FP32 with the
-///   same kernels as training.
+/// - every quantized Linear: one call of the fused kernel `q8_linear_s8`: its FP32 input
+///   quantized to int8 with S_x (frozen, or the batch's max|x| in dynamic mode) while packed, an
+///   int8 x int8 -> int32 GEMM (VNNI / AVX2) on weights packed once at load with the int32 bias
+///   in the accumulator, one rescale by 1 / (S_x S_w), the output requantized when the layer was
+///   trained so, and the residual added, in the store;
+/// - LayerNorm, GELU, softmax, the attention products and tanh in FP32 with the same kernels
+///   as training.
 /// The logits are bit for bit those of `BertForSequenceClassification.forward(_, mode: .eval)`
 /// on the QAT model the folder was exported from, whenever that FP32 evaluation is itself exact
 /// (every partial sum of its integer-valued GEMMs below 2^24, which holds in practice).
+/// With `integerOnly: true` at load, the embeddings and encoder run the integer-only mode
+/// instead (IntegerOnlyEncoder: an approximation, not bit-identical).
 ///
 /// Threads: the kernels run on `Parallel`'s workers (call `Parallel.configure` first). Buffers
 /// are reused across calls, so calls are serialized (a lock); use one model per concurrent caller.

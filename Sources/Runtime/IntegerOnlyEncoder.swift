@@ -207,7 +207,7 @@ final class IntegerOnlyEncoder {
             let s = ws.attention[c]
             for bh in range {
                 let b = bh / H, h = bh % H
-                let keys = rightPaddedKeys(ws.keyMask + b * T, T)
+                let keys = attendedKeys(ws.keyMask, example: b, seqLen: T)
                 let n = keys.count, mask = keys.mask
                 let base = UnsafePointer(ws.acc + b * T * ld + h * D)
                 // Ranges from the example's real tokens only (right padding), so that results do
@@ -274,16 +274,6 @@ private func shifted(_ d: q8_dyadic, _ e: Int32) -> q8_dyadic {
     var out = q8_dyadic()
     if q8_dyadic_scale_pow2(d, e, &out) == 0 { return out }
     return q8_dyadic(mult: d.mult, shift: max(0, min(62, d.shift - e)))
-}
-
-/// The keys an example attends over: n for a right-padded mask row (n ones, then zeros), with
-/// no mask needed; T with the row's mask otherwise (as Tensor's attention).
-private func rightPaddedKeys(_ row: UnsafePointer<Float>, _ T: Int) -> (count: Int, mask: UnsafePointer<Float>?) {
-    var n = 0
-    while n < T && row[n] != 0 { n += 1 }
-    var j = n
-    while j < T && row[j] == 0 { j += 1 }
-    return j == T && n > 0 ? (n, nil) : (T, row)
 }
 
 /// The integer path's buffers for up to `tokens` rows of sequences of up to `seqLen`.

@@ -24,7 +24,7 @@ public struct AttentionShape: Sendable {
 /// The keys each example attends over: n for a right-padded mask row (n ones, then zeros),
 /// with no mask needed; T with the row's mask otherwise.
 @inline(__always)
-func attendedKeys(_ keyMask: UnsafePointer<Float>, example b: Int, seqLen T: Int) -> (count: Int, mask: UnsafePointer<Float>?) {
+public func attendedKeys(_ keyMask: UnsafePointer<Float>, example b: Int, seqLen T: Int) -> (count: Int, mask: UnsafePointer<Float>?) {
     let row = keyMask + b * T
     var n = 0
     while n < T && row[n] != 0 { n += 1 }
