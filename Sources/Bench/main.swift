@@ -84,7 +84,12 @@ func runTrainBench(modelDir: String, threads: Int, steps: Int, shapes: [String])
     let modes = (ProcessInfo.processInfo.environment["MODES"] ?? "fp32 qat").split(separator: " ").map(String.init)
     for mode in modes {
         let (model, _) = try PretrainedLoader.load(directory: URL(fileURLWithPath: modelDir), numLabels: 2)
-        if mode == "qat" { try model.enableQuantization(.q8bertPaper) }
+        switch mode {
+        case "fp32": break
+        case "qat": try model.enableQuantization(.q8bertPaper)  // every input and output fake-quantized
+        case "q8bert": try model.enableQuantization(.q8bert)    // the default recipe: inputs only
+        default: throw BenchError.message("MODES: unknown mode \(mode) (fp32, qat, q8bert)")
+        }
         for shape in shapes {
             let (b, t) = try parseShape(shape)
             let bench = TrainStepBench(model: model, batchSize: b, seqLen: t, steps: steps, warmup: 2)
