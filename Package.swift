@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // SHA-256 of checkpoints and exported models.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // q8serve: HTTP, lifecycle, metrics.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -42,7 +44,8 @@ let package = Package(
         // Buffers, FP32 kernels over OpenBLAS, thread pool.
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: swift5),
         // BERT: config, parameter layout, layers, checkpoints, tokenizer, optimizer.
-        .target(name: "BERT", dependencies: ["Tensor"], swiftSettings: swift5),
+        .target(name: "BERT", dependencies: ["Tensor", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swift5),
         // GLUE-style tasks: TSV readers, labels, metrics.
         .target(name: "Tasks", swiftSettings: swift5),
         // The self-contained HTML report of a run.
