@@ -225,8 +225,9 @@ public final class Int8Model {
         // LayerNorm. When every Linear is row-local (the int8 recipes with frozen input ranges),
         // everything but attention runs by rows: one parallel loop for the embeddings and the
         // first query/key/value, then per layer one over heads (attention) and one over rows
-        // (the rest of the layer and the next layer's query/key/value), each row block (64 rows, fewer for short batches)
-        // going through its whole chain while it is in cache. Otherwise one loop per operation.
+        // (the rest of the layer and the next layer's query/key/value), each row block (64 rows;
+        // fewer for short batches) going through its whole chain while it is in cache. Otherwise
+        // one loop per operation.
         // The row loops hand out tasks of `rowTaskRows(N)` rows to whichever thread is free, so
         // that a worker that starts late (or is preempted) costs only the task it holds.
         let rowLocal = rowLocalBlocks

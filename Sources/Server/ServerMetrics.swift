@@ -41,7 +41,8 @@ public final class ServerMetrics: Sendable {
         tokens = registry.makeCounter(
             descriptor: Self.name("tokens", unit: "total", "Tokens run through the model, padding excluded."))
         paddedTokens = registry.makeCounter(
-            descriptor: Self.name("padded_tokens", unit: "total", "Tokens run through the model, padding included (batch size x its longest sequence)."))
+            descriptor: Self.name("padded_tokens", unit: "total",
+                                  "Tokens run through the model, padding included (batch size x its longest sequence)."))
         inFlight = registry.makeGauge(
             descriptor: Self.name("http_requests_in_flight", unit: "", "HTTP requests being handled."))
     }
