@@ -50,6 +50,8 @@ public final class Trainer {
     lazy var trainingFingerprint = TrainerState.DataFingerprint(task.train)
     /// TEST HOOK: poisons a gradient (`Q8TRAIN_TEST_POISON_GRADIENT`); nil in real runs.
     public var gradientPoison: GradientPoisonTestHook?
+    /// Signals that end the run early with a checkpoint (set by `q8train train`; nil: none).
+    public var stopRequest: StopRequest?
 
     struct Position {
         var step = 0
@@ -183,10 +185,16 @@ public final class Trainer {
                     try evaluateDev(step: step, epoch: fractionalEpoch, evaluator: evaluator, progress: progress)
                     position.lastEvalStep = step
                 }
+                var checkpointed = false
                 if communicator.isRoot && checkpointSchedule.isDue(step: step) {
                     try writeCheckpoint(trainSeconds: position.earlierSeconds + Date().timeIntervalSince(trainStart),
                                         progress: progress)
                     checkpointSchedule.written()
+                    checkpointed = true
+                }
+                if step < totalSteps, let signal = try agreedStopSignal() {
+                    try stop(signal: signal, checkpointed: checkpointed,
+                             trainSeconds: position.earlierSeconds + Date().timeIntervalSince(trainStart), progress: progress)
                 }
             }
         }

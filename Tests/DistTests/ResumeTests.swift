@@ -128,6 +128,44 @@ final class ResumeTests: XCTestCase {
         try checkKillAndResume(ranks: 2)
     }
 
+    // MARK: Stopping on a signal
+
+    /// `signal` is sent to the job once its log has step 5 (q8train alone: SIGTERM; mpirun:
+    /// SIGUSR1, which it forwards to every rank): the run ends after the step it is in, with a
+    /// checkpoint of that step (written even though no schedule asked for one) and exit status
+    /// 128 + signal; --resume auto then ends with the uninterrupted run's bytes.
+    func checkSignalStopAndResume(ranks: Int?, signal: Int32) throws {
+        let dir = try makeWorkspace()
+        let whole = dir.appendingPathComponent("whole"), stopped = dir.appendingPathComponent("stopped")
+        try train(dir, ranks: ranks, output: "whole", ["--max-steps", "\(Self.totalSteps)"])
+        let (process, done) = try start(arguments(dir, output: "stopped", ["--max-steps", "\(Self.totalSteps)"]), ranks: ranks)
+        XCTAssertTrue(waitFor(stopped.appendingPathComponent("log.jsonl"), containing: #""step":5,"type":"step""#))
+        kill(process.processIdentifier, signal)
+        XCTAssertEqual(done.wait(timeout: .now() + 60), .success, "the job did not end within 60 s of the signal")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stopped.appendingPathComponent("final").path),
+                       "the run finished before the signal: the test did not test a stop")
+        XCTAssertEqual(process.terminationStatus, 128 + signal, "exit status")
+        let all = try records(stopped)
+        let stop = try XCTUnwrap(all.last { $0["type"] as? String == "stopped" }, "no stopped record")
+        let step = try XCTUnwrap(stop["step"] as? Int)
+        XCTAssertEqual(stop["reason"] as? String, "signal \(StopRequest.name(signal))")
+        XCTAssertEqual(all.filter { $0["type"] as? String == "step" }.compactMap { $0["step"] as? Int }.last, step,
+                       "the stop comes after the last logged step")
+        XCTAssertEqual(CheckpointStore(runFolder: stopped).checkpoints().map(\.step), [step], "one checkpoint, of that step")
+        print("\(ranks ?? 1) rank(s): \(StopRequest.name(signal)) after step 5 was logged; stopped after step \(step)")
+        try train(dir, ranks: ranks, output: "stopped", ["--max-steps", "\(Self.totalSteps)", "--resume", "auto"])
+        try assertSameBytes(whole, stopped, "\(ranks ?? 1) rank(s), \(StopRequest.name(signal)) + resume vs uninterrupted")
+        try assertOneHistory(stopped, resumes: 1)
+    }
+
+    func testSIGTERMStopsWithACheckpointAndResumesBitwise() throws {
+        try checkSignalStopAndResume(ranks: nil, signal: SIGTERM)
+    }
+
+    func testSIGUSR1ToMpirunStopsEveryRankWithACheckpointAndResumesBitwise() throws {
+        try checkSignalStopAndResume(ranks: 2, signal: SIGUSR1)
+    }
+
     // MARK: Rank counts
 
     /// With --reduction-groups 2 the arithmetic does not depend on the rank count: a 2-rank

@@ -40,6 +40,11 @@ struct Train: ParsableCommand {
         do {
             try train(communicator)
             try communicator.finalize()
+        } catch let stopped as StoppedBySignal {
+            // Every rank stops after the same step, once rank 0's checkpoint is complete.
+            if communicator.isRoot { FileHandle.standardError.write(Data("\(stopped)\n".utf8)) }
+            try? communicator.finalize()
+            throw ExitCode(stopped.exitStatus)
         } catch {
             // A failing rank must take the job down, or the others wait in a collective forever.
             FileHandle.standardError.write(Data("error (rank \(communicator.rank)): \(error)\n".utf8))
@@ -73,6 +78,7 @@ struct Train: ParsableCommand {
                                   baseConfig: modelDir.appendingPathComponent("config.json"),
                                   communicator: communicator, say: { logger.info("\($0)") },
                                   warn: { logger.warning("\($0)") })
+        trainer.stopRequest = StopRequest()  // SIGTERM, SIGINT, SIGUSR1: checkpoint, then stop
         try trainer.run()
         if communicator.isRoot {
             try ReportCommand.write(run: URL(fileURLWithPath: settings.resolvedOutputDir), logger: logger)
