@@ -78,7 +78,13 @@ struct Train: ParsableCommand {
                                   baseConfig: modelDir.appendingPathComponent("config.json"),
                                   communicator: communicator, say: { logger.info("\($0)") },
                                   warn: { logger.warning("\($0)") })
-        trainer.stopRequest = StopRequest()  // SIGTERM, SIGINT, SIGUSR1: checkpoint, then stop
+        // SIGTERM, SIGINT, SIGUSR1: checkpoint after the current step, then stop.
+        let isRoot = communicator.isRoot
+        trainer.stopRequest = StopRequest { [logger] signal in
+            if isRoot {
+                logger.warning("received \(StopRequest.name(signal)): stopping after the current training step with a checkpoint (send it again to stop at once)")
+            }
+        }
         try trainer.run()
         if communicator.isRoot {
             try ReportCommand.write(run: URL(fileURLWithPath: settings.resolvedOutputDir), logger: logger)

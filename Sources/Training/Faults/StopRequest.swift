@@ -17,9 +17,12 @@ public final class StopRequest: @unchecked Sendable {
     private let lock = NSLock()
     private var first: Int32 = 0
     private var sources: [DispatchSourceSignal] = []
+    private let notice: (@Sendable (Int32) -> Void)?
 
-    /// Installs the handlers (for the life of this object).
-    public init(signals: [Int32] = StopRequest.signals) {
+    /// Installs the handlers (for the life of this object); `notice` is told of the first
+    /// signal when it arrives (on a dispatch queue, not in a signal handler).
+    public init(signals: [Int32] = StopRequest.signals, notice: (@Sendable (Int32) -> Void)? = nil) {
+        self.notice = notice
         for s in signals {
             signal(s, SIG_IGN)  // the dispatch source receives it instead of the default action
             let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
@@ -52,6 +55,8 @@ public final class StopRequest: @unchecked Sendable {
         if again {
             signal(s, SIG_DFL)
             raise(s)
+        } else {
+            notice?(s)
         }
     }
 
