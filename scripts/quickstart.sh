@@ -18,3 +18,4 @@ echo "== q8train eval: the best dev checkpoint on the test set, as int8 inferenc
 $q eval --model "$RUN/best"
 echo
 echo "report: $RUN/report.html"
+echo "int8 model (for q8train predict and q8serve): $RUN/int8"

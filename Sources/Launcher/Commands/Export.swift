@@ -55,18 +55,25 @@ struct Export: ParsableCommand {
             throw ValidationError("\(source.appendingPathComponent("model.safetensors").path): file not found"
                                   + (runFolder != nil ? " (has the run saved its \(checkpoint) checkpoint yet?)" : ""))
         }
+        for line in try Self.export(source, to: destination, dynamic: quantize == "dynamic") { print(line) }
+    }
+
+    /// Writes the int8 model folder of the checkpoint folder `source` to `destination` (also
+    /// what `q8train train` does at the end of a quantization-aware run); `dynamic`: an FP32
+    /// checkpoint, quantized after training. Returns the report's lines; warnings go to stderr.
+    static func export(_ source: URL, to destination: URL, dynamic: Bool) throws -> [String] {
         let (bert, report) = try PretrainedLoader.load(directory: source)
         if report.initializedClassifier {
             throw ValidationError("\(source.path) has no classifier: export a fine-tuned checkpoint")
         }
         if !report.quantized {
-            guard quantize == "dynamic" else {
+            guard dynamic else {
                 throw ValidationError("\(source.path) has no quantization.json: it is an FP32 checkpoint. Export a "
                                       + "quantization-aware trained one (train --quantize q8bert), or pass --quantize dynamic "
                                       + "for post-training dynamic quantization")
             }
             try bert.enableQuantization(.dynamic)
-        } else if quantize == "dynamic" {
+        } else if dynamic {
             throw ValidationError("\(source.path) is already quantization-aware trained; --quantize dynamic applies to FP32 checkpoints")
         }
         let summary = try Int8Exporter.export(bert, to: destination, vocabulary: source.appendingPathComponent("vocab.txt"),
@@ -75,10 +82,12 @@ struct Export: ParsableCommand {
         let fp32File = (try? FileManager.default.attributesOfItem(atPath: source.appendingPathComponent("model.safetensors").path)[.size]
                         as? NSNumber)?.intValue ?? summary.fp32Bytes
         for warning in summary.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        print("exported \(source.path) (\(bert.quantization?.method ?? "?")) to \(destination.path)")
-        print(String(format: "  %@: %.1f MB, %.1f%% of the FP32 model.safetensors (%.1f MB); %d tensors",
-                     Int8Format.weightsFile, Double(summary.bytes) / 1e6, 100 * Double(summary.bytes) / Double(fp32File),
-                     Double(fp32File) / 1e6, summary.tensorCount))
-        print("  \(summary.int8Linears) int8 Linears, \(summary.fp32Linears) FP32 Linears, \(summary.int8Embeddings) int8 embeddings")
+        return [
+            "exported \(source.path) (\(bert.quantization?.method ?? "?")) to \(destination.path)",
+            String(format: "  %@: %.1f MB, %.1f%% of the FP32 model.safetensors (%.1f MB); %d tensors",
+                   Int8Format.weightsFile, Double(summary.bytes) / 1e6, 100 * Double(summary.bytes) / Double(fp32File),
+                   Double(fp32File) / 1e6, summary.tensorCount),
+            "  \(summary.int8Linears) int8 Linears, \(summary.fp32Linears) FP32 Linears, \(summary.int8Embeddings) int8 embeddings",
+        ]
     }
 }

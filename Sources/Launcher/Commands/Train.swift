@@ -14,7 +14,8 @@ struct Train: ParsableCommand {
         abstract: "Fine-tune BERT on a GLUE-style task (Q8BERT quantization-aware with --quantize).",
         discussion: """
         With no options it fine-tunes the bundled MiniLM on the bundled movie task. Results go to \
-        --output-dir: best/ and final/ (Hugging Face model folders), log.jsonl, report.html. \
+        --output-dir: best/ and final/ (Hugging Face model folders), log.jsonl, report.html, and \
+        after a quantization-aware run int8/, the best checkpoint exported for the integer runtime. \
         Data parallel: mpirun -n 4 --bind-to none q8train train (--batch-size is the global batch). \
         Checkpoints of the whole training state (--checkpoint-every, --checkpoint-minutes) let an \
         interrupted run continue bit for bit: q8train train ... --resume auto (docs/checkpoints.md).
@@ -24,6 +25,10 @@ struct Train: ParsableCommand {
 
     @Option(help: "Quantization-aware training: none, q8bert (recommended), q8bert-paper, or a per-layer JSON/YAML file.")
     var quantize: String?
+
+    @Flag(inversion: .prefixedNo,
+          help: "After a quantization-aware run, export the best checkpoint as the int8 model folder OUTPUT/int8 (as q8train export --run OUTPUT).")
+    var export = true
 
     func validate() throws {
         do { _ = try resolvedSettings() } catch let error as SettingsError { throw ValidationError(error.description) }
@@ -86,8 +91,19 @@ struct Train: ParsableCommand {
             }
         }
         try trainer.run()
-        if communicator.isRoot {
-            try ReportCommand.write(run: URL(fileURLWithPath: settings.resolvedOutputDir), logger: logger)
+        guard communicator.isRoot else { return }
+        let run = URL(fileURLWithPath: settings.resolvedOutputDir)
+        try ReportCommand.write(run: run, logger: logger)
+        if export && model.quantization != nil {
+            // The checkpoints are complete: an export failure is reported, not a failed run.
+            do {
+                for line in try Export.export(run.appendingPathComponent("best"), to: run.appendingPathComponent("int8"),
+                                              dynamic: false) {
+                    logger.info("\(line.trimmingCharacters(in: .whitespaces))")
+                }
+            } catch {
+                logger.error("int8 export failed: \(error); the checkpoints are intact, retry with: q8train export --run \(run.path)")
+            }
         }
     }
 }
