@@ -27,7 +27,8 @@ struct Train: ParsableCommand {
     var quantize: String?
 
     @Flag(inversion: .prefixedNo,
-          help: "After a quantization-aware run, export the best checkpoint as the int8 model folder OUTPUT/int8 (as q8train export --run OUTPUT).")
+          help: ArgumentHelp("After a quantization-aware run, export the best checkpoint as the int8 model folder OUTPUT/int8.",
+                             discussion: "The same folder as q8train export --run OUTPUT (written by rank 0)."))
     var export = true
 
     func validate() throws {
@@ -87,7 +88,8 @@ struct Train: ParsableCommand {
         let isRoot = communicator.isRoot
         trainer.stopRequest = StopRequest { [logger] signal in
             if isRoot {
-                logger.warning("received \(StopRequest.name(signal)): stopping after the current training step with a checkpoint (send it again to stop at once)")
+                let what = "stopping after the current training step with a checkpoint (send it again to stop at once)"
+                logger.warning("received \(StopRequest.name(signal)): \(what)")
             }
         }
         try trainer.run()
