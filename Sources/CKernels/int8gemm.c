@@ -51,14 +51,25 @@ static int q8_min(int a, int b) { return a < b ? a : b; }
 
 // ---- Reference ----------------------------------------------------------------------
 
-void q8_gemm_s8s8s32_ref(int32_t *C, const int8_t *A, const int8_t *B, int M, int N, int K,
-                         const int32_t *bias) {
+/// C[M,N] = A[M,K] B[N,K]^T (+ bias), A's bytes read as unsigned (a_unsigned) or signed: the
+/// one triple loop behind both reference kernels.
+static void q8_gemm_ref(int32_t *C, const void *A, int a_unsigned, const int8_t *B, int M, int N, int K,
+                        const int32_t *bias) {
     for (int m = 0; m < M; m++)
         for (int n = 0; n < N; n++) {
             int32_t acc = bias ? bias[n] : 0;
-            for (int k = 0; k < K; k++) acc += (int32_t)A[(size_t)m * K + k] * B[(size_t)n * K + k];
+            for (int k = 0; k < K; k++) {
+                size_t i = (size_t)m * K + k;
+                int32_t a = a_unsigned ? (int32_t)((const uint8_t *)A)[i] : (int32_t)((const int8_t *)A)[i];
+                acc += a * B[(size_t)n * K + k];
+            }
             C[(size_t)m * N + n] = acc;
         }
+}
+
+void q8_gemm_s8s8s32_ref(int32_t *C, const int8_t *A, const int8_t *B, int M, int N, int K,
+                         const int32_t *bias) {
+    q8_gemm_ref(C, A, 0, B, M, N, K, bias);
 }
 
 // ---- Packing ------------------------------------------------------------------------
@@ -374,12 +385,7 @@ void q8_gemm_u8s8s32_packed(int32_t *C, int ldc, const uint8_t *A, int lda, int 
 
 void q8_gemm_u8s8s32_ref(int32_t *C, const uint8_t *A, const int8_t *B, int M, int N, int K,
                          const int32_t *bias) {
-    for (int m = 0; m < M; m++)
-        for (int n = 0; n < N; n++) {
-            int32_t acc = bias ? bias[n] : 0;
-            for (int k = 0; k < K; k++) acc += (int32_t)A[(size_t)m * K + k] * B[(size_t)n * K + k];
-            C[(size_t)m * N + n] = acc;
-        }
+    q8_gemm_ref(C, A, 1, B, M, N, K, bias);
 }
 
 void q8_gemm_s8s8s32_packed(int32_t *C, int ldc, const int8_t *A, int lda, int M,

@@ -62,15 +62,22 @@ final class ResumeTests: XCTestCase {
 
     // MARK: Bitwise resume
 
+    /// Resumes the interrupted run OUTPUT with --resume auto to the full length and checks
+    /// that it ends with the bytes of the uninterrupted run "whole" and tells one history.
+    func resumeAndCompare(_ dir: URL, ranks: Int?, output: String, _ what: String) throws {
+        let run = dir.appendingPathComponent(output)
+        try train(dir, ranks: ranks, output: output, ["--max-steps", "\(Self.totalSteps)", "--resume", "auto"])
+        try assertSameBytes(dir.appendingPathComponent("whole"), run, "\(ranks ?? 1) rank(s), \(what)")
+        try assertOneHistory(run, resumes: 1)
+    }
+
     func checkStopAndResume(ranks: Int?) throws {
         let dir = try makeWorkspace()
-        let whole = dir.appendingPathComponent("whole"), parts = dir.appendingPathComponent("parts")
+        let parts = dir.appendingPathComponent("parts")
         try train(dir, ranks: ranks, output: "whole", ["--max-steps", "\(Self.totalSteps)"])
         try train(dir, ranks: ranks, output: "parts", ["--max-steps", "15", "--checkpoint-every", "5"])
         XCTAssertEqual(CheckpointStore(runFolder: parts).checkpoints().map(\.step), [5, 10, 15], "the newest 3 kept")
-        try train(dir, ranks: ranks, output: "parts", ["--max-steps", "\(Self.totalSteps)", "--resume", "auto"])
-        try assertSameBytes(whole, parts, "\(ranks ?? 1) rank(s), 15 + resume + 15 steps vs 30")
-        try assertOneHistory(parts, resumes: 1)
+        try resumeAndCompare(dir, ranks: ranks, output: "parts", "15 + resume + 15 steps vs 30")
     }
 
     func testStoppedAndResumedRunEqualsTheUninterruptedRunBitwise() throws {
@@ -100,7 +107,7 @@ final class ResumeTests: XCTestCase {
     /// resumed with --resume auto from whatever it left.
     func checkKillAndResume(ranks: Int?) throws {
         let dir = try makeWorkspace()
-        let whole = dir.appendingPathComponent("whole"), killed = dir.appendingPathComponent("killed")
+        let killed = dir.appendingPathComponent("killed")
         try train(dir, ranks: ranks, output: "whole", ["--max-steps", "\(Self.totalSteps)"])
         let (process, done) = try start(arguments(dir, output: "killed", ["--max-steps", "\(Self.totalSteps)",
                                                                           "--checkpoint-every", "5"]), ranks: ranks)
@@ -115,9 +122,7 @@ final class ResumeTests: XCTestCase {
         let newest = try XCTUnwrap(CheckpointStore(runFolder: killed).checkpoints().last).step
         let logged = try records(killed).filter { $0["type"] as? String == "step" }.count
         print("\(ranks ?? 1) rank(s): killed with SIGKILL after step \(logged); newest checkpoint at step \(newest)")
-        try train(dir, ranks: ranks, output: "killed", ["--max-steps", "\(Self.totalSteps)", "--resume", "auto"])
-        try assertSameBytes(whole, killed, "\(ranks ?? 1) rank(s), SIGKILL + resume vs uninterrupted")
-        try assertOneHistory(killed, resumes: 1)
+        try resumeAndCompare(dir, ranks: ranks, output: "killed", "SIGKILL + resume vs uninterrupted")
     }
 
     func testJobKilledWithSIGKILLResumesBitwise() throws {
@@ -136,7 +141,7 @@ final class ResumeTests: XCTestCase {
     /// 128 + signal; --resume auto then ends with the uninterrupted run's bytes.
     func checkSignalStopAndResume(ranks: Int?, signal: Int32) throws {
         let dir = try makeWorkspace()
-        let whole = dir.appendingPathComponent("whole"), stopped = dir.appendingPathComponent("stopped")
+        let stopped = dir.appendingPathComponent("stopped")
         try train(dir, ranks: ranks, output: "whole", ["--max-steps", "\(Self.totalSteps)"])
         let (process, done) = try start(arguments(dir, output: "stopped", ["--max-steps", "\(Self.totalSteps)"]), ranks: ranks)
         XCTAssertTrue(waitFor(stopped.appendingPathComponent("log.jsonl"), containing: #""step":5,"type":"step""#))
@@ -153,9 +158,7 @@ final class ResumeTests: XCTestCase {
                        "the stop comes after the last logged step")
         XCTAssertEqual(CheckpointStore(runFolder: stopped).checkpoints().map(\.step), [step], "one checkpoint, of that step")
         print("\(ranks ?? 1) rank(s): \(StopRequest.name(signal)) after step 5 was logged; stopped after step \(step)")
-        try train(dir, ranks: ranks, output: "stopped", ["--max-steps", "\(Self.totalSteps)", "--resume", "auto"])
-        try assertSameBytes(whole, stopped, "\(ranks ?? 1) rank(s), \(StopRequest.name(signal)) + resume vs uninterrupted")
-        try assertOneHistory(stopped, resumes: 1)
+        try resumeAndCompare(dir, ranks: ranks, output: "stopped", "\(StopRequest.name(signal)) + resume vs uninterrupted")
     }
 
     func testSIGTERMStopsWithACheckpointAndResumesBitwise() throws {
