@@ -351,9 +351,10 @@ int q8_int8_path_supported(int path) {
 }
 
 int q8_int8_best_path(void) {
-    return q8_int8_path_supported(Q8_INT8_PATH_VNNI)   ? Q8_INT8_PATH_VNNI
-           : q8_int8_path_supported(Q8_INT8_PATH_AVX2) ? Q8_INT8_PATH_AVX2
-                                                       : Q8_INT8_PATH_SCALAR;
+    const int level = q8_isa_level();  // a cap (Q8_MAX_ISA) bounds the paths too
+    return level >= Q8_ISA_AVX512 && q8_int8_path_supported(Q8_INT8_PATH_VNNI) ? Q8_INT8_PATH_VNNI
+           : level >= Q8_ISA_AVX2 && q8_int8_path_supported(Q8_INT8_PATH_AVX2) ? Q8_INT8_PATH_AVX2
+                                                                               : Q8_INT8_PATH_SCALAR;
 }
 
 int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, int M,

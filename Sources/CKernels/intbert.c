@@ -176,7 +176,7 @@ void q8_int_softmax_u8(uint8_t *probs, const int32_t *scores, int ld, int rows, 
     int32_t stack[Q8_SOFTMAX_STACK];
     int32_t *row = cols <= Q8_SOFTMAX_STACK ? stack : malloc((size_t)cols * sizeof(int32_t));
     if (!row) abort();
-    if (q8_cpu_has_avx512f()) q8_int_softmax_u8_avx512(probs, scores, ld, rows, cols, keyMask, to_fix, row);
+    if (q8_isa_level() >= Q8_ISA_AVX512) q8_int_softmax_u8_avx512(probs, scores, ld, rows, cols, keyMask, to_fix, row);
     else q8_int_softmax_u8_base(probs, scores, ld, rows, cols, keyMask, to_fix, row);
     if (row != stack) free(row);
 }

@@ -51,17 +51,23 @@ static inline float q8_normal_pdf(float x) {
     return 0.39894228040143268f * q8_expf_inline(-0.5f * x * x);
 }
 
-/// Declares `static void NAME##_avx512(ARGS)` and `static void NAME##_base(ARGS)` with one
-/// body, and NAME dispatches on the CPU. Clang vectorizes each for its target.
+/// Target attributes of the AVX-512 and AVX2 builds of a kernel.
 #define Q8_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
+#define Q8_AVX2_FMA __attribute__((target("avx2,fma")))
 
 /// Defines the exported kernel NAME with parameter list PARAMS that calls NAME##_body ARGS,
-/// compiled once for AVX-512 and once for the baseline, chosen by the CPU at run time.
+/// compiled for AVX-512, AVX2 + FMA and the baseline; runs the build of q8_isa_level().
+/// Clang vectorizes each for its target.
 #define Q8_DISPATCH(ret, name, params, args)                                        \
     Q8_AVX512 static ret name##_avx512 params { return name##_body args; }          \
+    Q8_AVX2_FMA static ret name##_avx2 params { return name##_body args; }          \
     static ret name##_base params { return name##_body args; }                      \
     ret name params {                                                               \
-        return q8_cpu_has_avx512f() ? name##_avx512 args : name##_base args;        \
+        switch (q8_isa_level()) {                                                   \
+        case Q8_ISA_AVX512: return name##_avx512 args;                              \
+        case Q8_ISA_AVX2: return name##_avx2 args;                                  \
+        default: return name##_base args;                                           \
+        }                                                                           \
     }
 
 #define Q8_INLINE static inline __attribute__((always_inline))

@@ -134,7 +134,10 @@ final class Int8LinearTests: XCTestCase {
     /// Every path against the reference on random shapes around the blockings (MR 8 and 4, 16
     /// columns, 48-column panels, 64-row blocks, k groups of 4) and BERT shapes.
     func paths(_ path: Int32, seed: UInt64) throws {
-        guard q8_int8_path_supported(path) != 0 else { throw XCTSkip("this CPU lacks path \(path)") }
+        guard q8_int8_path_supported(path) != 0 else {
+            throw XCTSkip("this CPU lacks int8 path \(Int8GemmTests.pathNames[Int(path)]) (AVX-512 VNNI: Zen 4, Ice Lake and later); "
+                          + "testScalarPath and testAVX2Path check the same fused Linear on the paths it has")
+        }
         var rng = Rng(state: seed)
         var shapes: [(Int, Int, Int)] = (0..<80).map { _ in (1 + rng.below(140), 1 + rng.below(110), 1 + rng.below(200)) }
         shapes += [(1, 1, 1), (7, 15, 3), (8, 16, 4), (9, 17, 5), (63, 47, 383), (64, 48, 384), (65, 49, 385),

@@ -23,12 +23,13 @@ struct Linear {
     /// when requantizing outputs; in evaluation, as the integer runtime computes:
     /// y = (q(x) q(W)^T + q32(b)) / (S_x S_w), requantized likewise. `sharing`: a Linear that
     /// just quantized the same input (query for key and value): its batch max is reused, and
-    /// its quantized input too when the scales agree.
+    /// its quantized input too when the scales agree. `active`: in evaluation, the rows that
+    /// hold tokens (the GEMM runs over them only; the padding rows of `out` get no product).
     func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows: Int, training: Bool = false,
-                 sharing: LinearQuantizer? = nil, groups: RowGroups = .single) {
+                 sharing: LinearQuantizer? = nil, groups: RowGroups = .single, active: ActiveRows? = nil) {
         guard let q = quantizer, q.quantizes(training: training) else {
             linearForward(out: out, input: input, weight: weight, bias: bias, rows: rows,
-                          inFeatures: inFeatures, outFeatures: outFeatures, groups: groups)
+                          inFeatures: inFeatures, outFeatures: outFeatures, groups: groups, active: active)
             if let q = quantizer {
                 if training { q.step += 1 }
                 q.lastForwardQuantized = false
@@ -65,7 +66,7 @@ struct Linear {
         } else {
             quantizeValues(out: q.weightQ.pointer, input: weight, count: w, scale: sw, maxQ: maxQ)
             linearForward(out: out, input: xq, weight: q.weightQ.pointer, bias: nil, rows: rows,
-                          inFeatures: inFeatures, outFeatures: outFeatures, groups: groups)
+                          inFeatures: inFeatures, outFeatures: outFeatures, groups: groups, active: active)
             let biasScale = sx * sw
             let qb = q.quantizedBias(bias, count: outFeatures, scale: biasScale)
             addRowBiasAndRescale(out, qb, rows: rows, cols: outFeatures, factor: biasScale > 0 ? 1 / biasScale : 0)

@@ -55,6 +55,8 @@ final class Activations {
     let normScratch: FloatBuffer             // chunks of 32 rows x 2 x max(C, I)
     /// The row groups of the current batch (Batch.reductionGroups) and their scratch.
     let groups = RowGroups()
+    /// The token rows of the current batch (evaluation packs its GEMMs to them).
+    let activeRows = ActiveRows()
 
     init(config c: BertConfig, numLabels L: Int, batch B: Int, seqLen T: Int, threads: Int) {
         batchCapacity = B; seqCapacity = T; threadCapacity = max(threads, 1)

@@ -66,6 +66,9 @@ public final class BertForSequenceClassification {
             ws.positionIds.pointer[i] = Int32(i % T)
             ws.keyMask.pointer[i] = batch.attentionMask[i]
         }
+        // FP32 evaluation runs over the token rows only (no result depends on the padding). A
+        // quantized model evaluates as the int8 runtime computes, over every row.
+        if !mode.training && quantization == nil { ws.activeRows.set(mask: ws.keyMask.pointer, rows: N) } else { ws.activeRows.clear() }
         embeddings.forward(ws: ws, batch: B, seqLen: T, exampleIndices: batch.exampleIndices, mode: mode)
         var x = UnsafePointer(ws.embOut.pointer)
         for (layer, a) in zip(layers, ws.layers) {

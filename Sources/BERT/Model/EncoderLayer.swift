@@ -33,27 +33,35 @@ struct EncoderLayer {
                  batch B: Int, seqLen T: Int, exampleIndices: [Int], mode: ForwardMode) {
         let N = B * T, C = query.outFeatures, I = intermediate.outFeatures
         let shape = AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads)
-        query.forward(a.q.pointer, x, rows: N, training: mode.training, groups: ws.groups)
-        key.forward(a.k.pointer, x, rows: N, training: mode.training, sharing: query.quantizer, groups: ws.groups)
-        value.forward(a.v.pointer, x, rows: N, training: mode.training, sharing: query.quantizer, groups: ws.groups)
+        // Evaluation computes the token rows only, so no result depends on the padding length.
+        let packed = !mode.training && ws.activeRows.total == N
+        let active = packed ? ws.activeRows : nil
+        query.forward(a.q.pointer, x, rows: N, training: mode.training, groups: ws.groups, active: active)
+        key.forward(a.k.pointer, x, rows: N, training: mode.training, sharing: query.quantizer, groups: ws.groups,
+                    active: active)
+        value.forward(a.v.pointer, x, rows: N, training: mode.training, sharing: query.quantizer, groups: ws.groups,
+                      active: active)
         let pAttn = mode.training ? attentionDropout : 0, pHidden = mode.training ? hiddenDropout : 0
         let site = DropoutSite.attentionProbs(layer: index)
         attentionForward(context: a.context.pointer, probs: a.probs.pointer, dropped: a.dropped.pointer,
                          mask: a.probsMask.pointer, q: a.q.pointer, k: a.k.pointer, v: a.v.pointer,
-                         keyMask: ws.keyMask.pointer, shape: shape, dropout: pAttn) { b, h, t in
+                         keyMask: ws.keyMask.pointer, shape: shape, dropout: pAttn, realQueriesOnly: packed) { b, h, t in
             DropoutSite.rowKey(mode, site: site, example: exampleIndices[b], position: h * T + t)
         }
         // attnResidual = dropout(Wo context + bo) + x
-        attentionOutput.forward(a.attnResidual.pointer, a.context.pointer, rows: N, training: mode.training, groups: ws.groups)
+        attentionOutput.forward(a.attnResidual.pointer, a.context.pointer, rows: N, training: mode.training, groups: ws.groups,
+                                active: active)
         dropoutRows(a.attnResidual.pointer, mask: a.attnMask.pointer, rows: N, cols: C, T: T,
                     probability: pHidden, site: DropoutSite.attentionOutput(layer: index), exampleIndices: exampleIndices, mode: mode)
         add(out: a.attnResidual.pointer, a.attnResidual.pointer, x, count: N * C)
         attentionNorm.forward(a.ln1Out.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,
                               a.attnResidual.pointer, rows: N)
         // ffnResidual = dropout(W2 gelu(W1 ln1Out)) + ln1Out
-        intermediate.forward(a.interPre.pointer, a.ln1Out.pointer, rows: N, training: mode.training, groups: ws.groups)
+        intermediate.forward(a.interPre.pointer, a.ln1Out.pointer, rows: N, training: mode.training, groups: ws.groups,
+                             active: active)
         geluForward(out: a.interAct.pointer, input: a.interPre.pointer, count: N * I)
-        output.forward(a.ffnResidual.pointer, a.interAct.pointer, rows: N, training: mode.training, groups: ws.groups)
+        output.forward(a.ffnResidual.pointer, a.interAct.pointer, rows: N, training: mode.training, groups: ws.groups,
+                       active: active)
         dropoutRows(a.ffnResidual.pointer, mask: a.ffnMask.pointer, rows: N, cols: C, T: T,
                     probability: pHidden, site: DropoutSite.ffnOutput(layer: index), exampleIndices: exampleIndices, mode: mode)
         add(out: a.ffnResidual.pointer, a.ffnResidual.pointer, a.ln1Out.pointer, count: N * C)

@@ -1,6 +1,6 @@
 // q8train C kernels: the elementwise and row-wise FP32 math of BERT, written so that
-// clang vectorizes it, each compiled twice (AVX-512 and the x86-64 baseline) and picked
-// at run time. Conventions (as llm.c): outputs first, then saved statistics, then inputs;
+// clang vectorizes it, each compiled three times (AVX-512, AVX2 + FMA, and the x86-64
+// baseline) and picked at run time by the instruction-set level (q8_isa_level). Conventions (as llm.c): outputs first, then saved statistics, then inputs;
 // kernels that produce an input gradient write it, kernels that produce a parameter
 // gradient add into it. Sizes are element counts; rows are contiguous.
 #pragma once
@@ -13,10 +13,33 @@
 extern "C" {
 #endif
 
-/// True when this CPU runs the AVX-512 paths (avx512f).
+/// True when this CPU runs the AVX-512 paths (avx512f, bw, dq, vl and fma).
 int q8_cpu_has_avx512f(void);
 /// True when this CPU has AVX-512 VNNI (vpdpbusd), for the int8 GEMM.
 int q8_cpu_has_avx512vnni(void);
+/// True when this CPU has AVX2 and FMA.
+int q8_cpu_has_avx2_fma(void);
+
+// ---- Instruction-set levels ----------------------------------------------------------------
+// Each FP32 kernel below is compiled three times (x86-64 baseline; AVX2 + FMA; AVX-512) and
+// runs the build of q8_isa_level(). The builds round differently (FMA contraction, vector
+// widths), so ranks that must compute the same bits cap the level to the lowest they all
+// have. The int8 GEMM is exact on every path; the level only bounds which paths it may use.
+#define Q8_ISA_BASELINE 0
+#define Q8_ISA_AVX2 1
+#define Q8_ISA_AVX512 2
+/// The highest level this CPU runs.
+int q8_isa_detected(void);
+/// The level the kernels use: detected, capped by the environment variable Q8_MAX_ISA
+/// (baseline, avx2 or avx512; other values are ignored here) until q8_isa_set_cap is called.
+int q8_isa_level(void);
+/// Caps the level (cap < 0: no cap, the detected level); returns the level now in use.
+/// Call between kernels, never while one runs on another thread.
+int q8_isa_set_cap(int cap);
+/// Q8_ISA_* for "baseline", "avx2", "avx512"; -1 for anything else (or NULL).
+int q8_isa_parse(const char *name);
+/// "baseline", "avx2" or "avx512".
+const char *q8_isa_name(int level);
 
 // ---- GELU, exact erf form: y = x * Phi(x) -------------------------------------------
 /// out[i] = gelu(in[i]), n elements.

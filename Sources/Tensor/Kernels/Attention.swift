@@ -41,8 +41,15 @@ func attentionHeadForward(context: UnsafeMutablePointer<Float>, probs P: UnsafeM
                           dropped: UnsafeMutablePointer<Float>?, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                           v: UnsafePointer<Float>, T: Int, keys n: Int, mask: UnsafePointer<Float>?, C: Int, D: Int,
                           scale: Float, dropout p: Float = 0, dropoutMask: UnsafeMutablePointer<UInt8>? = nil,
-                          dropoutRowKey: (Int) -> UInt64 = { _ in 0 }, ld: Int? = nil) {
+                          dropoutRowKey: (Int) -> UInt64 = { _ in 0 }, ld: Int? = nil, queries: Int? = nil) {
     let ld = ld ?? C
+    if let queries, queries < T {
+        // Only the first `queries` rows: the GEMM shapes no longer depend on T; the rest get 0.
+        for t in queries..<T { (context + t * C).update(repeating: 0, count: D) }
+        return attentionHeadForward(context: context, probs: P, dropped: dropped, q: q, k: k, v: v, T: queries,
+                                    keys: n, mask: mask, C: C, D: D, scale: scale, dropout: p, dropoutMask: dropoutMask,
+                                    dropoutRowKey: dropoutRowKey, ld: ld)
+    }
     BLAS.sgemm(transB: true, m: T, n: n, k: D, alpha: scale, a: q, lda: ld, b: k, ldb: ld, c: P, ldc: n)
     q8_softmax_masked_forward(P, P, mask, T, n)
     var Pv = UnsafePointer(P)
@@ -61,12 +68,14 @@ func attentionHeadForward(context: UnsafeMutablePointer<Float>, probs P: UnsafeM
 
 /// Training forward: saves probs and dropped [B, H, T, T] (each head's first T n floats used)
 /// and the dropout mask for backward. `dropoutRowKey(b, h, t)` keys the mask of query row t of
-/// head h of example b.
+/// head h of example b. `realQueriesOnly` (evaluation, no backward): a right-padded example's
+/// padding query rows are not computed (their context is 0), so nothing depends on T.
 public func attentionForward(context: UnsafeMutablePointer<Float>, probs: UnsafeMutablePointer<Float>,
                              dropped: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<UInt8>,
                              q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                              keyMask: UnsafePointer<Float>, shape s: AttentionShape,
-                             dropout p: Float, dropoutRowKey: (Int, Int, Int) -> UInt64) {
+                             dropout p: Float, realQueriesOnly: Bool = false,
+                             dropoutRowKey: (Int, Int, Int) -> UInt64) {
     let T = s.seqLen, C = s.channels, D = s.headDim
     let scale = 1 / Float(D).squareRoot()
     Parallel.forEachChunk(s.batch * s.heads) { range in
@@ -77,7 +86,8 @@ public func attentionForward(context: UnsafeMutablePointer<Float>, probs: Unsafe
             attentionHeadForward(context: context + base, probs: probs + bh * T * T, dropped: dropped + bh * T * T,
                                  q: q + base, k: k + base, v: v + base, T: T, keys: keys.count, mask: keys.mask,
                                  C: C, D: D, scale: scale, dropout: p, dropoutMask: mask + bh * T * T,
-                                 dropoutRowKey: { t in dropoutRowKey(b, h, t) })
+                                 dropoutRowKey: { t in dropoutRowKey(b, h, t) },
+                                 queries: realQueriesOnly && keys.mask == nil ? keys.count : nil)
         }
     }
 }

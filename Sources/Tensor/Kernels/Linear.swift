@@ -6,10 +6,21 @@
 /// (OpenBLAS's own workers busy-wait after each call and steal the cores our elementwise
 /// kernels need; measured 10% of a training step).
 
-/// y = x W^T + b.
+/// y = x W^T + b. With `active` (evaluation of a padded batch, plain row groups), only the
+/// active rows are computed, in one packed GEMM whose shape does not depend on the padding;
+/// the other rows of y are 0.
 public func linearForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
                           weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                          rows: Int, inFeatures: Int, outFeatures: Int, groups: RowGroups = .single) {
+                          rows: Int, inFeatures: Int, outFeatures: Int, groups: RowGroups = .single,
+                          active: ActiveRows? = nil) {
+    if let active, !active.isAll, !groups.deterministic {
+        precondition(active.total == rows, "linearForward: active rows of \(active.total) rows, \(rows) given")
+        let packedOut = active.outputScratch(cols: outFeatures)
+        linearForward(out: packedOut, input: active.gather(input, cols: inFeatures), weight: weight, bias: bias,
+                      rows: active.count, inFeatures: inFeatures, outFeatures: outFeatures)
+        active.scatter(packedOut, into: out, cols: outFeatures)
+        return
+    }
     groups.forEachRowBlock(rows, minChunk: 32) { r in
         let o = r.lowerBound
         BLAS.sgemm(transB: true, m: r.count, n: outFeatures, k: inFeatures,
