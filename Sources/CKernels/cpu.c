@@ -1,5 +1,7 @@
 // Instruction-set levels: what this CPU has, and the level the kernels use (capped by
 // Q8_MAX_ISA or q8_isa_set_cap, e.g. so that every rank of a job computes the same bits).
+#define _GNU_SOURCE
+#include <sched.h>
 #include "q8kernels.h"
 #include <stdlib.h>
 #include <string.h>
@@ -59,4 +61,19 @@ int q8_isa_set_cap(int cap) {
     if (cap >= 0 && cap < level) level = cap;
     __atomic_store_n(&q8_isa_current, level, __ATOMIC_RELAXED);
     return level;
+}
+
+
+int q8_affinity_cpus(int *cpus, int capacity) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (CPU_ISSET(c, &set)) {
+            if (n < capacity) cpus[n] = c;
+            n++;
+        }
+    }
+    return n;
 }

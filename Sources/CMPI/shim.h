@@ -30,3 +30,8 @@ static inline int q8_mpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED;
 static inline int q8_mpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 static inline int q8_mpi_err_in_status(void) { return MPI_ERR_IN_STATUS; }
 static inline int q8_mpi_err_other(void) { return MPI_ERR_OTHER; }
+static inline MPI_Op q8_mpi_min(void) { return MPI_MIN; }
+static inline MPI_Datatype q8_mpi_char(void) { return MPI_CHAR; }
+static inline int q8_mpi_any_source(void) { return MPI_ANY_SOURCE; }
+static inline int q8_mpi_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
+static inline int q8_mpi_max_library_version_string(void) { return MPI_MAX_LIBRARY_VERSION_STRING; }

@@ -1,8 +1,8 @@
 import CMPI
 import Foundation
 
-/// The ranks of one data-parallel job and the collectives between them: the only file that
-/// calls MPI.
+/// The ranks of one data-parallel job and the collectives between them: with
+/// CollectiveWatchdog, the only code that calls MPI.
 ///
 /// Get it once with `world()`; it initializes MPI (also without `mpirun`, as a one-rank
 /// "singleton" job) and must be finalized with `finalize()` before the process exits.
@@ -15,6 +15,11 @@ import Foundation
 /// Threads: MPI runs at `threadLevel` (`.serialized` by default): any thread may call, but
 /// never two at once. The trainer calls from the thread that runs backward, between kernels.
 /// Collectives must be called in the same order on every rank (MPI's rule).
+///
+/// Failures: with `abortsOnError` (q8train sets it) any failed MPI call ends the whole job
+/// at once (MPI_Abort) with a message naming the rank, its host and the call; otherwise it
+/// throws `DistError.mpi`. `startWatchdog(timeout:)` ends the job when a blocking collective
+/// waits too long, naming the ranks that never arrived.
 public final class Communicator: @unchecked Sendable {
     /// MPI's thread support levels, weakest first.
     public enum ThreadLevel: Int, Sendable, Comparable, CustomStringConvertible {
@@ -63,6 +68,19 @@ public final class Communicator: @unchecked Sendable {
     public let usesMPI: Bool
     /// Rank 0: the one that logs and writes files.
     public var isRoot: Bool { rank == 0 }
+    /// This process's host name (MPI_Get_processor_name; the local host name without MPI).
+    public let host: String
+    /// Every rank's host name, indexed by rank.
+    public private(set) var hosts: [String]
+    /// "rank 3 (host node2)": how messages name a rank.
+    public func describeRank(_ r: Int) -> String { "rank \(r) (host \(r < hosts.count ? hosts[r] : "?"))" }
+    /// What the program is doing, for the watchdog's report (e.g. "step 41", "evaluation").
+    public var phase = "start-up"
+    /// Whether a failed MPI call aborts the whole job (MPI_Abort, after a message naming the
+    /// rank, host and call) instead of throwing. Set once at start-up.
+    nonisolated(unsafe) public static var abortsOnError = false
+    let tracker = CollectiveTracker()
+    private var watchdog: CollectiveWatchdog?
 
     /// The most elements (or bytes, for raw buffers) one MPI call carries; longer buffers are
     /// split. MPI counts are Int32, so this is at most Int32.max; lower it only in tests.
@@ -80,11 +98,18 @@ public final class Communicator: @unchecked Sendable {
     nonisolated(unsafe) private static var launchedBeforeInit: Bool?
 
     private init(comm: MPI_Comm?, localComm: MPI_Comm?, rank: Int, size: Int, localRank: Int,
-                 localSize: Int, threadLevel: ThreadLevel) {
+                 localSize: Int, threadLevel: ThreadLevel, host: String) {
+        self.host = host; hosts = [host]
         self.comm = comm; self.localComm = localComm
         self.rank = rank; self.size = size; self.localRank = localRank; self.localSize = localSize
         self.threadLevel = threadLevel
         usesMPI = comm != nil
+    }
+
+    /// The world communicator of this process, once `world()` made it.
+    static var current: Communicator? {
+        lock.lock(); defer { lock.unlock() }
+        return shared
     }
 
     /// Whether this process was started by an MPI launcher (`mpirun`, `srun`): one of
@@ -105,7 +130,7 @@ public final class Communicator: @unchecked Sendable {
     /// For tests and runs that should not initialize MPI at all.
     public static func single() -> Communicator {
         Communicator(comm: nil, localComm: nil, rank: 0, size: 1, localRank: 0, localSize: 1,
-                     threadLevel: .multiple)
+                     threadLevel: .multiple, host: ProcessInfo.processInfo.hostName)
     }
 
     /// MPI_COMM_WORLD, initializing MPI on the first call (MPI_Init_thread at `threadLevel`);
@@ -151,9 +176,14 @@ public final class Communicator: @unchecked Sendable {
         var localRank: Int32 = 0, localSize: Int32 = 0
         try check(MPI_Comm_rank(local, &localRank), "MPI_Comm_rank")
         try check(MPI_Comm_size(local, &localSize), "MPI_Comm_size")
+        var name = [CChar](repeating: 0, count: Int(q8_mpi_max_processor_name()) + 1)
+        var nameLength: Int32 = 0
+        try check(MPI_Get_processor_name(&name, &nameLength), "MPI_Get_processor_name")
         let c = Communicator(comm: world, localComm: local, rank: Int(rank), size: Int(size),
-                             localRank: Int(localRank), localSize: Int(localSize), threadLevel: level)
+                             localRank: Int(localRank), localSize: Int(localSize), threadLevel: level,
+                             host: String(cString: name))
         shared = c
+        c.hosts = try c.allgather(text: c.host, bytes: 128)
         return c
     }
 
@@ -163,6 +193,8 @@ public final class Communicator: @unchecked Sendable {
         guard usesMPI else { return }
         Self.lock.lock(); defer { Self.lock.unlock() }
         guard !isFinalized else { return }
+        watchdog?.stop()
+        watchdog = nil
         isFinalized = true
         Self.shared = nil
         Self.worldFinalized = true
@@ -177,27 +209,58 @@ public final class Communicator: @unchecked Sendable {
         exit(errorCode)
     }
 
+    /// Writes "q8train: rank R (host H): MESSAGE; aborting the job" to stderr and ends every
+    /// rank (MPI_Abort), or just this process without MPI.
+    public func abortJob(_ message: String, errorCode: Int32 = 1) -> Never {
+        let tail = size > 1 ? "; aborting the job (MPI_Abort)" : ""
+        FileHandle.standardError.write(Data("q8train: \(describeRank(rank)): \(message)\(tail)\n".utf8))
+        abort(errorCode: errorCode)
+    }
+
+    /// Starts the collective watchdog (CollectiveWatchdog): a blocking collective that waits
+    /// longer than `timeout` seconds ends the job. Needs `.multiple` thread support; does
+    /// nothing on one rank or with timeout <= 0.
+    public func startWatchdog(timeout: Double) throws {
+        guard let comm, size > 1, timeout > 0, watchdog == nil else { return }
+        guard threadLevel >= .multiple else { throw DistError.threadLevel(requested: .multiple, provided: threadLevel) }
+        let w = try CollectiveWatchdog(world: comm, rank: rank, size: size, hosts: hosts, tracker: tracker, timeout: timeout)
+        w.start()
+        watchdog = w
+    }
+
+    /// Runs one blocking collective, visible to the watchdog while it waits.
+    @inline(__always)
+    private func tracked<T>(_ operation: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
+        tracker.enter(operation(), phase: phase)
+        defer { tracker.leave() }
+        return try body()
+    }
+
     // MARK: Collectives
 
     /// Waits until every rank has called it.
     public func barrier() throws {
         guard let comm = live() else { return }
-        try check(MPI_Barrier(comm), "MPI_Barrier")
+        try tracked("MPI_Barrier") { try check(MPI_Barrier(comm), "MPI_Barrier") }
     }
 
     /// Copies `buffer` (bytes) from `root` to every rank.
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         guard let comm = live(), let base = buffer.baseAddress else { return }
-        try chunks(buffer.count) { offset, n in
-            try check(MPI_Bcast(base + offset, n, q8_mpi_byte(), Int32(root), comm), "MPI_Bcast")
+        try tracked("MPI_Bcast of \(buffer.count) bytes from rank \(root)") {
+            try chunks(buffer.count) { offset, n in
+                try check(MPI_Bcast(base + offset, n, q8_mpi_byte(), Int32(root), comm), "MPI_Bcast")
+            }
         }
     }
 
     /// Copies `count` floats at `floats` from `root` to every rank.
     public func broadcast(floats: UnsafeMutablePointer<Float>, count: Int, root: Int) throws {
         guard let comm = live() else { return }
-        try chunks(count) { offset, n in
-            try check(MPI_Bcast(floats + offset, n, q8_mpi_float(), Int32(root), comm), "MPI_Bcast")
+        try tracked("MPI_Bcast of \(count) floats from rank \(root)") {
+            try chunks(count) { offset, n in
+                try check(MPI_Bcast(floats + offset, n, q8_mpi_float(), Int32(root), comm), "MPI_Bcast")
+            }
         }
     }
 
@@ -225,6 +288,13 @@ public final class Communicator: @unchecked Sendable {
         return v
     }
 
+    /// The smallest `x` over all ranks.
+    public func allreduceMin(_ x: Int64) throws -> Int64 {
+        var v = x
+        try allreduce(&v, count: 1, stride: 8, type: q8_mpi_int64(), op: q8_mpi_min())
+        return v
+    }
+
     /// The sum of `x` over all ranks (counts).
     public func allreduceSum(_ x: Int64) throws -> Int64 {
         var v = x
@@ -249,6 +319,37 @@ public final class Communicator: @unchecked Sendable {
         try gatherArrays(values, root: nil, type: q8_mpi_float())!
     }
 
+    /// Every rank's `text`, indexed by rank (UTF-8, cut to `bytes` - 1 bytes).
+    public func allgather(text: String, bytes: Int) throws -> [String] {
+        var mine = [Int64](repeating: 0, count: (bytes + 7) / 8)
+        mine.withUnsafeMutableBytes { raw in
+            for (i, b) in text.utf8.prefix(bytes - 1).enumerated() { raw[i] = b }
+        }
+        let all = try allgather(mine)
+        return (0..<size).map { r in
+            Array(all[r * mine.count ..< (r + 1) * mine.count]).withUnsafeBytes { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+    }
+
+    /// Every rank's `values` among the ranks on this machine, in local-rank order
+    /// [localSize * values.count]. Every local rank must pass the same count.
+    public func localAllgather(_ values: [Int64]) throws -> [Int64] {
+        guard let local = localComm, usesMPI else { return values }
+        precondition(!isFinalized, "Communicator: used after finalize()")
+        var out = [Int64](repeating: 0, count: values.count * localSize)
+        try tracked("MPI_Allgather of \(values.count) int64 among the ranks of this host") {
+            try values.withUnsafeBufferPointer { src in
+                try out.withUnsafeMutableBufferPointer { dst in
+                    try check(MPI_Allgather(src.baseAddress, Int32(values.count), q8_mpi_int64(), dst.baseAddress,
+                                            Int32(values.count), q8_mpi_int64(), local), "MPI_Allgather")
+                }
+            }
+        }
+        return out
+    }
+
     /// On `root`: every rank's `values` concatenated in rank order [size * values.count];
     /// nil on the other ranks. Every rank must pass the same count.
     public func gather(floats values: [Float], root: Int) throws -> [Float]? {
@@ -259,7 +360,7 @@ public final class Communicator: @unchecked Sendable {
     /// `p` must stay valid and untouched until the request completes (`test()` returned true
     /// or `wait()` returned). Open MPI progresses it only inside MPI calls: call `test()`.
     public func iallreduceSum(_ p: UnsafeMutablePointer<Float>, count: Int) throws -> Request {
-        let request = Request(function: "MPI_Iallreduce")
+        let request = Request(function: "MPI_Iallreduce of \(count) floats", tracker: tracker, communicator: self)
         guard let comm = live() else { return request }
         try chunks(count) { offset, n in
             var handle: MPI_Request? = q8_mpi_request_null()
@@ -275,7 +376,7 @@ public final class Communicator: @unchecked Sendable {
     /// both buffers belong to MPI until the request completes.
     public func exchange(send: UnsafePointer<Float>, sendCount: Int, receive: UnsafeMutablePointer<Float>,
                          receiveCount: Int, partner: Int, tag: Int) throws -> Request {
-        let request = Request(function: "MPI_Isend/MPI_Irecv")
+        let request = Request(function: "MPI_Isend/MPI_Irecv with rank \(partner)", tracker: tracker, communicator: self)
         guard let comm = live() else { return request }
         precondition(sendCount <= maxCountPerCall && receiveCount <= maxCountPerCall,
                      "Communicator.exchange: count over \(maxCountPerCall)")
@@ -294,10 +395,14 @@ public final class Communicator: @unchecked Sendable {
     public final class Request {
         fileprivate var handles: [MPI_Request?] = []
         private let function: String
+        private let tracker: CollectiveTracker
+        private unowned let communicator: Communicator
         /// Whether the operation has finished (its buffer may be read and reused).
         public private(set) var isComplete = false
 
-        fileprivate init(function: String) { self.function = function }
+        fileprivate init(function: String, tracker: CollectiveTracker, communicator: Communicator) {
+            self.function = function; self.tracker = tracker; self.communicator = communicator
+        }
 
         /// Progresses MPI and returns whether the operation has finished; never blocks.
         public func test() throws -> Bool {
@@ -314,9 +419,11 @@ public final class Communicator: @unchecked Sendable {
         /// Blocks until the operation has finished.
         public func wait() throws {
             if isComplete || handles.isEmpty { isComplete = true; return }
+            tracker.enter("MPI_Waitall on \(function)", phase: communicator.phase)
             let rc = handles.withUnsafeMutableBufferPointer {
                 MPI_Waitall(Int32($0.count), $0.baseAddress, q8_mpi_statuses_ignore())
             }
+            tracker.leave()
             isComplete = true
             try check(rc, "MPI_Waitall (\(function))")
         }
@@ -354,14 +461,26 @@ public final class Communicator: @unchecked Sendable {
     private func allreduce(_ p: UnsafeMutableRawPointer, count: Int, stride: Int, type: MPI_Datatype?,
                            op: MPI_Op?) throws {
         guard let comm = live() else { return }
-        try chunks(count) { offset, n in
-            try check(MPI_Allreduce(q8_mpi_in_place(), p + offset * stride, n, type, op, comm), "MPI_Allreduce")
+        try tracked("MPI_Allreduce \(Self.opName(op)) of \(count) \(stride == 4 ? "float" : "int64/double")\(count == 1 ? "" : "s")") {
+            try chunks(count) { offset, n in
+                try check(MPI_Allreduce(q8_mpi_in_place(), p + offset * stride, n, type, op, comm), "MPI_Allreduce")
+            }
         }
+    }
+
+    private static func opName(_ op: MPI_Op?) -> String {
+        op == q8_mpi_sum() ? "SUM" : op == q8_mpi_max() ? "MAX" : op == q8_mpi_min() ? "MIN" : "op"
     }
 
     /// (All)gather of equal-length arrays; `root == nil` for allgather.
     private func gatherArrays<T>(_ values: [T], root: Int?, type: MPI_Datatype?) throws -> [T]? {
         guard let comm = live() else { return values }
+        return try tracked("\(root == nil ? "MPI_Allgather" : "MPI_Gather") of \(values.count) values per rank") {
+            try gatherArraysUntracked(values, root: root, type: type, comm: comm)
+        }
+    }
+
+    private func gatherArraysUntracked<T>(_ values: [T], root: Int?, type: MPI_Datatype?, comm: MPI_Comm) throws -> [T]? {
         if let root, rank != root {
             try values.withUnsafeBufferPointer { src in
                 try chunkedGather(src.baseAddress, nil, count: values.count, root: root, type: type, comm: comm)
@@ -406,10 +525,13 @@ public final class Communicator: @unchecked Sendable {
 }
 
 /// Turns an MPI return code into `DistError.mpi` (with MPI_Error_string's text).
+/// With `Communicator.abortsOnError`, ends the job instead (naming the rank, host and call).
 @inline(__always)
 func check(_ code: Int32, _ function: @autoclosure () -> String) throws {
     guard code != q8_mpi_success() else { return }
-    throw DistError.mpi(function: function(), code: code, message: mpiErrorString(code))
+    let error = DistError.mpi(function: function(), code: code, message: mpiErrorString(code))
+    if Communicator.abortsOnError, let world = Communicator.current { world.abortJob("\(error)") }
+    throw error
 }
 
 func mpiErrorString(_ code: Int32) -> String {

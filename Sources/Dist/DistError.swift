@@ -23,6 +23,10 @@ public enum DistError: Error, Equatable, CustomStringConvertible {
     /// Deterministic reduction: G reduction groups must be a power of two that the world
     /// size divides and that divides the global batch size.
     case reductionGroups(groups: Int, worldSize: Int, globalBatchSize: Int)
+    /// Rank `rank` on `host` sees the data file at `path` differently from rank 0.
+    case fileMismatch(path: String, rank: Int, host: String, detail: String)
+    /// --reduction-groups needs every rank on the same OpenBLAS kernels.
+    case openBLASMismatch(cores: [String])
 
     public var description: String {
         switch self {
@@ -45,6 +49,15 @@ public enum DistError: Error, Equatable, CustomStringConvertible {
                 + "the layout must be in forward order"
         case let .countMismatch(what, expected, actual):
             return "\(what): expected \(expected) values, got \(actual)"
+        case let .fileMismatch(path, rank, host, detail):
+            return "rank \(rank) (host \(host)) sees \(path) differently from rank 0: \(detail); "
+                + "every rank must read the same data (a shared file system, or identical copies)"
+        case let .openBLASMismatch(cores):
+            let list = Dictionary(grouping: cores.indices, by: { cores[$0] })
+                .sorted { $0.value[0] < $1.value[0] }
+                .map { "\($0.key) on rank\($0.value.count > 1 ? "s" : "") \($0.value.map(String.init).joined(separator: ","))" }
+            return "--reduction-groups needs the same OpenBLAS kernels on every rank, found \(list.joined(separator: "; ")): "
+                + "run every rank with one core type, e.g. mpirun -x OPENBLAS_CORETYPE=Haswell (scripts/launch.sh --max-isa avx2 sets it)"
         case let .reductionGroups(g, w, b):
             return "--reduction-groups \(g): expected a power of two that is a multiple of the world size \(w) "
                 + "and divides the global batch size \(b)"

@@ -8,5 +8,5 @@ struct Q8Train: ParsableCommand {
         commandName: "q8train",
         abstract: "Q8BERT: 8-bit quantization-aware fine-tuning of BERT, and int8 inference.",
         subcommands: [Train.self, Eval.self, Export.self, Predict.self, ReportCommand.self, Embed.self],
-        defaultSubcommand: nil)
+        defaultSubcommand: Train.self)
 }

@@ -30,6 +30,14 @@ extension TaskData {
         }
     }
 
+    /// The files `load` reads: train, dev (or the task's evaluation split) and test, whether
+    /// or not they exist (ranks compare what they see of them before loading).
+    public static func dataFiles(_ settings: TrainingSettings) throws -> [URL] {
+        let spec = try taskSpec(settings)
+        let dir = URL(fileURLWithPath: settings.resolvedDataDir)
+        return [Split.train, spec.evaluationSplits.first ?? .dev, .test].compactMap { try? spec.url(for: $0, in: dir) }
+    }
+
     /// The task named in `settings` (the generic "tsv" task takes its columns from them).
     public static func taskSpec(_ s: TrainingSettings) throws -> TaskSpec {
         guard s.task.lowercased() == "tsv" else { return try TaskSpec.named(s.task) }

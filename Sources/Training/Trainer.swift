@@ -138,6 +138,7 @@ public final class Trainer {
             let order = sampler.paddedOrder(epoch: epoch)
             for s in (epoch == firstEpoch ? position.step - epoch * stepsPerEpoch : 0)..<sampler.stepsPerEpoch {
                 if position.step >= totalSteps { break epochs }
+                communicator.phase = "training step \(position.step + 1)"
                 let t0 = Date()
                 let local = sampler.batch(step: s, paddedOrder: order)
                 // Every rank pads to the longest example of the whole step: the same shapes as
@@ -211,6 +212,7 @@ public final class Trainer {
                                       "train_seq_per_s": Double(sequences) / trainSeconds,
                                       "skipped_steps": badSteps.total]
         if let test = task.test {
+            communicator.phase = "test evaluation"
             let final = try evaluator.evaluate(model, on: test, task: task)
             logEval(final, split: "test", step: step, epoch: Double(step) / Double(stepsPerEpoch), checkpoint: "final")
             summary["test_final"] = final.scores?.values ?? [:]
@@ -300,6 +302,7 @@ public final class Trainer {
 
     func evaluateDev(step: Int, epoch: Double, evaluator: Evaluator, progress: Progress) throws {
         logQuantization(step: step)
+        communicator.phase = "dev evaluation at step \(step)"
         let result = try evaluator.evaluate(model, on: task.dev, task: task)
         logEval(result, split: "dev", step: step, epoch: epoch, checkpoint: nil)
         guard let scores = result.scores else { return }

@@ -40,6 +40,10 @@ int q8_isa_set_cap(int cap);
 int q8_isa_parse(const char *name);
 /// "baseline", "avx2" or "avx512".
 const char *q8_isa_name(int level);
+/// The CPUs this process may run on (sched_getaffinity: mpirun's binding, a cpuset, Slurm,
+/// taskset): writes up to `capacity` CPU numbers, ascending; returns how many there are, or
+/// -1 on failure.
+int q8_affinity_cpus(int *cpus, int capacity);
 
 // ---- GELU, exact erf form: y = x * Phi(x) -------------------------------------------
 /// out[i] = gelu(in[i]), n elements.

@@ -31,6 +31,8 @@ struct Train: ParsableCommand {
                              discussion: "The same folder as q8train export --run OUTPUT (written by rank 0)."))
     var export = true
 
+    @OptionGroup var cluster: ClusterOptions
+
     func validate() throws {
         do { _ = try resolvedSettings() } catch let error as SettingsError { throw ValidationError(error.description) }
     }
@@ -42,7 +44,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let communicator = Communicator.launchedByMPI ? try Communicator.world() : .single()
+        let communicator = try cluster.communicator()
         do {
             try train(communicator)
             try communicator.finalize()
@@ -53,20 +55,25 @@ struct Train: ParsableCommand {
             throw ExitCode(stopped.exitStatus)
         } catch {
             // A failing rank must take the job down, or the others wait in a collective forever.
-            FileHandle.standardError.write(Data("error (rank \(communicator.rank)): \(error)\n".utf8))
-            if communicator.size > 1 { communicator.abort(errorCode: 1) }
+            if communicator.size > 1 { communicator.abortJob("error: \(error)") }
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
     }
 
     func train(_ communicator: Communicator) throws {
         let settings = try resolvedSettings()
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        Parallel.configure(threads: settings.threads ?? max(1, cores / communicator.localSize))
         var logger = Log.bootstrap(file: communicator.isRoot ? settings.logFile : nil)
+        let placement = try cluster.place(communicator, threads: settings.threads,
+                                          deterministicGEMMs: settings.reductionGroups > 1)
+        // One line per rank (every rank's stderr), then rank 0 alone logs.
+        logger.info("\(placement.description)")
         if !communicator.isRoot { logger.logLevel = .warning }
+        if communicator.isRoot && communicator.size > 1 { logger.info("\(placement.agreement)") }
         let modelDir = URL(fileURLWithPath: settings.model)
         let vocabulary = modelDir.appendingPathComponent("vocab.txt")
+        // Every rank must read the same files, or they would run different collectives.
+        try communicator.verifySameFiles([vocabulary] + (try TaskData.dataFiles(settings)))
         let tokenizer = try BertTokenizer(vocabularyFile: vocabulary)
         let task = try TaskData.load(settings, tokenizer: tokenizer)
         let (model, report) = try PretrainedLoader.load(directory: modelDir, numLabels: task.labels.count,
