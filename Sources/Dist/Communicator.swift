@@ -106,6 +106,14 @@ public final class Communicator: @unchecked Sendable {
         usesMPI = comm != nil
     }
 
+    /// The MPI library's version string (MPI_Get_library_version), e.g. "Open MPI v4.1.4, ...".
+    public static var libraryVersion: String {
+        var text = [CChar](repeating: 0, count: Int(q8_mpi_max_library_version_string()) + 1)
+        var length: Int32 = 0
+        guard MPI_Get_library_version(&text, &length) == q8_mpi_success() else { return "unknown" }
+        return String(cString: text)
+    }
+
     /// The world communicator of this process, once `world()` made it.
     static var current: Communicator? {
         lock.lock(); defer { lock.unlock() }
