@@ -80,7 +80,6 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
         let t2 = now()
         try reducer.finish()
         let t3 = now()
-        try ranges?.throwIfFailed()
         if W > 1 { loss = Float(try comm.allreduceSum(Double(loss)) / Double(W)) }
         GradientClipping.clip(model.gradients.pointer, count: model.layout.count, maxNorm: 1)
         optimizer.update(parameters: model.parameters, gradients: model.gradients, lr: 2e-5)

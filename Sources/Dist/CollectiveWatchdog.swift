@@ -126,6 +126,7 @@ final class CollectiveWatchdog: @unchecked Sendable {
 
     /// Asks every other rank, reports, aborts.
     private func fire(_ s: CollectiveTracker.State, questions: Incoming) -> Never {
+        let waited = Int(CollectiveTracker.waited(s))
         for r in 0..<size where r != rank { send(state(), to: r, tag: Self.questionTag) }
         let answers = Incoming()
         post(answers, tag: Self.answerTag)
@@ -143,7 +144,7 @@ final class CollectiveWatchdog: @unchecked Sendable {
             usleep(10_000)
         }
         var lines = ["q8train: collective timeout (--collective-timeout \(Int(timeout)) s): \(name(rank)) waited "
-                     + "\(Int(CollectiveTracker.waited(s))) s in collective #\(s.sequence) (\(s.operation), during \(s.phase))"]
+                     + "\(waited) s in collective #\(s.sequence) (\(s.operation), during \(s.phase))"]
         var missing: [Int] = []
         for r in 0..<size where r != rank {
             if let a = said[r], a.waiting && a.sequence == s.sequence {

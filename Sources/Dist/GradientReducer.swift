@@ -17,7 +17,7 @@ import Tensor
 /// and `finish()` the gradient buffer belongs to MPI: only backward's writes to layers not
 /// yet reported may touch it. With gradient accumulation, pass the hook only to the last
 /// micro-batch's backward (DDP's `no_sync`); `layerDone` must see L, L-1, ..., -1 once per
-/// step. After an error every rank should stop (`Communicator.abort`): the others may be
+/// step. A failed MPI call ends the whole job (`Communicator.abortJob`): the others may be
 /// waiting for this rank's part of a bucket.
 public final class GradientReducer {
     /// Communication counters, cumulative over steps unless named `last...`.
@@ -58,7 +58,6 @@ public final class GradientReducer {
     private var nextBucket = 0                          // the first bucket not started
     private var lowestDoneLayer = Int.max               // the last layerDone report
     private var inFlight: [(bucket: Int, request: PendingReduction)] = []
-    private var failure: Error?                         // from layerDone, thrown by finish
     private var hookNanoseconds: UInt64 = 0             // inside layerDone this step
 
     public init(communicator: Communicator, plan: BucketPlan, gradients: FloatBuffer, average: Bool = true,
@@ -94,11 +93,13 @@ public final class GradientReducer {
 
     /// The model's backward hook: layer `layer` (L = head, ..., 0, -1 = embeddings) has
     /// final gradients. Starts every bucket that became ready and progresses those in flight.
-    /// MPI errors are kept and thrown by `finish()`.
+    /// A failed MPI call ends the whole job (`Communicator.abortJob`): skipping the step's
+    /// later buckets would leave the other ranks waiting in them, and a request in flight
+    /// cannot be abandoned.
     public func layerDone(_ layer: Int) {
         precondition(layer < lowestDoneLayer, "GradientReducer: layerDone(\(layer)) after layerDone(\(lowestDoneLayer))")
         lowestDoneLayer = layer
-        guard communicator.size > 1, failure == nil else { return }
+        guard communicator.size > 1 else { return }
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { hookNanoseconds += DispatchTime.now().uptimeNanoseconds - t0 }
         do {
@@ -108,7 +109,7 @@ public final class GradientReducer {
             }
             try progress()
         } catch {
-            failure = error
+            communicator.abortJob("gradient allreduce (bucket \(nextBucket) of \(plan.buckets.count)) failed: \(error)")
         }
     }
 
@@ -118,15 +119,18 @@ public final class GradientReducer {
         let t0 = DispatchTime.now().uptimeNanoseconds
         defer { reset() }
         guard communicator.size > 1 else { return record(since: t0, doneEarly: 0) }
-        if let failure { throw failure }
         let doneEarly = nextBucket - inFlight.count
-        while nextBucket < plan.buckets.count {
-            try start(nextBucket)
-            nextBucket += 1
-        }
-        for (b, request) in inFlight {
-            try request.wait()
-            scale(plan.buckets[b].range)
+        do {
+            while nextBucket < plan.buckets.count {
+                try start(nextBucket)
+                nextBucket += 1
+            }
+            for (b, request) in inFlight {
+                try request.wait()
+                scale(plan.buckets[b].range)
+            }
+        } catch {
+            communicator.abortJob("gradient allreduce (finishing the step's \(plan.buckets.count) buckets) failed: \(error)")
         }
         inFlight = []
         record(since: t0, doneEarly: doneEarly)
@@ -198,11 +202,9 @@ public final class GradientReducer {
     }
 
     private func reset() {
-        for (_, request) in inFlight { try? request.wait() }   // only after an error
-        inFlight = []
+        precondition(inFlight.isEmpty, "GradientReducer: a step ended with reductions in flight")
         nextBucket = 0
         lowestDoneLayer = .max
-        failure = nil
         hookNanoseconds = 0
     }
 }

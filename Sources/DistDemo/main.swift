@@ -42,6 +42,7 @@ do {
         case "tree": try demo.checkTreeReduction()
         case "sampler": try demo.checkSampler()
         case "verify-mismatch": try demo.checkVerifyMismatch()
+        case "mpi-error": try demo.failOneCollective()
         case "bench-allreduce":
             guard k < arguments.count, let mb = Double(arguments[k]), mb > 0 else {
                 throw DemoFailure("usage: q8dist-demo bench-allreduce MB")

@@ -270,7 +270,6 @@ public final class Trainer {
             model.backward(layerDone: reduce)
         }
         try reducer.finish()
-        if let ranges = model.linearQuantizers.first?.reducer as? MPIRangeReducer { try ranges.throwIfFailed() }
         if communicator.size > 1 { loss = Float(try communicator.allreduceSum(Double(loss)) / Double(communicator.size)) }
         let norm = GradientClipping.norm(model.gradients.pointer, count: model.layout.count)
         guard loss.isFinite && norm.isFinite else {

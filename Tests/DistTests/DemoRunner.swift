@@ -72,10 +72,11 @@ enum DemoRunner {
     /// Runs the demo with `arguments` on `ranks` ranks (nil: directly, without mpirun),
     /// killing it after `timeout` seconds. `environment` is added to the clean one (and
     /// exported to every rank).
+    /// `resolve`: run this program instead of a built product (e.g. /usr/bin/taskset).
     static func run(ranks: Int?, _ arguments: [String], executable name: String = DemoRunner.name,
                     mpiArguments: [String] = [], environment: [String: String] = [:],
-                    timeout: TimeInterval = 60) throws -> Result {
-        let demo = try executable(named: name)
+                    timeout: TimeInterval = 60, resolve: String? = nil) throws -> Result {
+        let demo = try resolve.map { URL(fileURLWithPath: $0) } ?? executable(named: name)
         let process = Process()
         if let ranks {
             process.executableURL = try mpirun()

@@ -82,6 +82,18 @@ final class MPIRunTests: XCTestCase {
         XCTAssertTrue(result.output.contains("FAIL no-such-mode: unknown mode no-such-mode"), result.transcript)
     }
 
+    /// A failed MPI call on one rank (q8train's policy: `abortsOnError`) ends the whole job at
+    /// once, naming the rank, its host and the call, while the other rank waits at a barrier.
+    func testMPIErrorOnOneRankAbortsTheJobWithItsName() throws {
+        let start = Date()
+        let result = try DemoRunner.run(ranks: 2, ["mpi-error"], timeout: 60)
+        XCTAssertFalse(result.timedOut, result.transcript)
+        XCTAssertNotEqual(result.status, 0, result.transcript)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30, result.transcript)
+        XCTAssertTrue(result.errors.contains("q8train: rank 1 (host ") && result.errors.contains("MPI_Bcast failed with MPI error")
+                      && result.errors.contains("aborting the job (MPI_Abort)"), result.transcript)
+    }
+
     /// The harness kills a job that outlives its time limit (60 s in the tests above).
     func testTimeLimitKillsTheJob() throws {
         let start = Date()
