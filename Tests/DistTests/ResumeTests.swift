@@ -64,20 +64,28 @@ final class ResumeTests: XCTestCase {
 
     /// Resumes the interrupted run OUTPUT with --resume auto to the full length and checks
     /// that it ends with the bytes of the uninterrupted run "whole" and tells one history.
-    func resumeAndCompare(_ dir: URL, ranks: Int?, output: String, _ what: String) throws {
+    func resumeAndCompare(_ dir: URL, ranks: Int?, output: String, _ what: String,
+                          environment: [String: String] = [:]) throws {
         let run = dir.appendingPathComponent(output)
-        try train(dir, ranks: ranks, output: output, ["--max-steps", "\(Self.totalSteps)", "--resume", "auto"])
+        try train(dir, ranks: ranks, output: output, ["--max-steps", "\(Self.totalSteps)", "--resume", "auto"],
+                  environment: environment)
         try assertSameBytes(dir.appendingPathComponent("whole"), run, "\(ranks ?? 1) rank(s), \(what)")
         try assertOneHistory(run, resumes: 1)
     }
 
-    func checkStopAndResume(ranks: Int?) throws {
+    func checkStopAndResume(ranks: Int?, resumeEnvironment: [String: String] = [:]) throws {
         let dir = try makeWorkspace()
         let parts = dir.appendingPathComponent("parts")
         try train(dir, ranks: ranks, output: "whole", ["--max-steps", "\(Self.totalSteps)"])
         try train(dir, ranks: ranks, output: "parts", ["--max-steps", "15", "--checkpoint-every", "5"])
         XCTAssertEqual(CheckpointStore(runFolder: parts).checkpoints().map(\.step), [5, 10, 15], "the newest 3 kept")
-        try resumeAndCompare(dir, ranks: ranks, output: "parts", "15 + resume + 15 steps vs 30")
+        try resumeAndCompare(dir, ranks: ranks, output: "parts", "15 + resume + 15 steps vs 30", environment: resumeEnvironment)
+    }
+
+    /// The checkpoint reaches rank 1 in many small broadcasts (1000 bytes each instead of
+    /// 16 MiB: the model file is 21 kB, the optimizer's 43 kB) and still resumes bit for bit.
+    func testResumeSendsTheCheckpointInBoundedChunks() throws {
+        try checkStopAndResume(ranks: 2, resumeEnvironment: ["Q8_RESUME_CHUNK_BYTES": "1000"])
     }
 
     func testStoppedAndResumedRunEqualsTheUninterruptedRunBitwise() throws {

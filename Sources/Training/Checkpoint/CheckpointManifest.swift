@@ -81,7 +81,8 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
             throw TrainingCheckpointError.missingFile(path: url.path)
         }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        // Mapped: the pages are the file's (page cache), not a copy on the heap.
+        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
             throw TrainingCheckpointError.unreadable(path: url.path, reason: "cannot read: \(error.localizedDescription)")
         }
         guard data.count == entry.bytes else {
