@@ -10,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_pkgs=()
-for pkg in libopenmpi-dev openmpi-bin libopenblas-dev pkg-config wrk curl; do
+for pkg in libopenmpi-dev openmpi-bin libopenblas-dev pkg-config wrk curl iproute2 util-linux; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 command -v python3 >/dev/null 2>&1 || need_pkgs+=(python3 python3-pip)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing, fetches the assets, builds, and runs every test.
-# `.ci/run` calls this.
+# Installs what is missing, fetches the assets, builds, and runs every test: the Swift suite
+# (swift test), then the cluster tests (scripts/cluster-tests.sh: emulated hosts over TCP,
+# Slurm, scripts/launch.sh; they need root, as CI has, and skip otherwise).
+# `.ci/run` calls this. The last line counts both: "all tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 Q8_SKIP_BUILD=1 scripts/setup.sh || exit 1
@@ -16,6 +18,19 @@ swift test --skip-build 2>&1 | tee .build/test-output.txt
 status=${PIPESTATUS[0]}
 echo "---"
 grep -E "^Test Case .* failed" .build/test-output.txt || true
-grep -E "Executed [0-9]+ tests" .build/test-output.txt | tail -1
-[ "$status" = 0 ] && echo "all tests passed" || echo "TESTS FAILED (swift test exit $status)"
-exit "$status"
+summary=$(grep -E "Executed [0-9]+ tests" .build/test-output.txt | tail -1)
+echo "swift test:$summary"
+Q8TRAIN=.build/debug/q8train scripts/cluster-tests.sh 2>&1 | tee .build/cluster-test-output.txt
+cluster_status=${PIPESTATUS[0]}
+# Totals: XCTest's "Executed N tests, with S tests skipped and F failures", the cluster line.
+executed=$(echo "$summary" | grep -oE 'Executed [0-9]+' | grep -oE '[0-9]+')
+skipped=$(echo "$summary" | grep -oE '[0-9]+ tests? skipped' | grep -oE '^[0-9]+')
+failures=$(echo "$summary" | grep -oE '[0-9]+ failures?' | head -1 | grep -oE '^[0-9]+')
+read -r cpass cfail cskip < <(tail -1 .build/cluster-test-output.txt | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/')
+executed=${executed:-0} skipped=${skipped:-0} failures=${failures:-0} cpass=${cpass:-0} cfail=${cfail:-0} cskip=${cskip:-0}
+[ "$status" != 0 ] && [ "$failures" = 0 ] && failures=1   # a crash without a count still fails
+[ "$cluster_status" != 0 ] && [ "$cfail" = 0 ] && cfail=1
+if [ "$status" = 0 ] && [ "$cluster_status" = 0 ]; then echo "all tests passed"; else
+    echo "TESTS FAILED (swift test exit $status, cluster tests exit $cluster_status)"; fi
+echo "all tests: $((executed - skipped - failures + cpass)) passed, $((failures + cfail)) failed, $((skipped + cskip)) skipped"
+[ "$status" = 0 ] && [ "$cluster_status" = 0 ]

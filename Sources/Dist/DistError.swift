@@ -57,7 +57,7 @@ public enum DistError: Error, Equatable, CustomStringConvertible {
                 .sorted { $0.value[0] < $1.value[0] }
                 .map { "\($0.key) on rank\($0.value.count > 1 ? "s" : "") \($0.value.map(String.init).joined(separator: ","))" }
             return "--reduction-groups needs the same OpenBLAS kernels on every rank, found \(list.joined(separator: "; ")): "
-                + "run every rank with one core type, e.g. mpirun -x OPENBLAS_CORETYPE=Haswell (scripts/launch.sh --max-isa avx2 sets it)"
+                + "run every rank with one core type, e.g. mpirun -x OPENBLAS_CORETYPE=Haswell (docs/distributed.md, On a cluster)"
         case let .reductionGroups(g, w, b):
             return "--reduction-groups \(g): expected a power of two that is a multiple of the world size \(w) "
                 + "and divides the global batch size \(b)"
