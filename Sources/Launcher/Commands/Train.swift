@@ -80,7 +80,7 @@ struct Train: ParsableCommand {
                                                         seed: settings.seed)
         logger.info("model \(settings.model): \(model.config.numHiddenLayers) layers, hidden \(model.config.hiddenSize), \(model.layout.parameterCount) parameters\(report.initializedClassifier ? ", new classifier" : "")")
         if communicator.size > 1 {
-            logger.info("data parallel: \(communicator.size) ranks (\(communicator.localSize) on this machine), \(Parallel.threads) threads each, local batch \(settings.batchSize / communicator.size)")
+            logger.info("data parallel: \(communicator.size) ranks (\(communicator.localSize) on this machine), \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s") each, local batch \(settings.batchSize / communicator.size)")
         }
         if let quantization = try Quantize.config(settings.quantize) {
             let ranges: RangeReducer = communicator.size > 1 ? MPIRangeReducer(communicator: communicator) : LocalRangeReducer()
