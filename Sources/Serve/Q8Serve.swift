@@ -27,7 +27,7 @@ struct Q8Serve: AsyncParsableCommand {
     @Option(help: "TCP port (0: any free port, logged at start-up).")
     var port: Int = 8080
 
-    @Option(help: "Worker threads of the int8 forward. (default: all cores)")
+    @Option(help: "Worker threads of the int8 forward. (default: the CPUs of this process's affinity mask)")
     var threads: Int?
 
     @Flag(help: ArgumentHelp(

@@ -19,7 +19,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var weightDecay: Float = 0
     public var maxGradNorm: Float = 1
     public var seed: UInt64 = 42
-    /// Worker threads per rank; nil: cores / ranks on this node.
+    /// Worker threads per rank; nil: the CPUs of its affinity mask / the local ranks sharing them.
     public var threads: Int?
     /// Evaluate on dev every N steps (and at every epoch end); 0: epoch ends only.
     public var evalEvery = 100

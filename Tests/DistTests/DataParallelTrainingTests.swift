@@ -154,10 +154,16 @@ final class DataParallelTrainingTests: XCTestCase {
         }
     }
 
+    /// The recommended recipe (logits not requantized). Under q8bert-paper every output,
+    /// the logits too, is rounded to 255 levels: the last-bit differences of plain mode (the
+    /// GEMM shapes of one process and of two ranks differ) flip a logit's level now and then,
+    /// and the loss jumps by multiples of 1.2e-5 from step 1 (measured on Zen 3 with the AVX2
+    /// kernels; the baseline kernels happened to land no flip). Such runs are compared bit
+    /// for bit with --reduction-groups instead (testReductionGroupsMakeTraining...).
     func testOneRankAndTwoRanksTrainTheSameModel() throws {
         let dir = try makeWorkspace()
-        let single = try train(dir, ranks: nil, quantize: "q8bert-paper", output: "one")
-        let double = try train(dir, ranks: 2, quantize: "q8bert-paper", output: "two")
+        let single = try train(dir, ranks: nil, quantize: "q8bert", output: "one")
+        let double = try train(dir, ranks: 2, quantize: "q8bert", output: "two")
         let a = try parameters(single), b = try parameters(double)
         XCTAssertEqual(Set(a.keys), Set(b.keys))
         var worst: (String, Float) = ("", 0)

@@ -17,7 +17,7 @@ struct Embed: ParsableCommand {
     var maxSeqLength: Int = 128
 
     @Option(help: "Worker threads for the kernels and OpenBLAS.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    var threads: Int = CPUAffinity.cpus().count
 
     @Argument(help: "Sentences to embed (default: three examples).")
     var sentences: [String] = [

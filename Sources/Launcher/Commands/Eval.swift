@@ -31,7 +31,7 @@ struct Eval: ParsableCommand {
     @Option(help: "none (as saved), or dynamic: 8-bit weights and per-batch activation ranges (post-training).")
     var quantize: String = "none"
 
-    @Option(help: "Worker threads. (default: all cores)")
+    @Option(help: "Worker threads. (default: the CPUs of this process's affinity mask)")
     var threads: Int?
 
     @Flag(help: "Print the result as one JSON object.")
@@ -46,7 +46,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        Parallel.configure(threads: threads ?? CPUAffinity.cpus().count)
         let dir = URL(fileURLWithPath: model)
         var settings = TrainingSettings()
         settings.task = task

@@ -31,7 +31,7 @@ struct Export: ParsableCommand {
     @Option(help: "none (the checkpoint must be quantization-aware trained), or dynamic (post-training, for FP32 checkpoints).")
     var quantize: String = "none"
 
-    @Option(help: "Worker threads. (default: all cores)")
+    @Option(help: "Worker threads. (default: the CPUs of this process's affinity mask)")
     var threads: Int?
 
     func validate() throws {
@@ -42,7 +42,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.configure(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        Parallel.configure(threads: threads ?? CPUAffinity.cpus().count)
         let source: URL, destination: URL
         if let run = runFolder {
             source = URL(fileURLWithPath: run).appendingPathComponent(checkpoint)

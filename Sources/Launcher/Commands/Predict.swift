@@ -32,7 +32,7 @@ struct Predict: ParsableCommand {
     @Option(help: "Maximum tokens per example (longer ones are truncated).")
     var maxSeqLength: Int = 128
 
-    @Option(help: "Worker threads. (default: all cores)")
+    @Option(help: "Worker threads. (default: the CPUs of this process's affinity mask)")
     var threads: Int?
 
     @Flag(help: "Add a fourth column with the raw logits (a JSON array), e.g. for parity checks.")

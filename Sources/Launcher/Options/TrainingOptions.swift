@@ -46,7 +46,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Random seed: classifier initialization, shuffling, dropout. (default: 42)")
     var seed: UInt64?
 
-    @Option(help: "Worker threads per process. (default: the cores divided by the processes on this machine)")
+    @Option(help: "Worker threads per process. (default: the CPUs of its affinity mask divided by the ranks on this machine sharing them)")
     var threads: Int?
 
     @Option(help: "Evaluate on dev every N steps, and at each epoch end; 0 for epoch ends only. (default: 100)")
