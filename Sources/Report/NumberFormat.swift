@@ -3,11 +3,12 @@ import Foundation
 /// Number formatting for the page: axis tick labels, table values, durations and sizes.
 enum NumberFormat {
     /// Labels for an axis's ticks, all in one style: as many decimals as `step` needs;
-    /// scientific for tiny steps (learning rates); a k or M suffix when the largest tick
-    /// reaches 10 000.
+    /// scientific for tiny values (learning rates), plain decimals for a narrow range of
+    /// ordinary ones (a threshold that barely moves: 10.6020, not 1.0602e1); a k or M suffix
+    /// when the largest tick reaches 10 000.
     static func ticks(_ values: [Double], step: Double) -> [String] {
         let largest = values.map(abs).max() ?? 0
-        if step < 1e-3 {
+        if step < 1e-3 && largest < 1e-2 {
             return values.map { v in
                 v == 0 ? "0" : scientific(v, digitsAfterPoint: max(0, exponent(of: abs(v)) - exponent(of: step)))
             }

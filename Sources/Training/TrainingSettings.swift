@@ -1,3 +1,4 @@
+import BERT
 /// Everything that defines a fine-tuning run. Field names are the long option names
 /// (snake_case in config files and in the log), so a run config file, the command line and
 /// log.jsonl's "config" record speak the same language.
@@ -59,7 +60,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, task, seed, threads, epochs
         case dataDir = "data_dir", outputDir = "output_dir", maxSeqLength = "max_seq_length"
         case batchSize = "batch_size", learningRate = "learning_rate", warmupRatio = "warmup_ratio"
@@ -74,6 +75,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Decodes a partial settings object: absent fields keep their defaults.
     public init(from decoder: Decoder) throws {
         self.init()
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func take<T: Decodable>(_ key: CodingKeys, _ field: inout T) throws {
             if let v = try c.decodeIfPresent(T.self, forKey: key) { field = v }

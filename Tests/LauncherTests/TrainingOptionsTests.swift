@@ -68,4 +68,53 @@ final class TrainingOptionsTests: XCTestCase {
             XCTAssertEqual(error as? QuantizationError, .unknownPreset("q9bert"))
         }
     }
+
+    // MARK: No setting silently dropped
+
+    /// A misspelled run-config key is an error naming the file, the key and the closest key.
+    func testRunConfigWithAMisspelledKeyIsRefused() throws {
+        let yaml = try write("learning_rat: 3e-5\nseed: 3\n", ext: "yaml")
+        XCTAssertThrowsError(try TrainingOptions.parse(["--config", yaml]).resolve()) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(yaml) && text.contains("unknown key \"learning_rat\"")
+                          && text.contains("did you mean \"learning_rate\""), text)
+        }
+    }
+
+    /// A misspelled top-level "default", and a per-layer key of another format (nlp-architect's
+    /// weight_bits), are errors instead of falling back to other settings.
+    func testQuantizationConfigWithUnknownKeysIsRefused() throws {
+        let misspelled = try write(#"{"defualt": {"requantize_output": false}}"#, ext: "json")
+        XCTAssertThrowsError(try Quantize.config(misspelled)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(misspelled) && text.contains("unknown key \"defualt\"")
+                          && text.contains("did you mean \"default\""), text)
+        }
+        let foreign = try write("layers:\n  classifier:\n    weight_bits: 4\n", ext: "yaml")
+        XCTAssertThrowsError(try Quantize.config(foreign)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("field layers.classifier.weight_bits: unknown key \"weight_bits\""), text)
+        }
+    }
+
+    /// Bits the int8 export cannot hold are refused when the config is checked against the
+    /// model, before training, not at export after it.
+    func testBitsOverEightAreRefusedBeforeTraining() throws {
+        let config = QuantizationConfig(method: "wide", defaults: LayerQuantization(), layers: ["classifier": .init(bits: 12)])
+        XCTAssertThrowsError(try config.validate(layerNames: ["classifier", "bert.pooler.dense"], source: "wide.json")) { error in
+            XCTAssertEqual(error as? QuantizationError,
+                           .invalid(source: "wide.json", field: "layers.classifier.bits", message: "must be in 2...8 (the int8 export and runtime), found 12"))
+        }
+        XCTAssertNoThrow(try QuantizationConfig(method: "narrow", defaults: LayerQuantization(bits: 4))
+            .validate(layerNames: ["classifier"], source: "narrow.json"))
+    }
+
+    /// --label-names takes space- and comma-separated lists alike.
+    func testLabelNamesCommaOrSpaceSeparated() throws {
+        for given in [["0", "1", "2"], ["0,1,2"], ["0,", "1,2"], ["0, 1, 2"]] {
+            let s = try TrainingOptions.parse(["--task", "tsv", "--text-columns", "text", "--label-column", "label",
+                                               "--label-names"] + given).resolve()
+            XCTAssertEqual(s.labelNames, ["0", "1", "2"], "\(given)")
+        }
+    }
 }

@@ -47,6 +47,14 @@ final class NiceScaleTests: XCTestCase {
         XCTAssertEqual(NumberFormat.ticks([0, 5e-6, 1e-5, 1.5e-5], step: 5e-6), ["0", "5e-6", "1e-5", "1.5e-5"])
     }
 
+    /// A threshold that barely moves (10.6020 to 10.6025): plain decimals, not 1.0602e1.
+    func testNarrowRangeOfOrdinaryValuesGetsPlainDecimals() {
+        let s = NiceScale(min: 10.6020, max: 10.6025, targetCount: 5)
+        let labels = NumberFormat.ticks(s.ticks, step: s.step)
+        XCTAssertFalse(labels.contains { $0.contains("e") }, "\(labels)")
+        XCTAssertEqual(NumberFormat.ticks([30.2130, 30.2131, 30.2132], step: 1e-4), ["30.2130", "30.2131", "30.2132"])
+    }
+
     func testLargeValuesGetSuffixes() {
         XCTAssertEqual(NumberFormat.ticks([0, 5000, 10000, 15000], step: 5000), ["0", "5k", "10k", "15k"])
         XCTAssertEqual(NumberFormat.ticks([0, 500, 1000, 1500], step: 500), ["0", "500", "1000", "1500"])

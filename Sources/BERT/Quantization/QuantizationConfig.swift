@@ -52,8 +52,18 @@ public struct LayerQuantizationOverride: Codable, Sendable, Equatable {
         self.requantizeOutput = requantizeOutput
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case mode, bits, startStep = "start_step", emaDecay = "ema_decay", requantizeOutput = "requantize_output"
+    }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mode = try c.decodeIfPresent(QuantizationMode.self, forKey: .mode)
+        bits = try c.decodeIfPresent(Int.self, forKey: .bits)
+        startStep = try c.decodeIfPresent(Int.self, forKey: .startStep)
+        emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay)
+        requantizeOutput = try c.decodeIfPresent(Bool.self, forKey: .requantizeOutput)
     }
 
     func apply(to s: inout LayerQuantization) {
@@ -80,13 +90,14 @@ public struct QuantizationConfig: Codable, Sendable, Equatable {
     public var defaults: LayerQuantization
     public var layers: [String: LayerQuantizationOverride]
 
-    enum CodingKeys: String, CodingKey { case method, defaults = "default", layers }
+    enum CodingKeys: String, CodingKey, CaseIterable { case method, defaults = "default", layers }
 
     public init(method: String, defaults: LayerQuantization, layers: [String: LayerQuantizationOverride] = [:]) {
         self.method = method; self.defaults = defaults; self.layers = layers
     }
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         method = try c.decodeIfPresent(String.self, forKey: .method) ?? "custom"
         defaults = LayerQuantization()
@@ -121,7 +132,9 @@ public struct QuantizationConfig: Codable, Sendable, Equatable {
     /// Checks every setting and every override name against the model's layers.
     public func validate(layerNames: [String], source: String) throws {
         func check(_ s: LayerQuantization, _ where_: String) throws {
-            if !(2...16).contains(s.bits) { throw QuantizationError.invalid(source: source, field: "\(where_).bits", message: "must be in 2...16, found \(s.bits)") }
+            // The int8 export and runtime hold every quantized value in 8 bits: wider settings
+            // are refused here, before training, not after it at export.
+            if !(2...8).contains(s.bits) { throw QuantizationError.invalid(source: source, field: "\(where_).bits", message: "must be in 2...8 (the int8 export and runtime), found \(s.bits)") }
             if s.startStep < 0 { throw QuantizationError.invalid(source: source, field: "\(where_).start_step", message: "must be non-negative, found \(s.startStep)") }
             if !(s.emaDecay >= 0 && s.emaDecay < 1) { throw QuantizationError.invalid(source: source, field: "\(where_).ema_decay", message: "must be in [0, 1), found \(s.emaDecay)") }
         }
@@ -144,7 +157,7 @@ public struct QuantizationConfig: Codable, Sendable, Equatable {
             if config.method == "custom" { config.method = url.deletingPathExtension().lastPathComponent }
             return config
         } catch {
-            throw QuantizationError.invalid(source: url.path, field: "", message: "\(error)")
+            throw QuantizationError.invalid(source: url.path, field: "", message: describeDecodingError(error))
         }
     }
 }

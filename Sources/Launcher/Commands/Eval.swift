@@ -13,7 +13,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Model folder (a best/ or final/ folder of a run).")
     var model: String
 
-    @Option(help: "Task name (as for train). (default: movie)")
+    @Option(help: "Task name (as for train).")
     var task: String = "movie"
 
     @Option(help: "Folder with the task's TSV files. (default: assets/data/TASK)")

@@ -15,7 +15,7 @@ enum Quantize {
                 if config.method == "custom" { config.method = URL(fileURLWithPath: value).deletingPathExtension().lastPathComponent }
                 return config
             } catch {
-                throw QuantizationError.invalid(source: value, field: "", message: "\(error)")
+                throw QuantizationError.invalid(source: value, field: "", message: describeDecodingError(error))
             }
         }
         return try QuantizationConfig.preset(value)

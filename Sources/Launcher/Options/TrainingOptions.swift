@@ -1,4 +1,5 @@
 import ArgumentParser
+import BERT
 import Foundation
 import Training
 import Yams
@@ -91,8 +92,14 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Generic tsv task: the label column's header name.")
     var labelColumn: String?
 
-    @Option(parsing: .upToNextOption, help: "Generic tsv task: the label names in id order (one name, 'score', for regression).")
+    @Option(parsing: .upToNextOption,
+            help: "Generic tsv task: the label names in id order, space- or comma-separated (one name, 'score', for regression).")
     var labelNames: [String] = []
+
+    /// --label-names as given: "neg pos", "neg,pos" and "neg, pos" are the same two names.
+    var splitLabelNames: [String] {
+        labelNames.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
 
     /// Defaults, then the config file, then the command line.
     func resolve() throws -> TrainingSettings {
@@ -125,7 +132,7 @@ struct TrainingOptions: ParsableArguments {
         if let resume { s.resume = resume }
         if !textColumns.isEmpty { s.textColumns = textColumns }
         if let labelColumn { s.labelColumn = labelColumn }
-        if !labelNames.isEmpty { s.labelNames = labelNames }
+        if !splitLabelNames.isEmpty { s.labelNames = splitLabelNames }
         try s.validate()
         return s
     }
@@ -137,12 +144,8 @@ struct TrainingOptions: ParsableArguments {
         }
         do {
             return try YAMLDecoder().decode(TrainingSettings.self, from: text)
-        } catch let DecodingError.typeMismatch(type, ctx) {
-            throw SettingsError.configFile(path: path, message: "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): expected \(type)")
-        } catch let DecodingError.dataCorrupted(ctx) {
-            throw SettingsError.configFile(path: path, message: "field \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)")
         } catch {
-            throw SettingsError.configFile(path: path, message: "\(error)")
+            throw SettingsError.configFile(path: path, message: describeDecodingError(error))
         }
     }
 }
