@@ -76,7 +76,7 @@ public struct LayerQuantizationOverride: Codable, Sendable, Equatable {
 }
 
 /// Per-layer quantization of a BERT, nlp-architect style: a default and overrides by layer
-/// name. Layer names are module paths ("bert.encoder.layer.3.attention.self.query",
+/// name (nlp-architect's own file format is read too: NLPArchitectConfig). Layer names are module paths ("bert.encoder.layer.3.attention.self.query",
 /// "bert.embeddings.word_embeddings", "classifier"); a `*` in a name matches any run of
 /// characters. Overrides apply from the most general pattern (fewest literal characters) to
 /// the most specific, an exact name last.
@@ -96,7 +96,13 @@ public struct QuantizationConfig: Codable, Sendable, Equatable {
         self.method = method; self.defaults = defaults; self.layers = layers
     }
 
+    /// Reads this format, or nlp-architect's quantized-BERT config file (NLPArchitectConfig)
+    /// when the object names one of its layer kinds.
     public init(from decoder: Decoder) throws {
+        if NLPArchitectConfig.matches(decoder) {
+            self = try NLPArchitectConfig.decode(decoder)
+            return
+        }
         try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         method = try c.decodeIfPresent(String.self, forKey: .method) ?? "custom"
