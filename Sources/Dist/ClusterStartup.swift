@@ -1,3 +1,4 @@
+import BERT
 import Foundation
 import Tensor
 
@@ -35,34 +36,21 @@ extension Communicator {
         try allgather(text: InstructionSet.openBLASCore, bytes: 64)
     }
 
-    /// Compares every rank's view of `files` (missing, or size and content hash) with rank 0's
+    /// Compares every rank's view of `files` (missing, or size and SHA-256) with rank 0's
     /// and throws `DistError.fileMismatch` naming the first rank and file that differ.
     public func verifySameFiles(_ files: [URL]) throws {
         guard size > 1 else { return }
-        var mine: [Int64] = []
-        for url in files {
-            if let data = try? Data(contentsOf: url, options: .alwaysMapped) {
-                let hash = data.withUnsafeBytes { raw -> UInt64 in
-                    var h = mix64(UInt64(raw.count))
-                    var i = 0
-                    let words = raw.count / 8
-                    while i < words { h = mix64(h ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)); i += 1 }
-                    for b in raw[(words * 8)...] { h = mix64(h ^ UInt64(b)) }
-                    return h
-                }
-                mine += [Int64(data.count), Int64(bitPattern: hash)]
-            } else {
-                mine += [-1, 0]
-            }
-        }
-        let all = try allgather(mine)
-        let n = mine.count
+        // Per file one line: "BYTES SHA256", or "missing".
+        let mine = files.map { url in (try? SHA256.hex(ofFile: url)).map { "\($0.bytes) \($0.sha256)" } ?? "missing" }
+        let all = try allgather(text: mine.joined(separator: "\n"), bytes: files.count * 96 + 1)
+            .map { $0.components(separatedBy: "\n") }
+        func bytes(_ line: String) -> String { String(line.prefix { $0 != " " }) }
         for r in 1..<size {
-            for (f, url) in files.enumerated() where all[r * n + 2 * f] != all[2 * f] || all[r * n + 2 * f + 1] != all[2 * f + 1] {
-                let theirs = all[r * n + 2 * f], root = all[2 * f]
-                let what = theirs < 0 ? "missing there (rank 0 has \(root) bytes)"
-                    : root < 0 ? "present there (\(theirs) bytes) but missing on rank 0"
-                    : "different there (\(theirs) bytes; rank 0: \(root) bytes, other content)"
+            for (f, url) in files.enumerated() where all[r][f] != all[0][f] {
+                let theirs = all[r][f], root = all[0][f]
+                let what = theirs == "missing" ? "missing there (rank 0 has \(bytes(root)) bytes)"
+                    : root == "missing" ? "present there (\(bytes(theirs)) bytes) but missing on rank 0"
+                    : "different there (\(bytes(theirs)) bytes; rank 0: \(bytes(root)) bytes, other content)"
                 throw DistError.fileMismatch(path: url.path, rank: r, host: r < hosts.count ? hosts[r] : "?", detail: what)
             }
         }

@@ -144,7 +144,7 @@ final class CollectiveWatchdog: @unchecked Sendable {
             usleep(10_000)
         }
         var lines = ["q8train: collective timeout (--collective-timeout \(Int(timeout)) s): \(name(rank)) waited "
-                     + "\(waited) s in collective #\(s.sequence) (\(s.operation), during \(s.phase))"]
+                     + "\(waited) s in collective #\(s.sequence) (\(s.operation.description), during \(s.phase))"]
         var missing: [Int] = []
         for r in 0..<size where r != rank {
             if let a = said[r], a.waiting && a.sequence == s.sequence {

@@ -238,8 +238,8 @@ public final class Communicator: @unchecked Sendable {
 
     /// Runs one blocking collective, visible to the watchdog while it waits.
     @inline(__always)
-    private func tracked<T>(_ operation: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
-        tracker.enter(operation(), phase: phase)
+    private func tracked<T>(_ operation: CollectiveOperation, _ body: () throws -> T) rethrows -> T {
+        tracker.enter(operation, phase: phase)
         defer { tracker.leave() }
         return try body()
     }
@@ -249,13 +249,13 @@ public final class Communicator: @unchecked Sendable {
     /// Waits until every rank has called it.
     public func barrier() throws {
         guard let comm = live() else { return }
-        try tracked("MPI_Barrier") { try check(MPI_Barrier(comm), "MPI_Barrier") }
+        try tracked(CollectiveOperation("MPI_Barrier")) { try check(MPI_Barrier(comm), "MPI_Barrier") }
     }
 
     /// Copies `buffer` (bytes) from `root` to every rank.
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) throws {
         guard let comm = live(), let base = buffer.baseAddress else { return }
-        try tracked("MPI_Bcast of \(buffer.count) bytes from rank \(root)") {
+        try tracked(CollectiveOperation("MPI_Bcast", count: buffer.count, "bytes", peerRole: "from rank", peer: root)) {
             try chunks(buffer.count) { offset, n in
                 try check(MPI_Bcast(base + offset, n, q8_mpi_byte(), Int32(root), comm), "MPI_Bcast")
             }
@@ -265,7 +265,7 @@ public final class Communicator: @unchecked Sendable {
     /// Copies `count` floats at `floats` from `root` to every rank.
     public func broadcast(floats: UnsafeMutablePointer<Float>, count: Int, root: Int) throws {
         guard let comm = live() else { return }
-        try tracked("MPI_Bcast of \(count) floats from rank \(root)") {
+        try tracked(CollectiveOperation("MPI_Bcast", count: count, "floats", peerRole: "from rank", peer: root)) {
             try chunks(count) { offset, n in
                 try check(MPI_Bcast(floats + offset, n, q8_mpi_float(), Int32(root), comm), "MPI_Bcast")
             }
@@ -347,7 +347,7 @@ public final class Communicator: @unchecked Sendable {
         guard let local = localComm, usesMPI else { return values }
         precondition(!isFinalized, "Communicator: used after finalize()")
         var out = [Int64](repeating: 0, count: values.count * localSize)
-        try tracked("MPI_Allgather of \(values.count) int64 among the ranks of this host") {
+        try tracked(CollectiveOperation("MPI_Allgather among the ranks of this host", count: values.count, "int64 per rank")) {
             try values.withUnsafeBufferPointer { src in
                 try out.withUnsafeMutableBufferPointer { dst in
                     try check(MPI_Allgather(src.baseAddress, Int32(values.count), q8_mpi_int64(), dst.baseAddress,
@@ -368,7 +368,7 @@ public final class Communicator: @unchecked Sendable {
     /// `p` must stay valid and untouched until the request completes (`test()` returned true
     /// or `wait()` returned). Open MPI progresses it only inside MPI calls: call `test()`.
     public func iallreduceSum(_ p: UnsafeMutablePointer<Float>, count: Int) throws -> Request {
-        let request = Request(function: "MPI_Iallreduce of \(count) floats", tracker: tracker, communicator: self)
+        let request = Request(CollectiveOperation("MPI_Iallreduce SUM", count: count, "floats"), tracker: tracker, communicator: self)
         guard let comm = live() else { return request }
         try chunks(count) { offset, n in
             var handle: MPI_Request? = q8_mpi_request_null()
@@ -384,7 +384,8 @@ public final class Communicator: @unchecked Sendable {
     /// both buffers belong to MPI until the request completes.
     public func exchange(send: UnsafePointer<Float>, sendCount: Int, receive: UnsafeMutablePointer<Float>,
                          receiveCount: Int, partner: Int, tag: Int) throws -> Request {
-        let request = Request(function: "MPI_Isend/MPI_Irecv with rank \(partner)", tracker: tracker, communicator: self)
+        let request = Request(CollectiveOperation("MPI_Isend/MPI_Irecv", count: sendCount, "floats", peerRole: "with rank", peer: partner),
+                              tracker: tracker, communicator: self)
         guard let comm = live() else { return request }
         precondition(sendCount <= maxCountPerCall && receiveCount <= maxCountPerCall,
                      "Communicator.exchange: count over \(maxCountPerCall)")
@@ -402,14 +403,14 @@ public final class Communicator: @unchecked Sendable {
     /// `maxCountPerCall`). Complete it with `test()` until true, or `wait()`.
     public final class Request {
         fileprivate var handles: [MPI_Request?] = []
-        private let function: String
+        private let operation: CollectiveOperation
         private let tracker: CollectiveTracker
         private unowned let communicator: Communicator
         /// Whether the operation has finished (its buffer may be read and reused).
         public private(set) var isComplete = false
 
-        fileprivate init(function: String, tracker: CollectiveTracker, communicator: Communicator) {
-            self.function = function; self.tracker = tracker; self.communicator = communicator
+        fileprivate init(_ operation: CollectiveOperation, tracker: CollectiveTracker, communicator: Communicator) {
+            self.operation = operation; self.tracker = tracker; self.communicator = communicator
         }
 
         /// Progresses MPI and returns whether the operation has finished; never blocks.
@@ -419,7 +420,7 @@ public final class Communicator: @unchecked Sendable {
             let rc = handles.withUnsafeMutableBufferPointer {
                 MPI_Testall(Int32($0.count), $0.baseAddress, &flag, q8_mpi_statuses_ignore())
             }
-            try check(rc, "MPI_Testall (\(function))")
+            try check(rc, "MPI_Testall (\(operation.description))")
             if flag != 0 { isComplete = true }
             return isComplete
         }
@@ -427,13 +428,13 @@ public final class Communicator: @unchecked Sendable {
         /// Blocks until the operation has finished.
         public func wait() throws {
             if isComplete || handles.isEmpty { isComplete = true; return }
-            tracker.enter("MPI_Waitall on \(function)", phase: communicator.phase)
+            tracker.enter(operation.waited(on: "MPI_Waitall on "), phase: communicator.phase)
             let rc = handles.withUnsafeMutableBufferPointer {
                 MPI_Waitall(Int32($0.count), $0.baseAddress, q8_mpi_statuses_ignore())
             }
             tracker.leave()
             isComplete = true
-            try check(rc, "MPI_Waitall (\(function))")
+            try check(rc, "MPI_Waitall (\(operation.description))")
         }
 
         deinit {
@@ -469,21 +470,22 @@ public final class Communicator: @unchecked Sendable {
     private func allreduce(_ p: UnsafeMutableRawPointer, count: Int, stride: Int, type: MPI_Datatype?,
                            op: MPI_Op?) throws {
         guard let comm = live() else { return }
-        try tracked("MPI_Allreduce \(Self.opName(op)) of \(count) \(stride == 4 ? "float" : "int64/double")\(count == 1 ? "" : "s")") {
+        try tracked(CollectiveOperation(Self.opName(op), count: count, stride == 4 ? "floats" : "int64/doubles")) {
             try chunks(count) { offset, n in
                 try check(MPI_Allreduce(q8_mpi_in_place(), p + offset * stride, n, type, op, comm), "MPI_Allreduce")
             }
         }
     }
 
-    private static func opName(_ op: MPI_Op?) -> String {
-        op == q8_mpi_sum() ? "SUM" : op == q8_mpi_max() ? "MAX" : op == q8_mpi_min() ? "MIN" : "op"
+    private static func opName(_ op: MPI_Op?) -> StaticString {
+        op == q8_mpi_sum() ? "MPI_Allreduce SUM" : op == q8_mpi_max() ? "MPI_Allreduce MAX"
+            : op == q8_mpi_min() ? "MPI_Allreduce MIN" : "MPI_Allreduce"
     }
 
     /// (All)gather of equal-length arrays; `root == nil` for allgather.
     private func gatherArrays<T>(_ values: [T], root: Int?, type: MPI_Datatype?) throws -> [T]? {
         guard let comm = live() else { return values }
-        return try tracked("\(root == nil ? "MPI_Allgather" : "MPI_Gather") of \(values.count) values per rank") {
+        return try tracked(CollectiveOperation(root == nil ? "MPI_Allgather" : "MPI_Gather", count: values.count, "values per rank")) {
             try gatherArraysUntracked(values, root: root, type: type, comm: comm)
         }
     }

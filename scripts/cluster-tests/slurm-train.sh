@@ -16,32 +16,32 @@ clean_mpi_env
 make_workspace
 slurm_up
 
-# The job's environment is this one (sbatch --export=ALL): Q8TRAIN, Q8_ROOT, Q8_OUTPUT_DIR.
+# The job's environment is this one (sbatch --export=ALL): Q8TRAIN, Q8_ROOT, Q8_OUTPUT_DIR, LAUNCHER.
 export Q8_ROOT=$ROOT
-tiny_train_args run
-export Q8_OUTPUT_DIR="$WORK/run"
-slurm_submit --ntasks=2 --cpus-per-task=1 --time=5 --job-name=q8-slurm-train \
-    --output="$WORK/job.out" "$ROOT/scripts/slurm/train.sbatch" "${TRAIN_ARGS[@]:1}" \
-    --max-steps 6 --checkpoint-every 3
-slurm_wait "$JOB" 120
-show_file "$WORK/job.out"
-[[ $JOB_STATE == COMPLETED && $JOB_EXIT == 0:0 ]] || fail "job $JOB: $JOB_STATE, exit code $JOB_EXIT (expected COMPLETED, 0:0)"
-grep -q '^train.sbatch: .* mpirun -n 2 ' "$WORK/job.out" || fail "train.sbatch did not start mpirun -n 2"
-grep -q '2 ranks' "$WORK/job.out" || fail "the log does not mention 2 ranks"
+
+# Submits train.sbatch as job NAME into $WORK/NAME with LAUNCHER (mpirun or srun) and more q8train
+# arguments, waits, and checks what every such job must show: COMPLETED with exit code 0, the
+# launcher line, 2 ranks in the log, final/ written.
+train_job() {
+    local name=$1 launcher=$2 pattern=$3
+    shift 3
+    tiny_train_args "$name"
+    export Q8_OUTPUT_DIR="$WORK/$name" LAUNCHER=$launcher
+    slurm_submit --ntasks=2 --cpus-per-task=1 --time=5 --job-name="q8-slurm-$name" \
+        --output="$WORK/$name.out" "$ROOT/scripts/slurm/train.sbatch" "${TRAIN_ARGS[@]:1}" "$@"
+    slurm_wait "$JOB" 120
+    show_file "$WORK/$name.out"
+    [[ $JOB_STATE == COMPLETED && $JOB_EXIT == 0:0 ]] || fail "$launcher job $JOB: $JOB_STATE, exit code $JOB_EXIT (expected COMPLETED, 0:0)"
+    grep -q "^train.sbatch: .* $pattern " "$WORK/$name.out" || fail "train.sbatch did not start $pattern"
+    grep -q '2 ranks' "$WORK/$name.out" || fail "the $launcher job's log does not mention 2 ranks"
+    [[ -f "$WORK/$name/final/model.safetensors" ]] || fail "$launcher job: no final/model.safetensors"
+}
+
+train_job run mpirun "mpirun -n 2" --max-steps 6 --checkpoint-every 3
 [[ -f "$WORK/run/checkpoints/step-3/manifest.json" ]] || fail "no checkpoint $WORK/run/checkpoints/step-3"
-[[ -f "$WORK/run/final/model.safetensors" ]] || fail "no final/model.safetensors"
 steps=$(grep -c '"type":"step"' "$WORK/run/log.jsonl" || true)
 [[ $steps -eq 6 ]] || fail "log.jsonl has $steps step records, expected 6"
 
 # LAUNCHER=srun: Slurm starts the ranks itself (PMIx).
-tiny_train_args srun
-export Q8_OUTPUT_DIR="$WORK/srun" LAUNCHER=srun
-slurm_submit --ntasks=2 --cpus-per-task=1 --time=5 --job-name=q8-slurm-srun \
-    --output="$WORK/srun.out" "$ROOT/scripts/slurm/train.sbatch" "${TRAIN_ARGS[@]:1}" --max-steps 3
-slurm_wait "$JOB" 120
-show_file "$WORK/srun.out"
-[[ $JOB_STATE == COMPLETED && $JOB_EXIT == 0:0 ]] || fail "LAUNCHER=srun job $JOB: $JOB_STATE, exit code $JOB_EXIT (expected COMPLETED, 0:0)"
-grep -q '^train.sbatch: .* srun --mpi=pmix ' "$WORK/srun.out" || fail "train.sbatch did not start srun --mpi=pmix"
-grep -q '2 ranks' "$WORK/srun.out" || fail "the srun log does not mention 2 ranks"
-[[ -f "$WORK/srun/final/model.safetensors" ]] || fail "LAUNCHER=srun: no final/model.safetensors"
+train_job srun srun "srun --mpi=pmix" --max-steps 3
 echo "passed"

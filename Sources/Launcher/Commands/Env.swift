@@ -76,13 +76,12 @@ struct Env: ParsableCommand {
     static func transports(_ text: String, size: Int) -> [Int: String] {
         var result = [Int: String]()
         for line in text.split(separator: "\n") {
+            // After "[[5,1]" (the job id) comes ",1]": the peer's rank.
             guard let using = line.range(of: "Using "), let btl = line[using.upperBound...].split(separator: " ").first,
                   let to = line.range(of: "btl for send to [["), let close = line[to.upperBound...].range(of: "]") else { continue }
-            let procName = line[to.upperBound..<close.lowerBound]   // "5,1],1" up to the first ']'
-            let rest = line[close.upperBound...]                      // ",1] on node ..."
+            let rest = line[close.upperBound...]
             guard let comma = rest.firstIndex(of: ","), let end = rest.firstIndex(of: "]"), comma < end,
                   let peer = Int(rest[rest.index(after: comma)..<end]), peer < size else { continue }
-            _ = procName
             result[peer] = String(btl)
         }
         return result

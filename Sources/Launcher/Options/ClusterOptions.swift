@@ -44,7 +44,6 @@ struct ClusterOptions: ParsableArguments {
         var rank: Int, size: Int, localRank: Int, host: String
         var cpus: [Int], sharers: Int, threads: Int, threadsGiven: Bool
         var detected: InstructionSet, isa: InstructionSet, cap: InstructionSet?
-        var openBLASCores: [String]
 
         var description: String {
             "rank \(rank)/\(size) on \(host) (local rank \(localRank)): CPUs \(CPUAffinity.describe(cpus)) "
@@ -68,11 +67,12 @@ struct ClusterOptions: ParsableArguments {
         Parallel.configure(threads: given ?? fromAffinity)
         let cap = try cap()
         let isa = try communicator.agreeOnInstructionSet(cap: cap)
-        let cores = communicator.size > 1 ? try communicator.openBLASCores() : [InstructionSet.openBLASCore]
-        if deterministicGEMMs && Set(cores).count > 1 { throw DistError.openBLASMismatch(cores: cores) }
+        if deterministicGEMMs && communicator.size > 1 {
+            let cores = try communicator.openBLASCores()
+            if Set(cores).count > 1 { throw DistError.openBLASMismatch(cores: cores) }
+        }
         return Placement(rank: communicator.rank, size: communicator.size, localRank: communicator.localRank,
                          host: communicator.host, cpus: cpus, sharers: sharers, threads: Parallel.threads,
-                         threadsGiven: given != nil, detected: InstructionSet.detected, isa: isa, cap: cap,
-                         openBLASCores: cores)
+                         threadsGiven: given != nil, detected: InstructionSet.detected, isa: isa, cap: cap)
     }
 }
