@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training-step throughput (forward + backward + AdamW) of the MiniLM classifier at batch 32 x
 # sequence 64 and 32 x 128 on 2 threads, every sequence padded to the length: ours in FP32, with
-# Q8BERT fake quantization as the paper does it (qat = q8bert-paper: every Linear's input, weight
+# Q8BERT fake quantization at its most (qat = all-outputs: every Linear's input, weight
 # and output) and with the default recipe (q8bert: inputs and weights), and PyTorch eager doing
 # FP32 and the paper's QAT, side by side.
 # usage: scripts/bench-train.sh [STEPS]      (PyTorch runs if python3 can import torch)

@@ -12,7 +12,9 @@ follow Intel's reference code (nlp-architect 0.5.4, nlp_architect/nn/torch/quant
     else ema <- ema - float32(1 - decay) * (ema - max|x|)), y = linear(fq(x), fq(W, max|W|), b)
     with an FP32 bias, then (requantize_output) the output EMA the same way and y <- fq(y);
     _step += 1.  Mode "dynamic": thresholds are this batch's max|x| / max|y|.  Mode "none": FP32;
-  * Embeddings: the table fake-quantized with max|W| every training forward (no activation quantization);
+  * Embeddings (no activation quantization): per training forward, if _step < start_step a plain FP32
+    lookup, otherwise the table fake-quantized with max|W|; _step += 1.  Evaluation always looks up
+    the int8 table (as nlp-architect's QuantizedLayer.forward, which counts _step for embeddings too);
   * backward: straight-through, d fq(v) / dv = identity (no clip mask); thresholds carry no gradient;
   * evaluation (nlp-architect's inference_quantized_forward): int8 weights, input quantized with the EMA
     (or this batch's max for dynamic layers), exact integer product plus an int32 bias at scale S_w * S_x,
@@ -29,7 +31,8 @@ Fixture (Tests/BERTTests/Fixtures/reference/tiny_qat.safetensors):
                                                       (0 before start_step; no output_thresh without
                                                       requantize_output)
   step.<k>.<layer>.weight_thresh [1]   max|W| used in step k's forward, every quantized linear and
-                                       embedding (0 for a linear before its start_step: no W is quantized)
+                                       embedding (0 for a linear or an embedding before its start_step:
+                                       no W is quantized)
   eval.logits [4,3], eval.loss [1]     evaluation-mode forward of the step-0 batch after the 4 updates
   unit.x, unit.threshold, unit.fq      rounding rules (ties) at threshold 127 (S = 1)
   unit.x2, unit.threshold2, unit.fq2   random values at threshold 0.37
@@ -67,6 +70,7 @@ QUANT_CONFIG = {
         "bert.encoder.layer.1.intermediate.dense": {"start_step": 2},
         "classifier": {"requantize_output": False},
         "bert.embeddings.token_type_embeddings": {"mode": "none"},
+        "bert.embeddings.position_embeddings": {"start_step": 1},
         "bert.pooler.dense": {"mode": "dynamic"},
     },
 }
@@ -453,7 +457,8 @@ def main():
         for n, m in embeds.items():
             assert m.trace["step"] == k
             t[f"step.{k}.{n}.weight_thresh"] = m.trace["w_thresh"].reshape(1).clone()
-            assert float(m.trace["w_thresh"]) == float(m.weight.detach().abs().max())
+            expect = 0.0 if k < m.start_step else float(m.weight.detach().abs().max())
+            assert float(m.trace["w_thresh"]) == expect, (n, k)
 
         # SGD, p <- p - lr * g as two float32 roundings (no fused multiply-add)
         with torch.no_grad():

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is missing, fetches the assets, builds, and runs every test: the Swift suite
-# (swift test), then the cluster tests (scripts/cluster-tests.sh: emulated hosts over TCP,
-# Slurm, scripts/launch.sh; they need root, as CI has, and skip otherwise).
-# `.ci/run` calls this. The last line counts both: "all tests: N passed, N failed, N skipped".
+# (swift test), the cross-check of the QAT fixture against nlp-architect's own code
+# (scripts/check-nlp-architect.sh, one test; its Python environment .venv-reference/ is made
+# on the first run, about 2 minutes; skipped when it cannot be installed), then the cluster
+# tests (scripts/cluster-tests.sh: emulated hosts over TCP, Slurm, scripts/launch.sh; they need
+# root, as CI has, and skip otherwise).
+# `.ci/run` calls this. The last line counts all: "all tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 Q8_SKIP_BUILD=1 scripts/setup.sh || exit 1
@@ -20,6 +23,13 @@ echo "---"
 grep -E "^Test Case .* failed" .build/test-output.txt || true
 summary=$(grep -E "Executed [0-9]+ tests" .build/test-output.txt | tail -1)
 echo "swift test:$summary"
+scripts/check-nlp-architect.sh 2>&1 | tee .build/nlp-architect-check-output.txt
+nlpa_status=${PIPESTATUS[0]}
+case $nlpa_status in
+    0) npass=1 nfail=0 nskip=0; echo "nlp-architect cross-check: passed" ;;
+    77) npass=0 nfail=0 nskip=1; echo "nlp-architect cross-check: skipped" ;;
+    *) npass=0 nfail=1 nskip=0; echo "nlp-architect cross-check: FAILED (exit $nlpa_status)" ;;
+esac
 Q8TRAIN=.build/debug/q8train scripts/cluster-tests.sh 2>&1 | tee .build/cluster-test-output.txt
 cluster_status=${PIPESTATUS[0]}
 # Totals: XCTest's "Executed N tests, with S tests skipped and F failures", the cluster line.
@@ -30,7 +40,7 @@ read -r cpass cfail cskip < <(tail -1 .build/cluster-test-output.txt | sed -E 's
 executed=${executed:-0} skipped=${skipped:-0} failures=${failures:-0} cpass=${cpass:-0} cfail=${cfail:-0} cskip=${cskip:-0}
 [ "$status" != 0 ] && [ "$failures" = 0 ] && failures=1   # a crash without a count still fails
 [ "$cluster_status" != 0 ] && [ "$cfail" = 0 ] && cfail=1
-if [ "$status" = 0 ] && [ "$cluster_status" = 0 ]; then echo "all tests passed"; else
-    echo "TESTS FAILED (swift test exit $status, cluster tests exit $cluster_status)"; fi
-echo "all tests: $((executed - skipped - failures + cpass)) passed, $((failures + cfail)) failed, $((skipped + cskip)) skipped"
-[ "$status" = 0 ] && [ "$cluster_status" = 0 ]
+if [ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$cluster_status" = 0 ]; then echo "all tests passed"; else
+    echo "TESTS FAILED (swift test exit $status, nlp-architect cross-check exit $nlpa_status, cluster tests exit $cluster_status)"; fi
+echo "all tests: $((executed - skipped - failures + npass + cpass)) passed, $((failures + nfail + cfail)) failed, $((skipped + nskip + cskip)) skipped"
+[ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$cluster_status" = 0 ]

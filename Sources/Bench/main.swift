@@ -86,9 +86,11 @@ func runTrainBench(modelDir: String, threads: Int, steps: Int, shapes: [String])
         let (model, _) = try PretrainedLoader.load(directory: URL(fileURLWithPath: modelDir), numLabels: 2)
         switch mode {
         case "fp32": break
-        case "qat": try model.enableQuantization(.q8bertPaper)  // every input and output fake-quantized
-        case "q8bert": try model.enableQuantization(.q8bert)    // the default recipe: inputs only
-        default: throw BenchError.message("MODES: unknown mode \(mode) (fp32, qat, q8bert)")
+        // qat: the most work, every input, weight and output fake-quantized (all-outputs).
+        case "qat", "all-outputs": try model.enableQuantization(.allOutputs)
+        case "q8bert": try model.enableQuantization(.q8bert)
+        case "q8bert-paper": try model.enableQuantization(.q8bertPaper)
+        default: throw BenchError.message("MODES: unknown mode \(mode) (fp32, qat = all-outputs, q8bert, q8bert-paper)")
         }
         for shape in shapes {
             let (b, t) = try parseShape(shape)

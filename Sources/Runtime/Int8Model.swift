@@ -27,10 +27,13 @@ public final class Int8Model {
     /// Class names by id (one entry for regression).
     public let labels: [String]
     public let numLabels: Int
-    /// The quantization preset the model was trained with ("q8bert", "q8bert-paper", "dynamic", ...).
+    /// The quantization preset the model was trained with ("q8bert", "q8bert-paper", "all-outputs", "dynamic", ...).
     public let method: String
     /// Whether the tokenizer lowercases (tokenizer_config.json's do_lower_case).
     public let lowercase: Bool
+    /// The task the model was fine-tuned on (task.json); nil for exports made before folders
+    /// recorded it.
+    public let task: TaskDefinition?
     /// Bytes of model.q8.safetensors.
     public let weightBytes: Int
     /// SHA-256 of model.q8.safetensors (64 lowercase hexadecimal digits), computed at load; it
@@ -186,6 +189,13 @@ public final class Int8Model {
             labels = (0..<numLabels).map { "LABEL_\($0)" }
         }
         self.labels = labels
+        task = try files.readIfPresent(TaskDefinition.fileName).map {
+            try TaskDefinition.decode($0, path: files.path(TaskDefinition.fileName))
+        }
+        if let task, task.labelNames != labels {
+            throw Int8ModelError.invalidFile(path: files.path(TaskDefinition.fileName),
+                                             reason: "label_names \(task.labelNames) differ from the model's labels \(labels)")
+        }
         if integerOnly { integer = try IntegerOnlyEncoder(self) }
     }
 

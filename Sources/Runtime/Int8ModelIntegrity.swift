@@ -19,6 +19,7 @@ struct FileRecord: Equatable {
                 throw bad("files: \"\(name)\" is not a file name of the folder")
             }
             guard let entry = entry as? [String: Any] else { throw bad("files.\(name) is not an object") }
+            try Manifest.rejectUnknownKeys(entry, known: ["sha256", "bytes"], at: "files.\(name).", path: path)
             guard let digest = entry["sha256"] as? String else { throw bad("files.\(name): missing \"sha256\"") }
             let lower = digest.lowercased()
             guard lower.utf8.count == 64, lower.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {

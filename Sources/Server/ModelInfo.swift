@@ -5,7 +5,7 @@ import Runtime
 /// summary, checkpoint digest, and the serving limits.
 public struct ModelInfo: Encodable, Sendable, Equatable {
     public struct Quantization: Encodable, Sendable, Equatable {
-        /// The preset the model was trained with ("q8bert", "q8bert-paper", "dynamic", ...).
+        /// The preset the model was trained with ("q8bert", "q8bert-paper", "all-outputs", "dynamic", ...).
         public var method: String
         /// Linear layers on int8 GEMMs, and left in FP32.
         public var int8Linears: Int, fp32Linears: Int

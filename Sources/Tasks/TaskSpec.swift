@@ -42,6 +42,19 @@ public struct TaskSpec: Sendable, Equatable {
     /// too. Model selection uses the first.
     public var evaluationSplits: [Split] { [Split.dev, .devMismatched].filter { splits.contains($0) } }
 
+    /// The header names of the text columns (one, or two for pairs) that a file to predict
+    /// must have: those of the test file's layout, else the dev file's; nil when neither
+    /// names its columns.
+    public var textColumnNames: [String]? {
+        for split in [Split.test, .dev] {
+            guard let layout = layouts[split] else { continue }
+            let columns = [layout.textA] + (layout.textB.map { [$0] } ?? [])
+            let names = columns.compactMap { column -> String? in if case .named(let n) = column { return n } else { return nil } }
+            if layout.hasHeader && names.count == columns.count { return names }
+        }
+        return nil
+    }
+
     /// The split's file name (`dev_matched.tsv`), or nil if the task lacks the split.
     public func fileName(for split: Split) -> String? { files[split] }
 

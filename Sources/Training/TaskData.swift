@@ -1,3 +1,4 @@
+import BERT
 /// A task's encoded splits and how to score predictions: what the trainer needs from the
 /// task layer (which reads the files) and nothing more.
 public struct TaskData: Sendable {
@@ -12,11 +13,14 @@ public struct TaskData: Sendable {
     /// Scores predictions (class ids, or values for regression) against gold labels
     /// (class ids as Double, or targets): all metrics, the main metric's name.
     public var score: @Sendable (_ predictions: [Double], _ gold: [Double]) -> Scores
+    /// What the model folders record as task.json (nil: nothing recorded, e.g. synthetic data).
+    public var definition: TaskDefinition?
 
     public init(name: String, labels: [String], regression: Bool, train: EncodedDataset, dev: EncodedDataset,
-                test: EncodedDataset?, score: @escaping @Sendable ([Double], [Double]) -> Scores) {
+                test: EncodedDataset?, definition: TaskDefinition? = nil,
+                score: @escaping @Sendable ([Double], [Double]) -> Scores) {
         self.name = name; self.labels = labels; self.regression = regression
-        self.train = train; self.dev = dev; self.test = test; self.score = score
+        self.train = train; self.dev = dev; self.test = test; self.definition = definition; self.score = score
     }
 }
 

@@ -21,8 +21,13 @@ extension TaskData {
             test = try encoded(.test)
         }
         let metrics = spec.metrics
-        return TaskData(name: spec.name, labels: spec.isRegression ? ["score"] : spec.labelNames,
-                        regression: spec.isRegression, train: train, dev: dev, test: test) { predictions, gold in
+        let labels = spec.isRegression ? ["score"] : spec.labelNames
+        let definition = TaskDefinition(name: settings.task.lowercased() == "tsv" ? "tsv" : spec.name,
+                                        textColumns: spec.textColumnNames,
+                                        labelColumn: settings.task.lowercased() == "tsv" ? settings.labelColumn : nil,
+                                        labelNames: labels, regression: spec.isRegression, maxSeqLength: settings.maxSeqLength)
+        return TaskData(name: spec.name, labels: labels, regression: spec.isRegression, train: train, dev: dev, test: test,
+                        definition: definition) { predictions, gold in
             guard let e = try? metrics.evaluate(predictions: predictions, gold: gold) else {
                 preconditionFailure("predictions and labels differ in count")
             }

@@ -138,9 +138,7 @@ extension Trainer {
         try CheckpointTensors.readOptimizer(files.optimizer, path: files.path(CheckpointTensors.optimizerFile),
                                             into: optimizer, layout: model.layout)
         optimizer.restore(step: state.optimizerStep)
-        for (q, s) in zip(model.linearQuantizers, tensors.quantizers) {
-            q.restore(step: s.step, inputThreshold: s.input, outputThreshold: s.output)
-        }
+        model.restoreQuantizers(tensors.quantizers.map { ($0.step, $0.input, $0.output) })
         if let b = state.best, let bestModel = files.bestModel, let bestQuantizers = tensors.bestQuantizers {
             let buffer = bestParameters ?? FloatBuffer(count: model.layout.count)
             try CheckpointTensors.readBestParameters(bestModel, path: files.path(CheckpointTensors.bestModelFile),

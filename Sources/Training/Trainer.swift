@@ -151,10 +151,7 @@ public final class Trainer {
                 position.step += 1
                 position.sequences += local.globalCount
                 let step = position.step
-                if settings.checkSync > 0 && step % settings.checkSync == 0 {
-                    try communicator.verifyIdentical(hash: contentHash(model.parameters.pointer, count: model.layout.count),
-                                                     what: "the parameters after step \(step)")
-                }
+                if settings.checkSync > 0 && step % settings.checkSync == 0 { try verifyRanksInSync(step: step) }
                 let dt = Date().timeIntervalSince(t0)
                 let fractionalEpoch = Double(epoch) + Double(s + 1) / Double(sampler.stepsPerEpoch)
                 switch outcome {
@@ -218,9 +215,7 @@ public final class Trainer {
             summary["test_final"] = final.scores?.values ?? [:]
             if let bestParameters {
                 model.parameters.pointer.update(from: bestParameters.pointer, count: model.layout.count)
-                for (q, t) in zip(model.linearQuantizers, bestThresholds) {
-                    q.restore(step: t.0, inputThreshold: t.1, outputThreshold: t.2)
-                }
+                model.restoreQuantizers(bestThresholds)
             }
             let result = try evaluator.evaluate(model, on: test, task: task)
             logEval(result, split: "test", step: best?.step ?? step, epoch: nil, checkpoint: "best")
@@ -273,9 +268,7 @@ public final class Trainer {
         if communicator.size > 1 { loss = Float(try communicator.allreduceSum(Double(loss)) / Double(communicator.size)) }
         let norm = GradientClipping.norm(model.gradients.pointer, count: model.layout.count)
         guard loss.isFinite && norm.isFinite else {
-            for (q, s) in zip(model.linearQuantizers, quantizerSnapshot) {
-                q.restore(step: s.0, inputThreshold: s.1, outputThreshold: s.2)
-            }
+            model.restoreQuantizers(quantizerSnapshot)
             return .skipped(loss: loss, norm: norm,
                             tensor: BadStepGuard.firstNonFiniteGradient(model.gradients, layout: model.layout))
         }
@@ -329,7 +322,8 @@ public final class Trainer {
     /// Rank 0 writes; every rank waits until the write is done.
     func save(to dir: URL) throws {
         if communicator.isRoot {
-            try ModelFolderWriter.write(model, to: dir, labels: task.labels, baseConfig: baseConfig, vocabulary: vocabulary)
+            try ModelFolderWriter.write(model, to: dir, labels: task.labels, baseConfig: baseConfig, vocabulary: vocabulary,
+                                        task: task.definition)
         }
         try communicator.barrier()
     }

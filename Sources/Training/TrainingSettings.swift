@@ -40,7 +40,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// size dividing it gives bitwise-identical training (a power of two dividing batch_size;
     /// 1: plain sums, fastest).
     public var reductionGroups = 1
-    /// Quantization-aware training: none, q8bert, q8bert-paper, or a per-layer JSON/YAML file.
+    /// Quantization-aware training: none, a preset (q8bert, q8bert-paper, all-outputs), or a per-layer JSON/YAML file.
     public var quantize = "none"
     /// Write a full training-state checkpoint (OUTPUT/checkpoints/step-N) every N steps (0: never).
     public var checkpointEvery = 0

@@ -5,7 +5,8 @@ import XCTest
 /// nlp-architect's quantized-BERT config files, read as they are: the authors' shipped recipe
 /// (configs/quant/nlp-architect-bert-base-uncased.json, from nlp-architect commit 654ecd3,
 /// nlp_architect/procedures/transformers/config/bert-base-uncased.json) means per layer what
-/// configs/quant/qk-requant-delayed-head.json means; bits, defaults and unknown keys.
+/// the `q8bert-paper` preset and configs/quant/q8bert-paper.json mean; bits, defaults and
+/// unknown keys.
 final class NLPArchitectConfigTests: XCTestCase {
     static let configs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("configs/quant")
@@ -19,20 +20,13 @@ final class NLPArchitectConfigTests: XCTestCase {
         try JSONDecoder().decode(QuantizationConfig.self, from: Data(json.utf8))
     }
 
-    func testTheAuthorsFileIsTheQKRequantDelayedHeadRecipe() throws {
+    func testTheAuthorsFileIsTheQ8BERTPaperPreset() throws {
         let authors = try QuantizationConfig.load(json: Self.configs.appendingPathComponent("nlp-architect-bert-base-uncased.json"))
-        let ours = try QuantizationConfig.load(json: Self.configs.appendingPathComponent("qk-requant-delayed-head.json"))
+        let file = try QuantizationConfig.load(json: Self.configs.appendingPathComponent("q8bert-paper.json"))
         try authors.validate(layerNames: Self.layerNames, source: "authors")
         XCTAssertEqual(authors.method, "nlp-architect-bert-base-uncased")
-        for name in Self.layerNames {
-            let a = authors.settings(for: name), b = ours.settings(for: name)
-            XCTAssertEqual(a.mode, b.mode, name)
-            XCTAssertEqual(a.bits, b.bits, name)
-            XCTAssertEqual(a.startStep, b.startStep, name)
-            XCTAssertEqual(a.emaDecay, b.emaDecay, name)
-            // Embeddings have no output to requantize; every Linear's flag must agree.
-            if !name.hasPrefix("bert.embeddings.") { XCTAssertEqual(a.requantizeOutput, b.requantizeOutput, name) }
-        }
+        XCTAssertEqual(file.method, "q8bert-paper")
+        for ours in [file, QuantizationConfig.q8bertPaper] { try compare(authors, ours) }
         // Spelled out: what the issue quotes from the file.
         XCTAssertTrue(authors.settings(for: "bert.encoder.layer.1.attention.self.query").requantizeOutput)
         XCTAssertTrue(authors.settings(for: "bert.encoder.layer.0.attention.self.key").requantizeOutput)
@@ -40,6 +34,27 @@ final class NLPArchitectConfigTests: XCTestCase {
         XCTAssertFalse(authors.settings(for: "bert.encoder.layer.1.output.dense").requantizeOutput)
         XCTAssertEqual(authors.settings(for: "classifier").startStep, 200)
         XCTAssertEqual(authors.settings(for: "bert.embeddings.token_type_embeddings").mode, QuantizationMode.none)
+    }
+
+    /// The all-outputs preset is nlp-architect's config-class defaults on every layer kind.
+    func testAllOutputsIsTheConfigClassDefaults() throws {
+        let kinds = ["attention_query", "attention_key", "attention_value", "attention_output", "ffn_intermediate",
+                     "ffn_output", "pooler", "head", "word_embeddings", "position_embeddings", "token_type_embeddings"]
+        let json = "{" + kinds.map { "\"\($0)\": {\"mode\": \"ema\"}" }.joined(separator: ", ") + "}"
+        try compare(try decode(json), .allOutputs)
+    }
+
+    /// Per layer, the same settings (an embedding has no output to requantize).
+    func compare(_ authors: QuantizationConfig, _ ours: QuantizationConfig, file: StaticString = #filePath, line: UInt = #line) throws {
+        for name in Self.layerNames {
+            let a = authors.settings(for: name), b = ours.settings(for: name)
+            XCTAssertEqual(a.mode, b.mode, name, file: file, line: line)
+            XCTAssertEqual(a.bits, b.bits, name, file: file, line: line)
+            XCTAssertEqual(a.startStep, b.startStep, name, file: file, line: line)
+            XCTAssertEqual(a.emaDecay, b.emaDecay, name, file: file, line: line)
+            // Embeddings have no output to requantize; every Linear's flag must agree.
+            if !name.hasPrefix("bert.embeddings.") { XCTAssertEqual(a.requantizeOutput, b.requantizeOutput, name, file: file, line: line) }
+        }
     }
 
     /// nlp-architect's defaults: a layer kind left out is FP32; a listed one starts from

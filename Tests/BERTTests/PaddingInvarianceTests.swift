@@ -56,7 +56,7 @@ final class PaddingInvarianceTests: XCTestCase {
         let plain = shapes.map { logits(paddedTo: $0.0, second: $0.1) }
         assertInvariant(plain, "FP32")
         // Quantized evaluation (thresholds from one training forward on the unpadded batch).
-        try model.enableQuantization(.q8bertPaper)
+        try model.enableQuantization(.allOutputs)
         let calibration = Batch(size: 1, seqLen: tokens.count, inputIds: tokens,
                                 tokenTypeIds: [Int32](repeating: 0, count: tokens.count),
                                 attentionMask: [Float](repeating: 1, count: tokens.count), labels: [1])

@@ -5,9 +5,11 @@ import XCTest
 @testable import Tensor
 
 /// Q8BERT QAT against an independent PyTorch implementation (scripts/make_qat_fixtures.py,
-/// float32, checked bit for bit against nlp-architect's classes): 4 SGD steps of a tiny BERT
-/// with per-layer settings (a delayed layer, an unrequantized classifier, an FP32 embedding,
-/// a dynamic pooler), then an evaluation-mode forward computed the integer way.
+/// float32): 4 SGD steps of a tiny BERT
+/// with per-layer settings (a delayed layer, a delayed position embedding, an unrequantized
+/// classifier, an FP32 embedding, a dynamic pooler), then an evaluation-mode forward computed
+/// the integer way. The fixture itself is checked against nlp-architect's own code by
+/// scripts/check-nlp-architect.sh.
 final class QuantizationReferenceTests: XCTestCase {
     /// Named tolerances: normwise relative error of logits and gradients, relative error of
     /// each threshold. Both sides run in float32 with the same rounding decisions; what
@@ -36,6 +38,8 @@ final class QuantizationReferenceTests: XCTestCase {
         try model.enableQuantization(quant)
         XCTAssertEqual(model.linearQuantizer("bert.encoder.layer.1.intermediate.dense")?.settings.startStep, 2)
         XCTAssertEqual(model.linearQuantizer("bert.pooler.dense")?.settings.mode, .dynamic)
+        let position = try XCTUnwrap(model.embeddingQuantizers.first { $0.name == "bert.embeddings.position_embeddings" })
+        XCTAssertEqual(position.settings.startStep, 1, "the fixture delays the position embeddings")
         let lr = Float(try XCTUnwrap(Double(f.metadata["sgd_lr"] ?? "")))
 
         for k in 0..<4 {
@@ -57,19 +61,29 @@ final class QuantizationReferenceTests: XCTestCase {
                 let err = relativeError(got, ref)
                 XCTAssertLessThanOrEqual(err, Self.gradientTolerance, "step \(k): gradient of \(entry.name): \(err)")
             }
-            for q in model.linearQuantizers {
-                func check(_ got: Float, _ key: String) throws {
-                    guard f[key] != nil else { return }
-                    let ref = try f.floats(key)[0]
-                    XCTAssertEqual(got, ref, accuracy: Self.thresholdTolerance * max(abs(ref), 1e-6), "step \(k): \(key)")
-                }
-                try check(q.input.value, "step.\(k).\(q.name).input_thresh")
-                try check(q.output.value, "step.\(k).\(q.name).output_thresh")
+            // Every threshold the fixture holds for this step is compared, and every one the
+            // settings imply must be there: a renamed or missing layer fails.
+            var compared = Set<String>()
+            func check(_ got: Float, _ key: String, exact: Bool = false) throws {
+                guard f[key] != nil else { return XCTFail("step \(k): the fixture has no \(key)") }
+                let ref = try f.floats(key)[0]
+                let tolerance = exact ? 0 : Self.thresholdTolerance * max(abs(ref), 1e-6)
+                XCTAssertEqual(got, ref, accuracy: tolerance, "step \(k): \(key)")
+                compared.insert(key)
+            }
+            for q in model.linearQuantizers where q.settings.mode != .none {
                 try check(q.weightThreshold, "step.\(k).\(q.name).weight_thresh")
+                guard q.settings.mode == .ema else { continue }
+                try check(q.input.value, "step.\(k).\(q.name).input_thresh")
+                if q.settings.requantizeOutput { try check(q.output.value, "step.\(k).\(q.name).output_thresh") }
             }
+            // Embeddings: max|W| from their start step on, 0 before (a plain lookup).
             for q in model.embeddingQuantizers where q.quantizes {
-                XCTAssertEqual(q.weightThreshold, try f.floats("step.\(k).\(q.name).weight_thresh")[0], "step \(k): \(q.name)")
+                try check(q.weightThreshold, "step.\(k).\(q.name).weight_thresh", exact: true)
             }
+            let inFixture = Set(f.tensors.map(\.name).filter { $0.hasPrefix("step.\(k).") && $0.hasSuffix("_thresh") })
+            XCTAssertEqual(inFixture, compared, "step \(k): thresholds in the fixture and compared differ")
+            XCTAssertGreaterThan(compared.count, 30, "step \(k): thresholds compared")
             // Plain SGD, p <- p - lr g, rounded as float32 twice (no FMA), as the fixture.
             for i in 0..<model.layout.count {
                 let update = lr * model.gradients[i]
@@ -77,6 +91,7 @@ final class QuantizationReferenceTests: XCTestCase {
             }
         }
         XCTAssertEqual(model.linearQuantizer("bert.encoder.layer.1.intermediate.dense")?.step, 4)
+        XCTAssertEqual(position.step, 4)
 
         // Evaluation: frozen thresholds, integer products, int32 bias, one rescale.
         let b = try batch(f, step: 0)
@@ -111,16 +126,29 @@ final class QuantizationReferenceTests: XCTestCase {
         XCTAssertEqual(zero, [0, 0, 0])
     }
 
+    /// The EMA against values worked out by hand.
     func testEMAUpdateRule() {
+        // Decay 0.75: every step is exact in binary. 4 (first step: the batch max itself), then
+        // 4 - 0.25 (4 - 2) = 3.5, then 3.5 - 0.25 (3.5 - 10) = 5.125, then 5.125 - 0.25 (5.125 - 5.125) = 5.125.
         var t = ActivationThreshold()
+        let quarter = LayerQuantization(emaDecay: 0.75).emaCoefficient
+        XCTAssertEqual(quarter, 0.25)
+        for (batchMax, first, expected) in [(Float(4), true, Float(4)), (2, false, 3.5), (10, false, 5.125), (5.125, false, 5.125)] {
+            t.update(batchMax: batchMax, coefficient: quarter, first: first)
+            XCTAssertEqual(t.value, expected, "after max|x| = \(batchMax)")
+        }
+        // A first step forgets what was there before.
+        t.update(batchMax: 1, coefficient: quarter, first: true)
+        XCTAssertEqual(t.value, 1)
+        // Decay 0.9: 1 - 0.9 = 0.09999999999999998 in double, rounded once to float: 0x1.99999ap-4
+        // (0.100000001490116...); 1 - Float(0.9) would be 0x1.9999a0p-4.
         let c = LayerQuantization(emaDecay: 0.9).emaCoefficient
-        XCTAssertEqual(c.bitPattern, Float(0x1.99999ap-4).bitPattern, "1 - 0.9 computed in double, rounded once")
+        XCTAssertEqual(c.bitPattern, 0x3DCC_CCCD, "0x1.99999ap-4")
+        // 4, then with max 2: c * 2 = 0x1.99999ap-3 = 0.20000000298..., 4 - that = 3.79999999702...,
+        // which rounds to the float 0x1.e66666p+1 = 3.79999995231628...
         t.update(batchMax: 4, coefficient: c, first: true)
-        XCTAssertEqual(t.value, 4, "the first quantized step takes the batch max")
         t.update(batchMax: 2, coefficient: c, first: false)
-        XCTAssertEqual(t.value, 4 - c * (4 - 2))
-        t.update(batchMax: 10, coefficient: c, first: false)
-        XCTAssertEqual(t.value, (4 - c * 2) - c * ((4 - c * 2) - 10))
+        XCTAssertEqual(t.value.bitPattern, 0x4073_3333, "0x1.e66666p+1")
     }
 
     func testConfigPatternsAndValidation() throws {

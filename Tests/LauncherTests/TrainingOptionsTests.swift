@@ -59,6 +59,8 @@ final class TrainingOptionsTests: XCTestCase {
     func testQuantizeResolvesPresetsAndFiles() throws {
         XCTAssertNil(try Quantize.config("none"))
         XCTAssertEqual(try Quantize.config("q8bert-paper"), .q8bertPaper)
+        XCTAssertEqual(try Quantize.config("q8bert-paper")?.settings(for: "classifier").startStep, 200)
+        XCTAssertEqual(try Quantize.config("all-outputs"), .allOutputs)
         XCTAssertEqual(try Quantize.config("q8bert")?.defaults.requantizeOutput, false)
         let yaml = try write("default:\n  ema_decay: 0.99\nlayers:\n  classifier:\n    start_step: 200\n", ext: "yaml")
         let config = try XCTUnwrap(Quantize.config(yaml))

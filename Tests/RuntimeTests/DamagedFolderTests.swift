@@ -128,6 +128,52 @@ final class DamagedFolderTests: XCTestCase {
         XCTAssertTrue(message.contains(url.path) && message.contains("not found"), message)
     }
 
+    /// Every key of quantization.json and task.json must be one the format knows: a misspelled
+    /// one is an error naming the file, the key and the closest known key.
+    func testUnknownKeysInTheFolderJSONAreErrors() throws {
+        let url = folder.appendingPathComponent("quantization.json")
+        let original = try XCTUnwrap(JSONSerialization.jsonObject(with: try Data(contentsOf: url)) as? [String: Any])
+        func load(with object: [String: Any]) throws -> String {
+            try JSONSerialization.data(withJSONObject: object).write(to: url)
+            return loadError()
+        }
+        var object = original
+        object["prest"] = "q8bert"
+        var message = try load(with: object)
+        XCTAssertTrue(message.contains(url.path) && message.contains("unknown key \"prest\"")
+                      && message.contains("did you mean \"preset\""), message)
+
+        object = original
+        var layers = try XCTUnwrap(object["layers"] as? [String: Any])
+        var entry = try XCTUnwrap(layers["classifier"] as? [String: Any])
+        entry["requantise_output"] = true
+        layers["classifier"] = entry
+        object["layers"] = layers
+        message = try load(with: object)
+        XCTAssertTrue(message.contains("unknown key \"layers.classifier.requantise_output\"")
+                      && message.contains("layers.classifier.requantize_output"), message)
+
+        object = original
+        var config = try XCTUnwrap(object["config"] as? [String: Any])
+        config["defaults"] = ["bits": 4]
+        object["config"] = config
+        message = try load(with: object)
+        XCTAssertTrue(message.contains(url.path) && message.contains("\"defaults\"") && message.contains("\"default\""), message)
+
+        // task.json: strict too (unlisted here, so no digest stands in the way).
+        try JSONSerialization.data(withJSONObject: original).write(to: url)
+        let task = folder.appendingPathComponent(TaskDefinition.fileName)
+        try Data(#"{"name": "movie", "label_names": ["a", "b", "c"], "regression": false, "max_seq_length": 16, "text_column": ["sentence"]}"#.utf8)
+            .write(to: task)
+        message = loadError()
+        XCTAssertTrue(message.contains(task.path) && message.contains("unknown key \"text_column\"")
+                      && message.contains("did you mean \"text_columns\""), message)
+        // Labels that disagree with the model's.
+        try Data(#"{"name": "movie", "label_names": ["x", "y", "z"], "regression": false, "max_seq_length": 16}"#.utf8).write(to: task)
+        message = loadError()
+        XCTAssertTrue(message.contains(task.path) && message.contains("label_names"), message)
+    }
+
     /// A QAT checkpoint folder is not an int8 folder: the error says so.
     func testMissingWeightsFile() throws {
         try FileManager.default.removeItem(at: weights)

@@ -15,7 +15,7 @@ final class ExportFormatTests: XCTestCase {
         let dir = try Tiny.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = Tiny.model(labels: 3)
-        try Tiny.calibrate(model, .q8bertPaper)
+        try Tiny.calibrate(model, .allOutputs)
         let (folder, summary) = try Tiny.export(model, in: dir)
         for name in ["model.q8.safetensors", "quantization.json", "config.json", "labels.txt", "vocab.txt",
                      "tokenizer_config.json"] {
@@ -84,7 +84,7 @@ final class ExportFormatTests: XCTestCase {
             with: Data(contentsOf: folder.appendingPathComponent("quantization.json"))) as? [String: Any])
         XCTAssertEqual(manifest["format_version"] as? Int, 1)
         XCTAssertEqual(manifest["method"] as? String, "q8bert-symmetric-linear")
-        XCTAssertEqual(manifest["preset"] as? String, "q8bert-paper")
+        XCTAssertEqual(manifest["preset"] as? String, "all-outputs")
         XCTAssertEqual(manifest["bits"] as? Int, 8)
         let layers = try XCTUnwrap(manifest["layers"] as? [String: [String: Any]])
         XCTAssertEqual(layers.count, 14 + 3)

@@ -71,7 +71,7 @@ final class IntegerOnlyTests: XCTestCase {
     func testUnsupportedModelsAreRefused() throws {
         let cases: [(QuantizationConfig, String)] = [
             (.dynamic, "dynamic"),
-            (.q8bertPaper, "requantizes its output"),
+            (.allOutputs, "requantizes its output"),
             (QuantizationConfig(method: "mixed", defaults: LayerQuantization(requantizeOutput: false), layers: [
                 "bert.encoder.layer.1.intermediate.dense": .init(mode: QuantizationMode.none)]), "intermediate.dense is left in FP32"),
             (QuantizationConfig(method: "fp32-embeddings", defaults: LayerQuantization(requantizeOutput: false), layers: [

@@ -45,7 +45,7 @@ final class ParityTests: XCTestCase {
 
     /// The paper's recipe: every Linear's output requantized with its own frozen threshold.
     func testExactParityQ8BERTPaperRequantizedOutputs() throws {
-        let runtime = try checkParity(.q8bertPaper)
+        let runtime = try checkParity(.allOutputs)
         XCTAssertEqual(runtime.int8LinearCount, 14)
         XCTAssertFalse(runtime.usesDynamicRanges)
         XCTAssertEqual(runtime.blocks[0].qkv.count, 1, "query, key and value share one GEMM")

@@ -234,7 +234,7 @@ final class CheckpointResumeTests: XCTestCase {
         assertMismatch("epochs") { $0.epochs = 4 }
         assertMismatch("reduction_groups") { $0.reductionGroups = 2 }
         XCTAssertThrowsError(try resume(change: { $0.quantize = "q8bert" })) { error in
-            XCTAssertEqual("\(error)", "quantize: the checkpoint was trained with q8bert-paper (bert.embeddings.word_embeddings: ema, 8 bits, start_step 0, ema_decay 0.9999, requantize_output true), this run has q8bert (bert.embeddings.word_embeddings: ema, 8 bits, start_step 0, ema_decay 0.9999, requantize_output false) (it must not change on resume)")
+            XCTAssertEqual("\(error)", "quantize: the checkpoint was trained with all-outputs (bert.embeddings.word_embeddings: ema, 8 bits, start_step 0, ema_decay 0.9999, requantize_output true), this run has q8bert (bert.embeddings.word_embeddings: ema, 8 bits, start_step 0, ema_decay 0.9999, requantize_output false) (it must not change on resume)")
         }
         // Other training data (the same number of examples, other sentences).
         var s = run.settings(output: "parts")
@@ -248,7 +248,7 @@ final class CheckpointResumeTests: XCTestCase {
         let other = BertForSequenceClassification(
             config: BertConfig(vocabSize: run.tokenizer.vocabulary.count, hiddenSize: 8, numHiddenLayers: 2,
                                numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 32), numLabels: 2)
-        try other.enableQuantization(.q8bertPaper)
+        try other.enableQuantization(.allOutputs)
         let mismatched = try Trainer(settings: s, model: other, task: run.task(), vocabulary: run.vocabulary, baseConfig: nil)
         let modelFile = CheckpointStore(runFolder: run.folder.appendingPathComponent("parts")).url(step: 6)
             .appendingPathComponent("model.safetensors").path
@@ -338,7 +338,7 @@ final class CheckpointResumeTests: XCTestCase {
 
     func testTrainerStateRoundTripsExactly() throws {
         let state = TrainerState(step: 7, epoch: 1, stepInEpoch: 3, stepsPerEpoch: 4, optimizerStep: 6,
-                                 settings: run.settings(output: "x"), quantization: .q8bertPaper,
+                                 settings: run.settings(output: "x"), quantization: .allOutputs,
                                  trainingData: .init(examples: 3, sha256: "ab"),
                                  best: .init(step: 4, scores: ["accuracy": 0.1 + 0.2, "mcc": .nan, "f1": 1.0 / 3], main: "accuracy"),
                                  lastEvalStep: 4, consecutiveBadSteps: 1, skippedSteps: 1, badStreakStart: "step 7",

@@ -4,7 +4,7 @@ import XCTest
 @testable import Tensor
 @testable import Training
 
-/// A tiny Q8BERT (q8bert-paper) fine-tuning run in process: a random BERT (2 layers, hidden
+/// A tiny Q8BERT (all-outputs) fine-tuning run in process: a random BERT (2 layers, hidden
 /// 16 by default) on 64 synthetic sentences (is "good" in it?; 32 for dev), batch 16 (4 steps
 /// per epoch), 3 epochs, dev every 3 steps. Every call builds the same model and data afresh,
 /// so two trainers start from identical states.
@@ -50,7 +50,7 @@ struct TinyRun {
     }
 
     /// The model, with the `quantize` preset enabled ("none": FP32).
-    func model(quantize: String = "q8bert-paper") throws -> BertForSequenceClassification {
+    func model(quantize: String = "all-outputs") throws -> BertForSequenceClassification {
         let config = BertConfig(vocabSize: tokenizer.vocabulary.count, hiddenSize: hiddenSize, numHiddenLayers: 2,
                                 numAttentionHeads: heads, intermediateSize: 2 * hiddenSize, maxPositionEmbeddings: 32)
         let model = BertForSequenceClassification(config: config, numLabels: 2)
@@ -73,7 +73,7 @@ struct TinyRun {
         s.epochs = 3
         s.evalEvery = 3
         s.maxSeqLength = 16
-        s.quantize = "q8bert-paper"
+        s.quantize = "all-outputs"
         s.checkpointMinutes = 0
         return s
     }

@@ -11,9 +11,10 @@ public enum ModelFolderWriter {
     ///   - labels: class names by id (one entry for regression).
     ///   - baseConfig: the config.json the model came from, whose other fields are kept.
     ///   - vocabulary: the vocab.txt to copy beside it.
+    ///   - task: the task the model was fine-tuned on, written as task.json.
     ///   - extraTensors: more tensors to store (e.g. quantization state), added after the parameters.
     public static func write(_ model: BertForSequenceClassification, to directory: URL, labels: [String],
-                             baseConfig: URL?, vocabulary: URL, lowercase: Bool = true,
+                             baseConfig: URL?, vocabulary: URL, lowercase: Bool = true, task: TaskDefinition? = nil,
                              extraTensors: (inout SafeTensorsWriter) throws -> Void = { _ in }) throws {
         try AtomicFolder.write(directory) { folder in
             try AtomicFolder.writeSynced(try configJSON(model, labels: labels, baseConfig: baseConfig),
@@ -30,6 +31,7 @@ public enum ModelFolderWriter {
             }
             try writeTokenizerFiles(to: folder, vocabulary: try Data(contentsOf: vocabulary), lowercase: lowercase,
                                     maxLength: model.config.maxPositionEmbeddings)
+            if let task { try AtomicFolder.writeSynced(try task.json(), to: folder.appendingPathComponent(TaskDefinition.fileName)) }
         }
     }
 

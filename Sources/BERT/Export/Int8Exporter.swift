@@ -52,9 +52,11 @@ public enum Int8Exporter {
     ///   - vocabulary: the vocab.txt to copy.
     ///   - labels: class names by id; default: the config's id2label, else LABEL_i.
     ///   - baseConfig: a config.json whose other fields are kept (e.g. the checkpoint's).
+    ///   - task: the task the model was fine-tuned on, written as task.json (and listed in
+    ///     quantization.json's "files").
     public static func export(_ model: BertForSequenceClassification, to directory: URL, vocabulary: URL,
                               labels: [String]? = nil, baseConfig: URL? = nil,
-                              lowercase: Bool = true) throws -> Int8ExportSummary {
+                              lowercase: Bool = true, task: TaskDefinition? = nil) throws -> Int8ExportSummary {
         guard model.quantization != nil else { throw Int8ExportError.notQuantized }
         let fm = FileManager.default
         guard fm.fileExists(atPath: vocabulary.path) else { throw Int8ExportError.missingFile(path: vocabulary.path) }
@@ -70,10 +72,16 @@ public enum Int8Exporter {
             // The integrity records the runtime verifies: the weights as they landed on disk.
             weightsDigest = try SHA256.hex(ofFile: weightsURL)
             var manifest = built.manifest
-            manifest["files"] = [
+            var files: [String: Any] = [
                 Int8Format.weightsFile: ["sha256": weightsDigest.sha256, "bytes": weightsDigest.bytes],
                 Int8Format.vocabularyFile: ["sha256": SHA256.hex(of: vocabularyData), "bytes": vocabularyData.count],
             ]
+            if let task {
+                let data = try task.json()
+                try AtomicFolder.writeSynced(data, to: folder.appendingPathComponent(TaskDefinition.fileName))
+                files[TaskDefinition.fileName] = ["sha256": SHA256.hex(of: data), "bytes": data.count]
+            }
+            manifest["files"] = files
             try AtomicFolder.writeSynced(try ModelFolderWriter.configJSON(model, labels: labelNames, baseConfig: baseConfig,
                                                                           extra: ["q8train_format": Int8Format.formatName]),
                                          to: folder.appendingPathComponent(Int8Format.configFile))

@@ -36,6 +36,15 @@ extension BertForSequenceClassification {
         attach(&head.pooler); attach(&head.classifier)
     }
 
+    /// Restores each Linear's (step, input threshold, output threshold), `states` in
+    /// `linearQuantizers` order, and sets each Embedding quantizer's step to theirs: a
+    /// training forward passes every layer once, so all steps agree.
+    public func restoreQuantizers(_ states: [(Int, Float, Float)]) {
+        precondition(states.count == linearQuantizers.count, "\(states.count) states for \(linearQuantizers.count) Linears")
+        for (q, s) in zip(linearQuantizers, states) { q.restore(step: s.0, inputThreshold: s.1, outputThreshold: s.2) }
+        if let step = states.first?.0 { for e in embeddingQuantizers { e.restore(step: step) } }
+    }
+
     /// The quantizer of a Linear by module path.
     public func linearQuantizer(_ name: String) -> LinearQuantizer? { linearQuantizers.first { $0.name == name } }
 }

@@ -25,11 +25,18 @@ struct Embeddings {
         padTokenId = Int32(c.padTokenId)
     }
 
-    /// A lookup from `table` [rows, dim], fake-quantized with threshold max|table| (the
-    /// straight-through gradient is the plain one's).
+    /// A lookup from `table` [rows, dim], fake-quantized with threshold max|table| once the
+    /// quantizer's start step is reached (the straight-through gradient is the plain one's).
+    /// A training lookup advances the quantizer's step, as nlp-architect's `_step`.
     func lookup(_ out: UnsafeMutablePointer<Float>, ids: UnsafePointer<Int32>, table: UnsafePointer<Float>,
-                tableRows: Int, rows: Int, accumulate: Bool, quantizer: EmbeddingQuantizer?) {
+                tableRows: Int, rows: Int, accumulate: Bool, quantizer: EmbeddingQuantizer?, training: Bool) {
         guard let q = quantizer, q.quantizes else {
+            embeddingForward(out: out, ids: ids, table: table, rows: rows, dim: dim, accumulate: accumulate)
+            return
+        }
+        defer { if training { q.step += 1 } }
+        guard q.quantizes(training: training) else {
+            q.weightThreshold = 0
             embeddingForward(out: out, ids: ids, table: table, rows: rows, dim: dim, accumulate: accumulate)
             return
         }
@@ -43,11 +50,11 @@ struct Embeddings {
     func forward(ws: Activations, batch B: Int, seqLen T: Int, exampleIndices: [Int], mode: ForwardMode) {
         let N = B * T
         lookup(ws.embSum.pointer, ids: ws.inputIds.pointer, table: word, tableRows: vocabSize, rows: N,
-               accumulate: false, quantizer: wordQuantizer)
+               accumulate: false, quantizer: wordQuantizer, training: mode.training)
         lookup(ws.embSum.pointer, ids: ws.positionIds.pointer, table: position, tableRows: positions, rows: N,
-               accumulate: true, quantizer: positionQuantizer)
+               accumulate: true, quantizer: positionQuantizer, training: mode.training)
         lookup(ws.embSum.pointer, ids: ws.tokenTypeIds.pointer, table: tokenType, tableRows: tokenTypes, rows: N,
-               accumulate: true, quantizer: tokenTypeQuantizer)
+               accumulate: true, quantizer: tokenTypeQuantizer, training: mode.training)
         norm.forward(ws.embOut.pointer, mean: ws.embMean.pointer, rstd: ws.embRstd.pointer, ws.embSum.pointer, rows: N)
         dropoutRows(ws.embOut.pointer, mask: ws.embMask.pointer, rows: N, cols: dim, T: T,
                     probability: mode.training ? dropout : 0, site: DropoutSite.embeddings,

@@ -77,15 +77,27 @@ public final class LinearQuantizer {
     }
 }
 
-/// Q8BERT state of one quantized Embedding: only its table is quantized (threshold max|W|).
+/// Q8BERT state of one quantized Embedding: only its table is quantized (threshold max|W|),
+/// from its `start_step` on in training (as nlp-architect's `QuantizedLayer`: a plain lookup
+/// before, `_step` counts training forwards) and always in evaluation.
 public final class EmbeddingQuantizer {
     public let name: String
     public let settings: LayerQuantization
+    /// Training forwards seen (`_step`).
+    public internal(set) var step = 0
+    /// max|W| of the last quantized lookup (0 before `start_step`).
     public internal(set) var weightThreshold: Float = 0
 
     init(name: String, settings: LayerQuantization) { self.name = name; self.settings = settings }
 
+    /// Whether the table is quantized at all (mode other than none).
     public var quantizes: Bool { settings.mode != .none }
+
+    /// Whether a lookup now (training or not) reads the quantized table.
+    func quantizes(training: Bool) -> Bool { quantizes && (!training || step >= settings.startStep) }
+
+    /// Restores the step counter (resuming, skipped steps, loading a QAT checkpoint).
+    public func restore(step: Int) { self.step = step }
 }
 
 extension LinearQuantizer {

@@ -85,7 +85,7 @@ public struct LayerQuantizationOverride: Codable, Sendable, Equatable {
 ///  "layers": {"classifier": {"requantize_output": false}, "*.attention.self.value": {"requantize_output": false}}}
 /// ```
 public struct QuantizationConfig: Codable, Sendable, Equatable {
-    /// A name for reports: "q8bert-paper", "q8bert", "dynamic" or the file's name.
+    /// A name for reports: a preset's ("q8bert", "q8bert-paper", "all-outputs", "dynamic") or the file's.
     public var method: String
     public var defaults: LayerQuantization
     public var layers: [String: LayerQuantizationOverride]
@@ -182,7 +182,8 @@ public enum QuantizationError: Error, CustomStringConvertible, Equatable {
         case .unknownLayer(let source, let name):
             return "\(source): \"\(name)\" matches no quantizable layer (names look like bert.encoder.layer.0.attention.self.query, bert.embeddings.word_embeddings, classifier)"
         case .unknownPreset(let name):
-            return "unknown quantization \"\(name)\": expected none, q8bert, q8bert-paper, dynamic, or a .json/.yaml file"
+            return "unknown quantization \"\(name)\": expected none, "
+                + QuantizationConfig.presetNames.joined(separator: ", ") + ", or a .json/.yaml file"
         }
     }
 }

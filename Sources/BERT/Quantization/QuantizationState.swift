@@ -2,8 +2,8 @@ import Foundation
 
 /// Saving and restoring the Q8BERT training state next to the weights, under nlp-architect's
 /// names: for each quantized Linear `<layer>._step`, `<layer>.input_thresh`,
-/// `<layer>.output_thresh` (when it requantizes its output), plus the per-layer settings in
-/// quantization.json beside model.safetensors.
+/// `<layer>.output_thresh` (when it requantizes its output), for each quantized Embedding
+/// `<layer>._step`, plus the per-layer settings in quantization.json beside model.safetensors.
 extension BertForSequenceClassification {
     static let stateSuffixes = ["._step", ".input_thresh", ".output_thresh"]
 
@@ -23,6 +23,9 @@ extension BertForSequenceClassification {
                 try writer.add(q.name + ".output_thresh", floats: [q.output.value], shape: [1])
             }
         }
+        for q in embeddingQuantizers where q.quantizes {
+            try writer.add(q.name + "._step", floats: [Float(q.step)], shape: [1])
+        }
     }
 
     /// The quantization.json content for the current quantization.
@@ -41,6 +44,7 @@ extension BertForSequenceClassification {
         }
         for q in embeddingQuantizers {
             layers[q.name] = ["mode": q.settings.mode.rawValue, "bits": q.settings.bits,
+                              "start_step": q.settings.startStep, "step": q.step,
                               "weight_thresh": Double(q.weightThreshold)]
         }
         object["layers"] = layers
@@ -59,18 +63,25 @@ extension BertForSequenceClassification {
         let config = try JSONDecoder().decode(QuantizationConfig.self,
                                               from: JSONSerialization.data(withJSONObject: configObject))
         try enableQuantization(config, source: url.path)
-        for q in linearQuantizers where q.settings.mode == .ema {
-            func value(_ suffix: String) throws -> Float? {
-                for name in [q.name + suffix, String(q.name.dropFirst("bert.".count)) + suffix] where file[name] != nil {
-                    return try file.floats(name).first
-                }
-                return nil
+        func value(_ layer: String, _ suffix: String) throws -> Float? {
+            for name in [layer + suffix, String(layer.dropFirst("bert.".count)) + suffix] where file[name] != nil {
+                return try file.floats(name).first
             }
-            guard let step = try value("._step"), let input = try value(".input_thresh") else {
+            return nil
+        }
+        for q in linearQuantizers where q.settings.mode == .ema {
+            guard let step = try value(q.name, "._step"), let input = try value(q.name, ".input_thresh") else {
                 throw CheckpointError.missingTensor(path: folder.appendingPathComponent("model.safetensors").path,
                                                     name: q.name + ".input_thresh")
             }
-            q.restore(step: Int(step), inputThreshold: input, outputThreshold: try value(".output_thresh") ?? 0)
+            q.restore(step: Int(step), inputThreshold: input, outputThreshold: try value(q.name, ".output_thresh") ?? 0)
+        }
+        // An Embedding's step: its own `_step` (written since embeddings honour start_step),
+        // else the Linears' (the same count of training forwards).
+        let linearStep = linearQuantizers.first { $0.settings.mode == .ema }?.step
+        for q in embeddingQuantizers where q.quantizes {
+            if let step = try value(q.name, "._step") { q.restore(step: Int(step)) }
+            else if let linearStep { q.restore(step: linearStep) }
         }
         return true
     }

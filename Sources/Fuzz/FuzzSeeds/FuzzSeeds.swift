@@ -87,7 +87,7 @@ struct FuzzSeeds {
         let q8bert = try exportedFolder(.q8bert, labels: ["negative", "positive"], lowercase: true)
         try write(joined(q8bert), "Int8ModelFuzz", "q8bert-sealed")
         try write(joined(try unsealed(q8bert), count: 4), "Int8ModelFuzz", "q8bert-unsealed-no-labels")
-        let paper = try exportedFolder(.q8bertPaper, labels: ["a", "b", "c"], lowercase: false)
+        let paper = try exportedFolder(.allOutputs, labels: ["a", "b", "c"], lowercase: false)
         try write(joined(try unsealed(paper)), "Int8ModelFuzz", "paper-unsealed-cased")
         let dynamic = try exportedFolder(.dynamic, labels: ["score"], lowercase: true)
         try write(joined(try unsealed(dynamic), count: 5), "Int8ModelFuzz", "dynamic-regression-unsealed")

@@ -7,23 +7,27 @@ import Training
 /// `q8train eval`: evaluates a saved checkpoint on a task's split. A QAT checkpoint runs with
 /// its frozen thresholds, as the integer runtime will; `--quantize dynamic` applies
 /// post-training dynamic quantization to an FP32 checkpoint (the paper's DQ baseline).
+/// The task is the one the folder records (task.json) unless the options name another.
 struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Evaluate a saved checkpoint on a task.")
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a saved checkpoint on a task.",
+        discussion: """
+        The model folder's task.json (written with every run's best/ and final/ folder) says which \
+        task it was trained on: its name, a generic TSV task's columns and labels, and the maximum \
+        sequence length. eval uses it unless --task names another; a folder without one needs --task.
+        """)
 
     @Option(help: "Model folder (a best/ or final/ folder of a run).")
     var model: String
 
-    @Option(help: "Task name (as for train).")
-    var task: String = "movie"
-
-    @Option(help: "Folder with the task's TSV files. (default: assets/data/TASK)")
-    var dataDir: String?
+    @OptionGroup(title: "Task")
+    var taskOptions: TaskOptions
 
     @Option(help: "Split to evaluate: dev or test.")
     var split: String = "test"
 
-    @Option(help: "Maximum tokens per example.")
-    var maxSeqLength: Int = 64
+    @Option(help: "Maximum tokens per example. (default: the model folder's task.json, else 64)")
+    var maxSeqLength: Int?
 
     @Option(help: "Batch size.")
     var batchSize: Int = 64
@@ -42,16 +46,17 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         guard ["dev", "test"].contains(split) else { throw ValidationError("--split must be dev or test, found \(split)") }
+        if let maxSeqLength, maxSeqLength < 3 { throw ValidationError("--max-seq-length must be at least 3, found \(maxSeqLength)") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, found \(batchSize)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, found \(threads)") }
         guard ["none", "dynamic"].contains(quantize) else { throw ValidationError("--quantize must be none or dynamic, found \(quantize)") }
     }
 
     func run() throws {
         Parallel.configure(threads: threads ?? CPUAffinity.cpus().count)
         let dir = URL(fileURLWithPath: model)
-        var settings = TrainingSettings()
-        settings.task = task
-        settings.dataDir = dataDir
-        settings.maxSeqLength = maxSeqLength
+        let settings = try Self.settings(folder: dir, options: taskOptions, maxSeqLength: maxSeqLength)
+        let task = settings.task
         let tokenizer = try BertTokenizer(vocabularyFile: dir.appendingPathComponent("vocab.txt"))
         let data = try TaskData.load(settings, tokenizer: tokenizer)
         let (bert, report) = try PretrainedLoader.load(directory: dir, numLabels: data.labels.count)
@@ -85,5 +90,23 @@ struct Eval: ParsableCommand {
             print("\(task) \(split) (\(dataset.count) examples, \(mode)): "
                   + scores.values.keys.sorted().map { String(format: "%@ %.4f", $0, scores.values[$0]!) }.joined(separator: ", "))
         }
+    }
+
+    /// The task settings to evaluate with: the folder's task.json, unless --task names another
+    /// task; then the command line's columns, labels, data folder and length.
+    static func settings(folder: URL, options: TaskOptions, maxSeqLength: Int?) throws -> TrainingSettings {
+        var s = TrainingSettings()
+        let recorded = try TaskDefinition.load(folder: folder)
+        if let recorded, options.task.map({ $0.lowercased() == recorded.name.lowercased() }) ?? true {
+            s.apply(recorded)
+        } else if recorded == nil && options.task == nil {
+            throw ValidationError("\(folder.path) records no task (no \(TaskDefinition.fileName); folders written before "
+                                  + "q8train recorded it, or not a run's checkpoint): name it with --task, and for a generic "
+                                  + "TSV task --text-columns, --label-column and --label-names")
+        }
+        options.apply(to: &s)
+        if let maxSeqLength { s.maxSeqLength = maxSeqLength }
+        try s.validate()
+        return s
     }
 }

@@ -78,7 +78,8 @@ struct Export: ParsableCommand {
         }
         let summary = try Int8Exporter.export(bert, to: destination, vocabulary: source.appendingPathComponent("vocab.txt"),
                                               baseConfig: source.appendingPathComponent("config.json"),
-                                              lowercase: Int8Exporter.tokenizerLowercase(source))
+                                              lowercase: Int8Exporter.tokenizerLowercase(source),
+                                              task: try TaskDefinition.load(folder: source))
         let fp32File = (try? FileManager.default.attributesOfItem(atPath: source.appendingPathComponent("model.safetensors").path)[.size]
                         as? NSNumber)?.intValue ?? summary.fp32Bytes
         for warning in summary.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }

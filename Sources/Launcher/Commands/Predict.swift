@@ -10,8 +10,10 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict labels for a TSV file with an int8 model folder (from q8train export).",
         discussion: """
-        The input is tab-separated with a header line: texts from the `sentence` column, from \
-        `sentence1` and `sentence2` for pairs, or else from the first column. The output has a \
+        The input is tab-separated with a header line naming the text column(s): those given with \
+        --text-columns, else those of the task the model was trained on (the folder's task.json), \
+        else `sentence`, or `sentence1` and `sentence2` for pairs. A file whose header names none of \
+        them is refused (no column is guessed). The output has a \
         header line `label<TAB>score<TAB>scores`, then one line per input row, in input order: the \
         predicted label, its softmax probability (regression: the predicted value), and every \
         label's probability as a JSON object. Examples run in batches of similar lengths.
@@ -29,8 +31,12 @@ struct Predict: ParsableCommand {
     @Option(help: "Examples per batch.")
     var batchSize: Int = 64
 
-    @Option(help: "Maximum tokens per example (longer ones are truncated).")
-    var maxSeqLength: Int = 128
+    @Option(help: "Maximum tokens per example (longer ones are truncated). (default: the model's task.json, else 128)")
+    var maxSeqLength: Int?
+
+    @Option(parsing: .upToNextOption,
+            help: "The text column(s) to read, one or two header names, space- or comma-separated. (default: the model's task.json)")
+    var textColumns: [String] = []
 
     @Option(help: "Worker threads. (default: the CPUs of this process's affinity mask)")
     var threads: Int?
@@ -45,17 +51,24 @@ struct Predict: ParsableCommand {
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if maxSeqLength < 3 { throw ValidationError("--max-seq-length must be at least 3 ([CLS], [SEP] and a token)") }
+        if let maxSeqLength, maxSeqLength < 3 { throw ValidationError("--max-seq-length must be at least 3 ([CLS], [SEP] and a token)") }
+        let columns = TaskOptions.split(textColumns)
+        if !textColumns.isEmpty && !(1...2).contains(columns.count) {
+            throw ValidationError("--text-columns takes one or two column names, found \(columns.count): \(columns)")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
         let int8 = try Int8Model.load(path: model, threads: threads, integerOnly: integerOnly)
         let inputURL = URL(fileURLWithPath: input)
-        let layout = try Self.layout(of: inputURL)
+        let columns = TaskOptions.split(textColumns)
+        let layout = try Self.layout(of: inputURL, expected: columns.isEmpty ? int8.task?.textColumns : columns,
+                                     from: columns.isEmpty ? "the model's \(TaskDefinition.fileName)" : "--text-columns")
         let rows = try TSVReader(layout: layout).read(inputURL)
         let texts = rows.examples.map { ($0.textA, $0.textB) }
-        let predictor = try BatchPredictor(model: int8, batchSize: batchSize, maxSeqLength: maxSeqLength)
+        let predictor = try BatchPredictor(model: int8, batchSize: batchSize,
+                                           maxSeqLength: maxSeqLength ?? int8.task?.maxSeqLength ?? 128)
 
         let start = Date()
         var lastReport = start
@@ -108,8 +121,10 @@ struct Predict: ParsableCommand {
         return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 
-    /// The columns to read, from the header: sentence1 + sentence2, sentence, or the first column.
-    static func layout(of url: URL) throws -> TSVLayout {
+    /// The columns to read: `expected` (named by `source`) when given, which the header must
+    /// name; else sentence1 + sentence2, or sentence. Anything else is an error naming the file,
+    /// its header and what was expected: a column is never guessed.
+    static func layout(of url: URL, expected: [String]?, from source: String) throws -> TSVLayout {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
             throw TSVError.unreadable(file: url.path, reason: FileManager.default.fileExists(atPath: url.path)
                                       ? "permission denied or a directory" : "no such file")
@@ -120,8 +135,19 @@ struct Predict: ParsableCommand {
         let firstLine = head.split(separator: 0x0A, maxSplits: 1, omittingEmptySubsequences: false).first ?? Data()
         let header = String(decoding: firstLine, as: UTF8.self).split(separator: "\t", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let found = header.map { "'\($0)'" }.joined(separator: ", ")
+        if let expected, !expected.isEmpty {
+            let missing = expected.filter { !header.contains($0) }
+            guard missing.isEmpty else {
+                throw ValidationError("\(url.path): line 1: the header (\(found)) does not name the text column(s) "
+                                      + "\(expected.map { "'\($0)'" }.joined(separator: " and ")) that \(source) expects"
+                                      + (source == "--text-columns" ? "" : "; name the text column(s) with --text-columns"))
+            }
+            return .header(expected[0], expected.count > 1 ? expected[1] : nil)
+        }
         if header.contains("sentence1") && header.contains("sentence2") { return .header("sentence1", "sentence2") }
         if header.contains("sentence") { return .header("sentence") }
-        return TSVLayout(hasHeader: true, textA: .position(0))
+        throw ValidationError("\(url.path): line 1: the header (\(found)) names no text column: expected 'sentence', or "
+                              + "'sentence1' and 'sentence2' (the model records no task); name them with --text-columns")
     }
 }

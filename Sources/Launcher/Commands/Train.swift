@@ -23,7 +23,7 @@ struct Train: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
-    @Option(help: "Quantization-aware training: none, q8bert (recommended), q8bert-paper, or a per-layer JSON/YAML file.")
+    @Option(help: "Quantization-aware training: none, q8bert (recommended), q8bert-paper (the authors' recipe), all-outputs, or a per-layer JSON/YAML file (ours or nlp-architect's).")
     var quantize: String?
 
     @Flag(inversion: .prefixedNo,

@@ -14,11 +14,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Model folder with config.json, vocab.txt and model.safetensors. (default: assets/models/minilm-l6-h384)")
     var model: String?
 
-    @Option(help: "Task: movie, sst2, cola, mrpc, rte, qnli, qqp, mnli, stsb, or tsv (generic). (default: movie)")
-    var task: String?
-
-    @Option(help: "Folder with the task's TSV files. (default: assets/data/TASK)")
-    var dataDir: String?
+    @OptionGroup(title: "Task")
+    var taskOptions: TaskOptions
 
     @Option(help: "Folder for checkpoints, log.jsonl and the report. (default: runs/TASK)")
     var outputDir: String?
@@ -62,7 +59,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Batch size for evaluation. (default: 64)")
     var evalBatchSize: Int?
 
-    @Option(help: "Data parallel: checksum the parameters on every rank every N steps; a rank that differs stops the job.")
+    @Option(help: "Data parallel: compare the parameters (a checksum) and the Q8BERT thresholds of every rank every N steps; a rank that differs stops the job.")
     var checkSync: Int?
 
     @Option(help: ArgumentHelp("Deterministic data parallelism: sum gradients over G fixed groups of each batch in a fixed tree, so that every rank count dividing G trains bit for bit the same (a power of two dividing the batch size). (default: 1, plain sums)", valueName: "G"))
@@ -86,28 +83,13 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Also write the human-readable log to this file.")
     var logFile: String?
 
-    @Option(parsing: .upToNextOption, help: "Generic tsv task: the text column(s), one or two header names.")
-    var textColumns: [String] = []
-
-    @Option(help: "Generic tsv task: the label column's header name.")
-    var labelColumn: String?
-
-    @Option(parsing: .upToNextOption,
-            help: "Generic tsv task: the label names in id order, space- or comma-separated (one name, 'score', for regression).")
-    var labelNames: [String] = []
-
-    /// --label-names as given: "neg pos", "neg,pos" and "neg, pos" are the same two names.
-    var splitLabelNames: [String] {
-        labelNames.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
 
     /// Defaults, then the config file, then the command line.
     func resolve() throws -> TrainingSettings {
         var s = TrainingSettings()
         if let config { s = try Self.load(configFile: config) }
         if let model { s.model = model }
-        if let task { s.task = task }
-        if let dataDir { s.dataDir = dataDir }
+        taskOptions.apply(to: &s)
         if let outputDir { s.outputDir = outputDir }
         if let maxSeqLength { s.maxSeqLength = maxSeqLength }
         if let batchSize { s.batchSize = batchSize }
@@ -130,9 +112,6 @@ struct TrainingOptions: ParsableArguments {
         if let keepCheckpoints { s.keepCheckpoints = keepCheckpoints }
         if let maxBadSteps { s.maxBadSteps = maxBadSteps }
         if let resume { s.resume = resume }
-        if !textColumns.isEmpty { s.textColumns = textColumns }
-        if let labelColumn { s.labelColumn = labelColumn }
-        if !splitLabelNames.isEmpty { s.labelNames = splitLabelNames }
         try s.validate()
         return s
     }
