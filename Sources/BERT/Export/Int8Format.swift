@@ -10,6 +10,8 @@
 ///   the runtime refuses a folder whose listed files differ from these (modified or damaged after
 ///   export). `files` is optional (exports made before it existed load unchecked; format_version
 ///   stays 1); when present it must list model.q8.safetensors.
+/// - `task.json` (TaskDefinition, when the checkpoint folder recorded its task; listed in `files`).
+///   quantization.json and task.json are read strictly: unknown keys are errors.
 /// - `config.json` (Hugging Face BERT config with `id2label`), `labels.txt` (one label per line, by
 ///   id), `vocab.txt` (one token per line: exactly config.json's `vocab_size` of them, the row count
 ///   of the word-embedding table), `tokenizer_config.json` (`do_lower_case`).
