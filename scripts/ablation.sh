@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEEDS=${1:-"42 43 44"}
-RECIPES=${2:-"none q8bert q8bert-paper all-outputs configs/quant/paper-logits-fp32.json"}
+RECIPES=${2:-"none q8bert q8bert-paper all-outputs configs/quant/all-outputs-logits-fp32.json"}
 OUT=${ABLATION_DIR:-runs/ablation}
 BIN=${BIN:-.build/release/q8train}
 [ -x "$BIN" ] || swift build -c release --product q8train >/dev/null
