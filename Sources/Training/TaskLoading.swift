@@ -22,9 +22,9 @@ extension TaskData {
         }
         let metrics = spec.metrics
         let labels = spec.isRegression ? ["score"] : spec.labelNames
-        let definition = TaskDefinition(name: settings.task.lowercased() == "tsv" ? "tsv" : spec.name,
-                                        textColumns: spec.textColumnNames,
-                                        labelColumn: settings.task.lowercased() == "tsv" ? settings.labelColumn : nil,
+        // The generic task's spec is named "tsv" (its columns come from the settings).
+        let definition = TaskDefinition(name: spec.name, textColumns: spec.textColumnNames,
+                                        labelColumn: spec.name == "tsv" ? settings.labelColumn : nil,
                                         labelNames: labels, regression: spec.isRegression, maxSeqLength: settings.maxSeqLength)
         return TaskData(name: spec.name, labels: labels, regression: spec.isRegression, train: train, dev: dev, test: test,
                         definition: definition) { predictions, gold in
