@@ -43,34 +43,40 @@ let package = Package(
         .target(name: "CKernels", path: "Sources/CKernels"),
         // Buffers, FP32 kernels over OpenBLAS, thread pool.
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: swift5),
-        // BERT: config, parameter layout, layers, checkpoints, tokenizer, optimizer.
-        .target(name: "BERT", dependencies: ["Tensor", .product(name: "Crypto", package: "swift-crypto")],
+        // What describes a model on disk, shared by training and the runtime: config.json,
+        // the tokenizer, safetensors, quantization configs and the scale rule, the int8
+        // folder format, the task a model folder records.
+        .target(name: "ModelFormat", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
+        // The trainable BERT: parameter layout, layers with backward, Q8BERT fake quantization,
+        // the optimizer, model folders and the int8 exporter.
+        .target(name: "BERT", dependencies: ["ModelFormat", "Tensor", "CKernels"], swiftSettings: swift5),
         // GLUE-style tasks: TSV readers, labels, metrics.
         .target(name: "Tasks", swiftSettings: swift5),
         // The self-contained HTML report of a run.
         .target(name: "Report", swiftSettings: swift5),
         // Fine-tuning: encoded datasets, the training loop, evaluation, the run log.
-        .target(name: "Training", dependencies: ["BERT", "Dist", "Tasks", "Tensor"], swiftSettings: swift5),
+        .target(name: "Training", dependencies: ["BERT", "ModelFormat", "Dist", "Tasks", "Tensor",
+                                                 .product(name: "Yams", package: "Yams")],
+                swiftSettings: swift5),
         // The int8 runtime: integer BERT inference on int8 x int8 -> int32 GEMMs (exported folders).
-        .target(name: "Runtime", dependencies: ["BERT", "Tensor", "CKernels"], swiftSettings: swift5),
-        // Data parallelism over MPI.
-        .target(name: "Dist", dependencies: ["CMPI", "Tensor", "BERT"], swiftSettings: swift5),
+        .target(name: "Runtime", dependencies: ["ModelFormat", "Tensor", "CKernels"], swiftSettings: swift5),
+        // Data parallelism over MPI: collectives, gradient buckets, the sampler. Knows no model.
+        .target(name: "Dist", dependencies: ["CMPI", "Tensor"], swiftSettings: swift5),
         // `q8dist-demo`: Dist's collectives under mpirun (DistTests run it), and a benchmark.
-        .executableTarget(name: "DistDemo", dependencies: ["Dist", "BERT", "Tensor"], swiftSettings: swift5),
+        .executableTarget(name: "DistDemo", dependencies: ["Dist", "BERT", "ModelFormat", "Tensor", "Training"], swiftSettings: swift5),
         // The `q8train` command.
         .executableTarget(
             name: "Launcher",
-            dependencies: ["BERT", "Dist", "Tensor", "Training", "Tasks", "Report", "Runtime",
+            dependencies: ["BERT", "ModelFormat", "Dist", "Tensor", "Training", "Tasks", "Report", "Runtime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Yams", package: "Yams")],
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swift5),
         // The HTTP server of the int8 runtime: routes, dynamic batcher, limits, metrics.
         // Swift 6 mode: it is concurrent code, and the compiler checks its Sendable story.
         .target(
             name: "Server",
-            dependencies: ["Runtime", "BERT", "Tensor",
+            dependencies: ["Runtime", "ModelFormat",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
@@ -83,30 +89,33 @@ let package = Package(
             name: "Serve",
             dependencies: ["Server", "Runtime", "Tensor",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+                           .product(name: "Logging", package: "swift-log")]),
         // Benchmarks (scripts/bench-*.sh), release builds only.
-        .executableTarget(name: "Bench", dependencies: ["BERT", "Tensor", "Runtime", "Dist", "CKernels"], swiftSettings: swift5),
+        .executableTarget(name: "Bench", dependencies: ["BERT", "ModelFormat", "Tensor", "Runtime", "Dist", "Training", "CKernels"],
+                          swiftSettings: swift5),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tensor"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor", "Report"], swiftSettings: swift5),
-        .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "Training"], swiftSettings: swift5),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "ModelFormat", "Tensor", "Report"],
+                    swiftSettings: swift5),
+        .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "ModelFormat", "Training",
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swift5),
         // Tiny random models exported to int8 folders, shared by RuntimeTests and ServerTests.
-        .target(name: "TestModels", dependencies: ["BERT", "Tensor"], path: "Tests/TestModels",
+        .target(name: "TestModels", dependencies: ["BERT", "ModelFormat", "Tensor"], path: "Tests/TestModels",
                 swiftSettings: swift5),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "BERT", "Tensor", "CKernels", "TestModels"],
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "BERT", "ModelFormat", "Tensor", "CKernels", "TestModels"],
                     swiftSettings: swift5),
         .testTarget(name: "ServerTests",
-                    dependencies: ["Server", "Runtime", "BERT", "TestModels",
+                    dependencies: ["Server", "Runtime", "ModelFormat", "TestModels",
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "HummingbirdTesting", package: "hummingbird"),
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
-        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "Tensor", "Training"], swiftSettings: swift5),
-        .testTarget(name: "BERTTests", dependencies: ["BERT", "Tensor"],
+        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "ModelFormat", "Tensor", "Training"], swiftSettings: swift5),
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "Tensor"], resources: [.copy("Fixtures")],
+                    swiftSettings: swift5),
+        .testTarget(name: "BERTTests", dependencies: ["BERT", "ModelFormat", "Tensor", "CKernels"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),
     ]
 )
@@ -121,13 +130,13 @@ if Context.environment["Q8_FUZZ"] == "1" {
     }
     package.targets += [
         .target(name: "FuzzSupport", path: "Sources/Fuzz/FuzzSupport", swiftSettings: swift5),
-        fuzzTarget("SafeTensorsFuzz", ["BERT"]),
-        fuzzTarget("Int8ModelFuzz", ["Runtime", "BERT", "Tensor"]),
-        fuzzTarget("TokenizerFuzz", ["BERT"]),
+        fuzzTarget("SafeTensorsFuzz", ["ModelFormat"]),
+        fuzzTarget("Int8ModelFuzz", ["Runtime", "BERT", "ModelFormat", "Tensor"]),
+        fuzzTarget("TokenizerFuzz", ["ModelFormat"]),
         fuzzTarget("TSVFuzz", ["Tasks"]),
         fuzzTarget("ServerRequestFuzz", ["Server"]),
         // Writes the seed corpora of Int8ModelFuzz and TokenizerFuzz (scripts/fuzz.sh seeds).
-        .executableTarget(name: "FuzzSeeds", dependencies: ["FuzzSupport", "BERT", "Runtime", "Tensor"],
+        .executableTarget(name: "FuzzSeeds", dependencies: ["FuzzSupport", "BERT", "ModelFormat", "Runtime", "Tensor"],
                           path: "Sources/Fuzz/FuzzSeeds", swiftSettings: swift5),
     ]
 }

@@ -44,7 +44,7 @@ seeds() {
     find fuzz/seeds -mindepth 1 -maxdepth 1 ! -name ServerRequestFuzz -exec rm -rf {} + 2>/dev/null || true
     .build-fuzz-seeds/debug/FuzzSeeds fuzz/seeds
     # The rest from the tests' fixtures: small, valid (and a few edge-case) files.
-    cp Tests/BERTTests/Fixtures/safetensors/mixed.safetensors fuzz/seeds/SafeTensorsFuzz/
+    cp Tests/ModelFormatTests/Fixtures/safetensors/mixed.safetensors fuzz/seeds/SafeTensorsFuzz/
     mkdir -p fuzz/seeds/TSVFuzz
     for f in sst2/train.tsv cola/train.tsv mrpc/dev.tsv rte/test.tsv qnli/dev.tsv qqp/malformed.tsv \
              mnli/dev_matched.tsv stsb/dev.tsv movie/test.tsv tsv/train.tsv edge/bom_crlf_no_final_newline.tsv; do

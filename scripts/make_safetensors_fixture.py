@@ -5,7 +5,7 @@
     scripts/make_safetensors_fixture.py --check F  # loads F (e.g. written by our Swift writer)
                                                    # with the reference and prints its tensors
 
-Outputs, in Tests/BERTTests/Fixtures/safetensors/:
+Outputs, in Tests/ModelFormatTests/Fixtures/safetensors/:
   mixed.safetensors     tensors of F32, F16, BF16, F64, I8, U8, BOOL, I32, I64, an empty tensor
                         (shape [0]), a scalar (shape []), a non-ASCII name, and metadata with
                         escapes; float tensors include -0, +-inf, NaN and subnormals.

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Writes the BERT tokenizer test fixtures from Hugging Face transformers.
 
-    Tests/BERTTests/Fixtures/tokenizer/movie_ids.bin
+    Tests/ModelFormatTests/Fixtures/tokenizer/movie_ids.bin
         a JSON header line {"transformers", "tokenizers", "class", "model", "files",
         "sentences", "sha256", "format"} ending in "\\n"; sha256 is over the sentences, each
         followed by "\\n", UTF-8, in file order (train, dev, test). Then, per sentence, its
         token ids without [CLS]/[SEP]: a little-endian uint16 count, then count uint16 ids.
         (Binary keeps the fixture near 0.6 MB; as text it would be 1.35 MB.)
-    Tests/BERTTests/Fixtures/tokenizer/pairs.json
+    Tests/ModelFormatTests/Fixtures/tokenizer/pairs.json
         {"meta": {...}, "cases": [{"first", "second" (or null), "max_length",
          "input_ids", "token_type_ids", "attention_mask"}, ...]}: consecutive movie sentences
         and hand-written edge cases, each with max_length 16, 32 and 128, truncation=True,
@@ -28,7 +28,7 @@ from transformers import BertTokenizer
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = "assets/models/minilm-l6-h384"
 SPLITS = ["train", "dev", "test"]
-OUT = os.path.join(ROOT, "Tests/BERTTests/Fixtures/tokenizer")
+OUT = os.path.join(ROOT, "Tests/ModelFormatTests/Fixtures/tokenizer")
 MAX_LENGTHS = [16, 32, 128]
 
 EDGE_CASES = [

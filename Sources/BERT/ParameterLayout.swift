@@ -1,3 +1,4 @@
+import ModelFormat
 /// The single source of truth for where every parameter lives: an ordered list of
 /// (Hugging Face key, shape, offset) into one flat Float32 buffer. Parameters, gradients and
 /// both AdamW moments share it, so the optimizer and the allreduce each see one contiguous
@@ -77,4 +78,27 @@ public struct ParameterLayout: Sendable {
 
     /// Parameter count (without alignment padding).
     public var parameterCount: Int { entries.reduce(0) { $0 + $1.count } }
+
+    /// The backward layer of a layout key, in the order backward finishes them (high to low):
+    /// "bert.encoder.layer.{i}." -> i, "bert.embeddings." -> -1, "bert.pooler." and
+    /// "classifier." -> layerCount (the head); nil for anything else.
+    public static func backwardLayer(of name: String, layerCount: Int) -> Int? {
+        if let i = encoderLayer(of: name) { return i }
+        if name.hasPrefix("bert.embeddings.") { return -1 }
+        if name.hasPrefix("bert.pooler.") || name.hasPrefix("classifier.") { return layerCount }
+        return nil
+    }
+
+    /// L, the encoder depth: the highest "bert.encoder.layer.{i}." index plus one.
+    public var encoderLayerCount: Int {
+        entries.compactMap { Self.encoderLayer(of: $0.name) }.max().map { $0 + 1 } ?? 0
+    }
+
+    private static func encoderLayer(of name: String) -> Int? {
+        let prefix = "bert.encoder.layer."
+        guard name.hasPrefix(prefix) else { return nil }
+        let rest = name.dropFirst(prefix.count)
+        guard let dot = rest.firstIndex(of: "."), let i = Int(rest[..<dot]), i >= 0 else { return nil }
+        return i
+    }
 }

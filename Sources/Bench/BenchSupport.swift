@@ -1,5 +1,6 @@
 import BERT
 import Foundation
+import ModelFormat
 import Tensor
 
 enum BenchError: Error, CustomStringConvertible {

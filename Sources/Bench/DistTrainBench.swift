@@ -1,7 +1,9 @@
 import BERT
 import Dist
 import Foundation
+import ModelFormat
 import Tensor
+import Training
 
 /// `q8bench dist-train MODEL_DIR THREADS STEPS BxT [fp32|q8bert|...]`: the data-parallel
 /// training step as the Trainer runs it, on random tokens, one process or `mpirun -n W`:

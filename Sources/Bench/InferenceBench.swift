@@ -1,6 +1,7 @@
 import BERT
 import CKernels
 import Foundation
+import ModelFormat
 import Runtime
 import Tensor
 

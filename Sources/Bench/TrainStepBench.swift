@@ -1,5 +1,6 @@
 import BERT
 import Foundation
+import ModelFormat
 import Tensor
 
 /// Times forward + backward + AdamW of the FP32 classifier on random tokens (the speed does

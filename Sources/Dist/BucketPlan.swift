@@ -1,18 +1,18 @@
-import BERT
 
 /// Which contiguous ranges of the flat gradient buffer are reduced together, in which order,
-/// and when each may start: built once from the parameter layout (a static model needs no
-/// negotiation between ranks: every rank builds the same plan from the same layout).
+/// and when each may start: built once from the tensors' spans and layers, given as data
+/// (`Segment`s; Training derives them from the model's parameter layout). A static model
+/// needs no negotiation between ranks: every rank builds the same plan from the same segments.
 ///
-/// Layers: encoder layer i is i (0..<L); the embeddings are -1; the pooler and classifier
-/// (the head) are L. Backward finishes them in the order L, L-1, ..., 0, -1 and reports each
-/// through the model's `layerDone` hook.
+/// Layers are numbered -1...L in forward order, and backward finishes them from L down to -1,
+/// reporting each through the model's `layerDone` hook (for BERT: the embeddings are -1,
+/// encoder layer i is i, the pooler and classifier are L).
 ///
 /// Buckets follow PyTorch DDP: tensors are taken in reverse layout order (head first, as
 /// backward finishes them) and packed greedily into buckets of at most `firstBucketBytes`
 /// (the first, small, so communication starts early) and then `bucketBytes`. A tensor is
-/// never split: one larger than the cap (the word-embedding table: 30522 x 384 floats =
-/// 47 MB in MiniLM) gets a bucket of its own. Splitting it would not help: all of it becomes
+/// never split: one larger than the cap (such as BERT's word-embedding table: 30522 x 384
+/// floats = 47 MB in MiniLM) gets a bucket of its own. Splitting it would not help: all of it becomes
 /// final at the same moment, at the very end of backward.
 ///
 /// Layout offsets are aligned to 16 floats, so tensors have gaps between them (zeros in the
@@ -62,21 +62,6 @@ public struct BucketPlan: Sendable, Equatable {
     /// L, the number of encoder layers (the head is layer L).
     public let layerCount: Int
 
-    /// The plan for a model's parameter layout; the encoder depth L is the highest
-    /// "bert.encoder.layer.{i}." index plus one.
-    public init(layout: ParameterLayout, bucketBytes: Int = defaultBucketBytes,
-                firstBucketBytes: Int = defaultFirstBucketBytes) throws {
-        let L = layout.entries.compactMap { Self.encoderLayer(of: $0.name) }.max().map { $0 + 1 } ?? 0
-        var segments: [Segment] = []
-        for (k, e) in layout.entries.enumerated() {
-            guard let layer = Self.layer(of: e.name, layerCount: L) else { throw DistError.unknownParameter(e.name) }
-            let end = k + 1 < layout.entries.count ? layout.entries[k + 1].offset : layout.count
-            segments.append(Segment(name: e.name, range: e.offset..<end, layer: layer))
-        }
-        try self.init(segments: segments, count: layout.count, layerCount: L,
-                      bucketBytes: bucketBytes, firstBucketBytes: firstBucketBytes)
-    }
-
     /// The plan for segments in forward (layout) order that tile 0..<count, with layers
     /// non-decreasing in -1...layerCount.
     public init(segments: [Segment], count: Int, layerCount: Int, bucketBytes: Int = defaultBucketBytes,
@@ -124,23 +109,6 @@ public struct BucketPlan: Sendable, Equatable {
         self.buckets = buckets
         self.count = count
         self.layerCount = layerCount
-    }
-
-    /// The layer of a layout key: "bert.encoder.layer.{i}." -> i, "bert.embeddings." -> -1,
-    /// "bert.pooler." and "classifier." -> layerCount (the head); nil for anything else.
-    public static func layer(of name: String, layerCount: Int) -> Int? {
-        if let i = encoderLayer(of: name) { return i }
-        if name.hasPrefix("bert.embeddings.") { return -1 }
-        if name.hasPrefix("bert.pooler.") || name.hasPrefix("classifier.") { return layerCount }
-        return nil
-    }
-
-    private static func encoderLayer(of name: String) -> Int? {
-        let prefix = "bert.encoder.layer."
-        guard name.hasPrefix(prefix) else { return nil }
-        let rest = name.dropFirst(prefix.count)
-        guard let dot = rest.firstIndex(of: "."), let i = Int(rest[..<dot]), i >= 0 else { return nil }
-        return i
     }
 
     /// Total bytes reduced per step (the whole buffer, gaps included).

@@ -1,4 +1,3 @@
-import BERT
 import Foundation
 import Tensor
 
@@ -36,12 +35,13 @@ extension Communicator {
         try allgather(text: InstructionSet.openBLASCore, bytes: 64)
     }
 
-    /// Compares every rank's view of `files` (missing, or size and SHA-256) with rank 0's
-    /// and throws `DistError.fileMismatch` naming the first rank and file that differ.
-    public func verifySameFiles(_ files: [URL]) throws {
+    /// Compares every rank's view of `files` (missing, or size and digest) with rank 0's and
+    /// throws `DistError.fileMismatch` naming the first rank and file that differ. `digest`
+    /// reads a file (size in bytes and a hexadecimal digest, e.g. SHA-256), nil when missing.
+    public func verifySameFiles(_ files: [URL], digest: (URL) -> (bytes: Int, hex: String)?) throws {
         guard size > 1 else { return }
-        // Per file one line: "BYTES SHA256", or "missing".
-        let mine = files.map { url in (try? SHA256.hex(ofFile: url)).map { "\($0.bytes) \($0.sha256)" } ?? "missing" }
+        // Per file one line: "BYTES DIGEST", or "missing".
+        let mine = files.map { url in digest(url).map { "\($0.bytes) \($0.hex)" } ?? "missing" }
         let all = try allgather(text: mine.joined(separator: "\n"), bytes: files.count * 96 + 1)
             .map { $0.components(separatedBy: "\n") }
         func bytes(_ line: String) -> String { String(line.prefix { $0 != " " }) }

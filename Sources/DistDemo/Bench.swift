@@ -1,7 +1,9 @@
 import BERT
 import Dist
 import Foundation
+import ModelFormat
 import Tensor
+import Training
 
 extension Demo {
     /// Blocking allreduce of `megabytes` (10^6 bytes), then the MiniLM-L6-H384 gradient

@@ -1,7 +1,9 @@
 import BERT
 import Dist
 import Foundation
+import ModelFormat
 import Tensor
+import Training
 
 struct DemoFailure: Error, CustomStringConvertible {
     let description: String

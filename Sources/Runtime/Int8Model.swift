@@ -1,4 +1,4 @@
-import BERT
+import ModelFormat
 import CKernels
 import Foundation
 import Tensor
@@ -99,7 +99,7 @@ public final class Int8Model {
         let manifest = try Manifest(data: try files.read(Int8Format.quantizationFile),
                                     path: files.path(Int8Format.quantizationFile))
         method = manifest.preset
-        lowercase = Int8Exporter.tokenizerLowercase(configData: try files.readIfPresent(Int8Format.tokenizerConfigFile))
+        lowercase = TokenizerConfig.lowercase(configData: try files.readIfPresent(Int8Format.tokenizerConfigFile))
 
         // Integrity: every file quantization.json lists must have its recorded SHA-256 and size,
         // checked before its content is used; the weights are hashed from the very mapping

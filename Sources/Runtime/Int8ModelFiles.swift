@@ -1,4 +1,4 @@
-import BERT
+import ModelFormat
 import Foundation
 
 /// Where `Int8Model` reads the files of an int8 folder from: the folder on disk, or memory

@@ -1,41 +1,8 @@
-import BERT
+import ModelFormat
 import Foundation
 
-/// One entry of quantization.json's "files": what the exporter wrote.
-struct FileRecord: Equatable {
-    /// 64 lowercase hexadecimal digits.
-    var sha256: String
-    var bytes: Int
-
-    /// Parses the "files" object {"NAME": {"sha256": "...", "bytes": N}, ...}. Names must be plain
-    /// file names of the folder, and `Int8Format.weightsFile` must be listed (the exporter always
-    /// records it).
-    static func parse(_ value: Any, path: String) throws -> [String: FileRecord] {
-        func bad(_ reason: String) -> Int8ModelError { .invalidFile(path: path, reason: reason) }
-        guard let object = value as? [String: Any] else { throw bad("field \"files\" is not an object") }
-        var records = [String: FileRecord]()
-        for (name, entry) in object {
-            guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
-                throw bad("files: \"\(name)\" is not a file name of the folder")
-            }
-            guard let entry = entry as? [String: Any] else { throw bad("files.\(name) is not an object") }
-            try Manifest.rejectUnknownKeys(entry, known: ["sha256", "bytes"], at: "files.\(name).", path: path)
-            guard let digest = entry["sha256"] as? String else { throw bad("files.\(name): missing \"sha256\"") }
-            let lower = digest.lowercased()
-            guard lower.utf8.count == 64, lower.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
-                throw bad("files.\(name).sha256: \"\(digest)\" is not 64 hexadecimal digits")
-            }
-            guard let bytes = entry["bytes"] as? Int, bytes >= 0 else {
-                throw bad("files.\(name): missing or invalid \"bytes\"")
-            }
-            records[name] = FileRecord(sha256: lower, bytes: bytes)
-        }
-        guard records[Int8Format.weightsFile] != nil else {
-            throw bad("files: no entry for \(Int8Format.weightsFile)")
-        }
-        return records
-    }
-
+/// Verifying the files of an int8 folder against the digests its manifest records.
+extension Int8FileRecord {
     /// Checks `bytes`, the contents of the file at `path`, against this record and returns its
     /// digest. `manifestPath` names quantization.json, at fault when only the size disagrees.
     func verify(_ bytes: UnsafeRawBufferPointer, path: String, name: String, manifestPath: String) throws -> String {

@@ -1,78 +1,33 @@
-import BERT
 import Foundation
+import ModelFormat
 import Tensor
 
-/// quantization.json of an int8 folder: the format version and each layer's settings.
+/// quantization.json of an int8 folder (`Int8Manifest`), as the reader uses it: each
+/// layer's mode, bits and whether it requantizes its output, and the file records.
 struct Manifest {
     struct Layer {
         var mode: QuantizationMode
         var bits: Int
         var requantizeOutput: Bool
-        var maxQ: Float { Float((1 << (bits - 1)) - 1) }
+        var maxQ: Float { maxQuantized(bits: bits) }
     }
     let path: String
     let preset: String
     let layers: [String: Layer]
     /// The "files" field: the digest and size of each listed file, by name; nil for an export
     /// made before the field existed (loaded without integrity checks).
-    let files: [String: FileRecord]?
+    let files: [String: Int8FileRecord]?
 
-    /// The keys quantization.json may have: at the top, in a layer's entry, in a file's record.
-    static let knownKeys = ["format", "format_version", "method", "preset", "bits", "weights_file", "config", "layers",
-                            "tensors", "files"]
-    static let knownLayerKeys = ["kind", "mode", "bits", "requantize_output", "start_step", "ema_decay", "step",
-                                 "weight_thresh", "weight_scale", "input_thresh", "input_scale", "bias_scale", "output_thresh"]
-
-    /// Parses the contents of quantization.json; `path` names it in errors. A key the format
-    /// does not know is an error, as in every config the project reads.
+    /// Parses the contents of quantization.json strictly; `path` names it in errors.
     init(data: Data, path: String) throws {
         self.path = path
-        func bad(_ reason: String) -> Int8ModelError { .invalidFile(path: path, reason: reason) }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw bad("not a JSON object")
+        let manifest: Int8Manifest
+        do { manifest = try Int8Manifest.parse(data, path: path) } catch let error as Int8FormatError {
+            throw Int8ModelError.invalidFile(path: path, reason: error.reason)
         }
-        try Self.rejectUnknownKeys(object, known: Self.knownKeys, at: "", path: path)
-        guard let version = object["format_version"] as? Int else { throw bad("missing field \"format_version\"") }
-        guard version == Int8Format.formatVersion else {
-            throw bad("format_version \(version) is not supported (this runtime reads version \(Int8Format.formatVersion))")
-        }
-        guard object["format"] as? String == Int8Format.formatName else {
-            throw bad("field \"format\" is not \"\(Int8Format.formatName)\": not an int8 export "
-                      + "(a QAT checkpoint folder? export it with `q8train export`)")
-        }
-        preset = object["preset"] as? String ?? "custom"
-        if let config = object["config"] {
-            // The training settings (informational, but read strictly like any config).
-            do {
-                _ = try JSONDecoder().decode(QuantizationConfig.self, from: JSONSerialization.data(withJSONObject: config))
-            } catch {
-                throw bad("config: " + describeDecodingError(error))
-            }
-        }
-        guard let layers = object["layers"] as? [String: Any] else { throw bad("missing field \"layers\"") }
-        var parsed = [String: Layer]()
-        for (name, value) in layers {
-            guard let entry = value as? [String: Any], let modeName = entry["mode"] as? String else {
-                throw bad("layers.\(name): missing \"mode\"")
-            }
-            try Self.rejectUnknownKeys(entry, known: Self.knownLayerKeys, at: "layers.\(name).", path: path)
-            guard let mode = QuantizationMode(rawValue: modeName) else {
-                throw bad("layers.\(name).mode: \"\(modeName)\" is not none, dynamic or ema")
-            }
-            let bits = entry["bits"] as? Int ?? 8
-            guard mode == .none || (2...8).contains(bits) else { throw bad("layers.\(name).bits: \(bits) is not in 2...8") }
-            parsed[name] = Layer(mode: mode, bits: bits, requantizeOutput: entry["requantize_output"] as? Bool ?? false)
-        }
-        self.layers = parsed
-        files = try object["files"].map { try FileRecord.parse($0, path: path) }
-    }
-
-    /// Throws at the first key of `object` (sorted) not in `known`, naming the closest known key.
-    static func rejectUnknownKeys(_ object: [String: Any], known: [String], at prefix: String, path: String) throws {
-        for key in object.keys.sorted() where !known.contains(key) {
-            let hint = closestKey(to: key, in: known).map { "; did you mean \"\(prefix)\($0)\"?" } ?? ""
-            throw Int8ModelError.invalidFile(path: path, reason: "unknown key \"\(prefix)\(key)\"\(hint)")
-        }
+        preset = manifest.preset
+        layers = manifest.layers.mapValues { Layer(mode: $0.mode, bits: $0.bits ?? 8, requantizeOutput: $0.requantizeOutput ?? false) }
+        files = manifest.files
     }
 
     func layer(_ name: String) throws -> Layer {

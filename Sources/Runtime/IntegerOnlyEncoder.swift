@@ -1,4 +1,4 @@
-import BERT
+import ModelFormat
 import CKernels
 import Foundation
 import Tensor

@@ -1,4 +1,4 @@
-import BERT
+import ModelFormat
 
 /// Text to token ids the way the runtime runs them: the model folder's WordPiece tokenizer,
 /// [CLS] text [SEP] (second text [SEP]), truncated to `maxLength` tokens as in training, unpadded.

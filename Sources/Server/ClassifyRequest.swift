@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 
 /// The body of `POST /v1/classify`: `{"texts": ["...", ...]}` or `{"pairs": [["...", "..."], ...]}`.
 ///

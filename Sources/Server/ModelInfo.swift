@@ -1,4 +1,4 @@
-import BERT
+import ModelFormat
 import Runtime
 
 /// What `GET /v1/model` returns: the model's name, task, labels, architecture, quantization

@@ -1,4 +1,3 @@
-import BERT
 import Foundation
 import Hummingbird
 import Logging

@@ -1,4 +1,5 @@
 import BERT
+import ModelFormat
 
 /// A split tokenized once, up front: every example's token ids, segment ids and label,
 /// stored flat. Batches are cut from it by example index.

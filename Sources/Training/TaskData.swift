@@ -1,4 +1,5 @@
 import BERT
+import ModelFormat
 /// A task's encoded splits and how to score predictions: what the trainer needs from the
 /// task layer (which reads the files) and nothing more.
 public struct TaskData: Sendable {

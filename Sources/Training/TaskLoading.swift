@@ -1,5 +1,6 @@
 import BERT
 import Foundation
+import ModelFormat
 import Tasks
 
 extension TaskData {

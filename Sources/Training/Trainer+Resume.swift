@@ -1,6 +1,7 @@
 import BERT
 import Dist
 import Foundation
+import ModelFormat
 import Tensor
 
 /// Checkpoints of the trainer: writing one (rank 0), and resuming from one (every rank).

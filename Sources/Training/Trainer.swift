@@ -1,6 +1,7 @@
 import BERT
 import Dist
 import Foundation
+import ModelFormat
 import Tensor
 
 /// Fine-tunes a BertForSequenceClassification on a task, data parallel over the ranks of

@@ -1,4 +1,5 @@
 import BERT
+import ModelFormat
 /// Everything that defines a fine-tuning run. Field names are the long option names
 /// (snake_case in config files and in the log), so a run config file, the command line and
 /// log.jsonl's "config" record speak the same language.

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 import XCTest
 @testable import BERT
 @testable import Tensor
@@ -39,9 +40,9 @@ final class CheckpointLoadingTests: XCTestCase {
         return dir
     }
 
-    func assertThrows(_ expected: CheckpointError, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) {
+    func assertThrows(_ expected: ModelFolderError, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try body(), file: file, line: line) { error in
-            XCTAssertEqual(error as? CheckpointError, expected, "\(error)", file: file, line: line)
+            XCTAssertEqual(error as? ModelFolderError, expected, "\(error)", file: file, line: line)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 import XCTest
 @testable import BERT
 
@@ -16,13 +17,21 @@ final class NLPArchitectConfigTests: XCTestCase {
         config: BertConfig(vocabSize: 20, hiddenSize: 8, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 16,
                            maxPositionEmbeddings: 8), numLabels: 2).quantizableLayerNames
 
+    /// configs/quant/NAME.json, named after its file as `q8train train --quantize FILE` names it.
+    func load(_ name: String) throws -> QuantizationConfig {
+        var config = try JSONDecoder().decode(QuantizationConfig.self,
+                                              from: Data(contentsOf: Self.configs.appendingPathComponent(name + ".json")))
+        if config.method == "custom" { config.method = name }
+        return config
+    }
+
     func decode(_ json: String) throws -> QuantizationConfig {
         try JSONDecoder().decode(QuantizationConfig.self, from: Data(json.utf8))
     }
 
     func testTheAuthorsFileIsTheQ8BERTPaperPreset() throws {
-        let authors = try QuantizationConfig.load(json: Self.configs.appendingPathComponent("nlp-architect-bert-base-uncased.json"))
-        let file = try QuantizationConfig.load(json: Self.configs.appendingPathComponent("q8bert-paper.json"))
+        let authors = try load("nlp-architect-bert-base-uncased")
+        let file = try load("q8bert-paper")
         try authors.validate(layerNames: Self.layerNames, source: "authors")
         XCTAssertEqual(authors.method, "nlp-architect-bert-base-uncased")
         XCTAssertEqual(file.method, "q8bert-paper")

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import ModelFormat
 import XCTest
 @testable import BERT
 @testable import Tensor

@@ -1,5 +1,6 @@
 import BERT
 import Dist
+import ModelFormat
 import XCTest
 
 final class BucketPlanTests: XCTestCase {
@@ -65,7 +66,7 @@ final class BucketPlanTests: XCTestCase {
         let layout = ParameterLayout.bertForSequenceClassification(Self.miniLM, numLabels: 3)
         let plan = try BucketPlan(layout: layout, bucketBytes: 4 << 20, firstBucketBytes: 1 << 20)
         let layerOf = Dictionary(uniqueKeysWithValues: layout.entries.map {
-            ($0.name, BucketPlan.layer(of: $0.name, layerCount: 6)!)
+            ($0.name, ParameterLayout.backwardLayer(of: $0.name, layerCount: 6)!)
         })
         var previous = 0
         for done in stride(from: 6, through: -1, by: -1) {
@@ -83,13 +84,13 @@ final class BucketPlanTests: XCTestCase {
     }
 
     func testLayerOfParameterNames() throws {
-        XCTAssertEqual(BucketPlan.layer(of: "bert.encoder.layer.11.output.dense.weight", layerCount: 12), 11)
-        XCTAssertEqual(BucketPlan.layer(of: "bert.encoder.layer.0.attention.self.query.bias", layerCount: 12), 0)
-        XCTAssertEqual(BucketPlan.layer(of: "bert.embeddings.LayerNorm.bias", layerCount: 12), -1)
-        XCTAssertEqual(BucketPlan.layer(of: "bert.pooler.dense.weight", layerCount: 12), 12)
-        XCTAssertEqual(BucketPlan.layer(of: "classifier.bias", layerCount: 12), 12)
-        XCTAssertNil(BucketPlan.layer(of: "cls.predictions.bias", layerCount: 12))
-        XCTAssertNil(BucketPlan.layer(of: "bert.encoder.layer.x.output.dense.weight", layerCount: 12))
+        XCTAssertEqual(ParameterLayout.backwardLayer(of: "bert.encoder.layer.11.output.dense.weight", layerCount: 12), 11)
+        XCTAssertEqual(ParameterLayout.backwardLayer(of: "bert.encoder.layer.0.attention.self.query.bias", layerCount: 12), 0)
+        XCTAssertEqual(ParameterLayout.backwardLayer(of: "bert.embeddings.LayerNorm.bias", layerCount: 12), -1)
+        XCTAssertEqual(ParameterLayout.backwardLayer(of: "bert.pooler.dense.weight", layerCount: 12), 12)
+        XCTAssertEqual(ParameterLayout.backwardLayer(of: "classifier.bias", layerCount: 12), 12)
+        XCTAssertNil(ParameterLayout.backwardLayer(of: "cls.predictions.bias", layerCount: 12))
+        XCTAssertNil(ParameterLayout.backwardLayer(of: "bert.encoder.layer.x.output.dense.weight", layerCount: 12))
 
         var layout = ParameterLayout()
         layout.append("bert.embeddings.word_embeddings.weight", [10, 4])

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 import XCTest
 @testable import BERT
 @testable import Tensor

@@ -1,6 +1,8 @@
 import BERT
 import Dist
+import ModelFormat
 import Tensor
+import Training
 import XCTest
 
 /// One rank, no MPI (the test process never initializes MPI; multi-rank runs are in

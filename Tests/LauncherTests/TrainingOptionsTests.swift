@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelFormat
 import XCTest
 @testable import BERT
 @testable import Launcher
@@ -57,16 +58,16 @@ final class TrainingOptionsTests: XCTestCase {
     }
 
     func testQuantizeResolvesPresetsAndFiles() throws {
-        XCTAssertNil(try Quantize.config("none"))
-        XCTAssertEqual(try Quantize.config("q8bert-paper"), .q8bertPaper)
-        XCTAssertEqual(try Quantize.config("q8bert-paper")?.settings(for: "classifier").startStep, 200)
-        XCTAssertEqual(try Quantize.config("all-outputs"), .allOutputs)
-        XCTAssertEqual(try Quantize.config("q8bert")?.defaults.requantizeOutput, false)
+        XCTAssertNil(try ConfigFiles.quantization("none"))
+        XCTAssertEqual(try ConfigFiles.quantization("q8bert-paper"), .q8bertPaper)
+        XCTAssertEqual(try ConfigFiles.quantization("q8bert-paper")?.settings(for: "classifier").startStep, 200)
+        XCTAssertEqual(try ConfigFiles.quantization("all-outputs"), .allOutputs)
+        XCTAssertEqual(try ConfigFiles.quantization("q8bert")?.defaults.requantizeOutput, false)
         let yaml = try write("default:\n  ema_decay: 0.99\nlayers:\n  classifier:\n    start_step: 200\n", ext: "yaml")
-        let config = try XCTUnwrap(Quantize.config(yaml))
+        let config = try XCTUnwrap(ConfigFiles.quantization(yaml))
         XCTAssertEqual(config.settings(for: "classifier").startStep, 200)
         XCTAssertEqual(config.settings(for: "classifier").emaDecay, 0.99)
-        XCTAssertThrowsError(try Quantize.config("q9bert")) { error in
+        XCTAssertThrowsError(try ConfigFiles.quantization("q9bert")) { error in
             XCTAssertEqual(error as? QuantizationError, .unknownPreset("q9bert"))
         }
     }
@@ -87,13 +88,13 @@ final class TrainingOptionsTests: XCTestCase {
     /// weight_bits), are errors instead of falling back to other settings.
     func testQuantizationConfigWithUnknownKeysIsRefused() throws {
         let misspelled = try write(#"{"defualt": {"requantize_output": false}}"#, ext: "json")
-        XCTAssertThrowsError(try Quantize.config(misspelled)) { error in
+        XCTAssertThrowsError(try ConfigFiles.quantization(misspelled)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains(misspelled) && text.contains("unknown key \"defualt\"")
                           && text.contains("did you mean \"default\""), text)
         }
         let foreign = try write("layers:\n  classifier:\n    weight_bits: 4\n", ext: "yaml")
-        XCTAssertThrowsError(try Quantize.config(foreign)) { error in
+        XCTAssertThrowsError(try ConfigFiles.quantization(foreign)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("field layers.classifier.weight_bits: unknown key \"weight_bits\""), text)
         }

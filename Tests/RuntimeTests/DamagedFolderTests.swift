@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 import XCTest
 @testable import BERT
 @testable import Runtime
@@ -113,7 +114,7 @@ final class DamagedFolderTests: XCTestCase {
         object["format_version"] = 2
         try JSONSerialization.data(withJSONObject: object).write(to: url)
         var message = loadError()
-        XCTAssertTrue(message.contains(url.path) && message.contains("format_version 2"), message)
+        XCTAssertTrue(message.contains(url.path) && message.contains("field format_version: 2 is not supported"), message)
 
         var layers = try XCTUnwrap(object["layers"] as? [String: Any])
         layers.removeValue(forKey: "classifier")
@@ -150,8 +151,8 @@ final class DamagedFolderTests: XCTestCase {
         layers["classifier"] = entry
         object["layers"] = layers
         message = try load(with: object)
-        XCTAssertTrue(message.contains("unknown key \"layers.classifier.requantise_output\"")
-                      && message.contains("layers.classifier.requantize_output"), message)
+        XCTAssertTrue(message.contains("field layers.classifier.requantise_output: unknown key \"requantise_output\"")
+                      && message.contains("did you mean \"requantize_output\""), message)
 
         object = original
         var config = try XCTUnwrap(object["config"] as? [String: Any])

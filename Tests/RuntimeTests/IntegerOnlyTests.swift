@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 import XCTest
 import TestModels
 @testable import BERT

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 import XCTest
 @testable import BERT
 @testable import Runtime
@@ -193,16 +194,16 @@ final class IntegrityTests: XCTestCase {
             return loadError()
         }
         var message = try load("abc")
-        XCTAssertEqual(message, "\(manifestPath): field \"files\" is not an object")
+        XCTAssertEqual(message, "\(manifestPath): field files: expected an object")
         message = try load(["vocab.txt": files["vocab.txt"]!])
-        XCTAssertEqual(message, "\(manifestPath): files: no entry for model.q8.safetensors")
+        XCTAssertEqual(message, "\(manifestPath): field files: no entry for model.q8.safetensors")
         files["model.q8.safetensors"]?["sha256"] = "xyz"
         message = try load(files)
-        XCTAssertEqual(message, "\(manifestPath): files.model.q8.safetensors.sha256: \"xyz\" is not 64 hexadecimal digits")
+        XCTAssertEqual(message, "\(manifestPath): field files.model.q8.safetensors.sha256: \"xyz\" is not 64 hexadecimal digits")
         files["model.q8.safetensors"] = originalFiles["model.q8.safetensors"]
         files["../vocab.txt"] = files["vocab.txt"]
         message = try load(files)
-        XCTAssertEqual(message, "\(manifestPath): files: \"../vocab.txt\" is not a file name of the folder")
+        XCTAssertEqual(message, "\(manifestPath): field files: \"../vocab.txt\" is not a file name of the folder")
         // A listed file that is missing.
         files.removeValue(forKey: "../vocab.txt")
         files["labels.txt"] = ["sha256": String(repeating: "0", count: 64), "bytes": 1]
@@ -225,7 +226,7 @@ final class IntegrityTests: XCTestCase {
         manifest["format_version"] = 2
         try writeManifest(manifest, to: folder)
         let path = folder.appendingPathComponent("quantization.json").path
-        XCTAssertEqual(loadError(), "\(path): format_version 2 is not supported (this runtime reads version 1)")
+        XCTAssertEqual(loadError(), "\(path): field format_version: 2 is not supported (this runtime reads version 1)")
     }
 }
 

@@ -1,4 +1,4 @@
-import BERT
+import ModelFormat
 import Foundation
 import Runtime
 import Server

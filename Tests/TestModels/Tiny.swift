@@ -1,5 +1,6 @@
 import BERT
 import Foundation
+import ModelFormat
 import Tensor
 
 /// A tiny random BERT (vocab 211, hidden 32, 2 layers, 4 heads, intermediate 48), no dropout,

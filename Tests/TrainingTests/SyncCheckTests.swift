@@ -1,3 +1,4 @@
+import ModelFormat
 import XCTest
 @testable import BERT
 @testable import Training

@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 import Tensor
 
 /// What an export wrote.
@@ -71,25 +72,25 @@ public enum Int8Exporter {
             let vocabularyData = try Data(contentsOf: vocabulary)
             // The integrity records the runtime verifies: the weights as they landed on disk.
             weightsDigest = try SHA256.hex(ofFile: weightsURL)
-            var manifest = built.manifest
-            var files: [String: Any] = [
-                Int8Format.weightsFile: ["sha256": weightsDigest.sha256, "bytes": weightsDigest.bytes],
-                Int8Format.vocabularyFile: ["sha256": SHA256.hex(of: vocabularyData), "bytes": vocabularyData.count],
+            var files = [
+                Int8Format.weightsFile: Int8FileRecord(sha256: weightsDigest.sha256, bytes: weightsDigest.bytes),
+                Int8Format.vocabularyFile: Int8FileRecord(sha256: SHA256.hex(of: vocabularyData), bytes: vocabularyData.count),
             ]
             if let task {
                 let data = try task.json()
                 try AtomicFolder.writeSynced(data, to: folder.appendingPathComponent(TaskDefinition.fileName))
-                files[TaskDefinition.fileName] = ["sha256": SHA256.hex(of: data), "bytes": data.count]
+                files[TaskDefinition.fileName] = Int8FileRecord(sha256: SHA256.hex(of: data), bytes: data.count)
             }
-            manifest["files"] = files
-            try AtomicFolder.writeSynced(try ModelFolderWriter.configJSON(model, labels: labelNames, baseConfig: baseConfig,
-                                                                          extra: ["q8train_format": Int8Format.formatName]),
+            let manifest = Int8Manifest(preset: built.config.method, bits: built.config.defaults.bits, config: built.config,
+                                        layers: built.layers, files: files)
+            try AtomicFolder.writeSynced(try ClassifierConfigFile.json(model.config, numLabels: model.numLabels, labels: labelNames,
+                                                                       baseConfig: baseConfig,
+                                                                       extra: ["q8train_format": .string(Int8Format.formatName)]),
                                          to: folder.appendingPathComponent(Int8Format.configFile))
-            try AtomicFolder.writeSynced(try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys]),
-                                         to: folder.appendingPathComponent(Int8Format.quantizationFile))
+            try AtomicFolder.writeSynced(try manifest.json(), to: folder.appendingPathComponent(Int8Format.quantizationFile))
             try AtomicFolder.writeSynced(Data((labelNames.joined(separator: "\n") + "\n").utf8),
                                          to: folder.appendingPathComponent(Int8Format.labelsFile))
-            try ModelFolderWriter.writeTokenizerFiles(to: folder, vocabulary: vocabularyData, lowercase: lowercase,
+            try ClassifierConfigFile.writeTokenizerFiles(to: folder, vocabulary: vocabularyData, lowercase: lowercase,
                                                       maxLength: model.config.maxPositionEmbeddings)
         }
 
@@ -100,40 +101,14 @@ public enum Int8Exporter {
                                  warnings: built.warnings)
     }
 
-    /// Exports a model folder (e.g. a run's best/): loads it with its quantization state
-    /// (`quantization` enables one on an FP32 checkpoint, e.g. `.dynamic`), copies its
-    /// vocab.txt and config fields.
-    public static func export(modelFolder: URL, to directory: URL,
-                              quantization: QuantizationConfig? = nil) throws -> Int8ExportSummary {
-        let (model, report) = try PretrainedLoader.load(directory: modelFolder)
-        if let quantization, !report.quantized { try model.enableQuantization(quantization) }
-        let lowercase = tokenizerLowercase(modelFolder)
-        return try export(model, to: directory, vocabulary: modelFolder.appendingPathComponent("vocab.txt"),
-                          baseConfig: modelFolder.appendingPathComponent("config.json"), lowercase: lowercase)
-    }
-
-    /// `do_lower_case` of a folder's tokenizer_config.json (true when absent).
-    public static func tokenizerLowercase(_ folder: URL) -> Bool {
-        tokenizerLowercase(configData: FileManager.default.contents(
-            atPath: folder.appendingPathComponent("tokenizer_config.json").path))
-    }
-
-    /// `do_lower_case` of the contents of a tokenizer_config.json (true when absent, nil or not JSON).
-    public static func tokenizerLowercase(configData data: Data?) -> Bool {
-        guard let data,
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let lower = object["do_lower_case"] as? Bool else { return true }
-        return lower
-    }
-
     /// The tensors and the quantization.json manifest of `model`.
     static func tensors(of model: BertForSequenceClassification) throws
-        -> (writer: SafeTensorsWriter, manifest: [String: Any], int8Linears: Int, fp32Linears: Int,
+        -> (writer: SafeTensorsWriter, config: QuantizationConfig, layers: [String: QuantizedLayerRecord], int8Linears: Int, fp32Linears: Int,
             int8Embeddings: Int, warnings: [String]) {
         guard let config = model.quantization else { throw Int8ExportError.notQuantized }
         var writer = SafeTensorsWriter(metadata: ["format": Int8Format.formatName,
                                                   "format_version": String(Int8Format.formatVersion)])
-        var layers = [String: Any]()
+        var layers = [String: QuantizedLayerRecord]()
         var warnings = [String]()
         var int8Linears = 0, fp32Linears = 0, int8Embeddings = 0
         let linears = Dictionary(uniqueKeysWithValues: model.linearQuantizers.map { ($0.name, $0) })
@@ -167,17 +142,17 @@ public enum Int8Exporter {
                 let (ints, scale, threshold) = quantized(values, maxQ: q.settings.maxQ)
                 try writer.add(module + Int8Format.quantizedWeight, int8s: ints, shape: entry.shape)
                 try writer.add(module + Int8Format.weightScale, floats: [scale], shape: [1])
-                layers[module] = ["kind": "embedding", "mode": q.settings.mode.rawValue, "bits": q.settings.bits,
-                                  "weight_thresh": Double(threshold), "weight_scale": Double(scale)]
+                layers[module] = QuantizedLayerRecord(kind: "embedding", mode: q.settings.mode, bits: q.settings.bits,
+                                                      weightThresh: Double(threshold), weightScale: Double(scale))
                 int8Embeddings += 1
                 continue
             }
             guard let q = linears[module], q.settings.mode != .none else {
                 if let q = linears[module], isWeight {
-                    layers[module] = ["kind": "linear", "mode": q.settings.mode.rawValue]
+                    layers[module] = QuantizedLayerRecord(kind: "linear", mode: q.settings.mode)
                     fp32Linears += 1
                 } else if let q = embeddings[module] {
-                    layers[module] = ["kind": "embedding", "mode": q.settings.mode.rawValue]
+                    layers[module] = QuantizedLayerRecord(kind: "embedding", mode: q.settings.mode)
                 }
                 try writer.add(entry.name, floats: UnsafeBufferPointer(values), shape: entry.shape)
                 continue
@@ -189,10 +164,9 @@ public enum Int8Exporter {
             let (ints, sw, threshold) = quantized(values, maxQ: maxQ)
             try writer.add(module + Int8Format.quantizedWeight, int8s: ints, shape: entry.shape)
             try writer.add(module + Int8Format.weightScale, floats: [sw], shape: [1])
-            var info: [String: Any] = ["kind": "linear", "mode": s.mode.rawValue, "bits": s.bits,
-                                       "requantize_output": s.requantizeOutput, "start_step": s.startStep,
-                                       "ema_decay": s.emaDecay, "step": q.step,
-                                       "weight_thresh": Double(threshold), "weight_scale": Double(sw)]
+            var info = QuantizedLayerRecord(kind: "linear", mode: s.mode, bits: s.bits, requantizeOutput: s.requantizeOutput,
+                                            startStep: s.startStep, emaDecay: s.emaDecay, step: q.step,
+                                            weightThresh: Double(threshold), weightScale: Double(sw))
             if s.mode == .ema {
                 let inputThreshold = q.input.value
                 guard inputThreshold.isFinite, inputThreshold >= 0 else {
@@ -209,9 +183,9 @@ public enum Int8Exporter {
                 let qb = (0..<bias.count).map { Int8Format.quantizeBias(bias[$0], scale: biasScale) }
                 try writer.add(module + Int8Format.quantizedBias, int32s: qb, shape: [bias.count])
                 try writer.add(module + Int8Format.inputThreshold, floats: [inputThreshold], shape: [1])
-                info["input_thresh"] = Double(inputThreshold)
-                info["input_scale"] = Double(sx)
-                info["bias_scale"] = Double(biasScale)
+                info.inputThresh = Double(inputThreshold)
+                info.inputScale = Double(sx)
+                info.biasScale = Double(biasScale)
                 if s.requantizeOutput {
                     let outputThreshold = q.output.value
                     guard outputThreshold.isFinite, outputThreshold >= 0 else {
@@ -219,7 +193,7 @@ public enum Int8Exporter {
                     }
                     if outputThreshold == 0 { warnings.append("\(module): output_thresh is 0: its outputs requantize to 0") }
                     try writer.add(module + Int8Format.outputThreshold, floats: [outputThreshold], shape: [1])
-                    info["output_thresh"] = Double(outputThreshold)
+                    info.outputThresh = Double(outputThreshold)
                 }
             } else {
                 // Dynamic: S_x comes from each batch, so the int32 bias is made per batch.
@@ -229,24 +203,7 @@ public enum Int8Exporter {
             int8Linears += 1
         }
 
-        var manifest: [String: Any] = ["format": Int8Format.formatName, "format_version": Int8Format.formatVersion,
-                                       "method": Int8Format.method, "preset": config.method,
-                                       "bits": config.defaults.bits, "weights_file": Int8Format.weightsFile]
-        manifest["config"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config))
-        manifest["layers"] = layers
-        manifest["tensors"] = [
-            "quantized linear (ema)": "<L>.quantized_weight I8 [out,in], <L>.weight_scale F32 [1] (S_w), "
-                + "<L>.input_thresh F32 [1] (S_x = M / input_thresh), <L>.quantized_bias I32 [out] "
-                + "(round(b * (S_x * S_w))), <L>.output_thresh F32 [1] when requantize_output",
-            "quantized linear (dynamic)": "<L>.quantized_weight I8 [out,in], <L>.weight_scale F32 [1], <L>.bias F32 [out] "
-                + "(quantized per batch with that batch's S_x)",
-            "fp32 linear (mode none)": "<L>.weight F32 [out,in], <L>.bias F32 [out]",
-            "quantized embedding": "<E>.quantized_weight I8 [rows,hidden], <E>.weight_scale F32 [1]; value = q / scale",
-            "fp32 embedding, LayerNorm": "<N>.weight F32, <N>.bias F32",
-            "formulas": "M = 2^(bits-1) - 1; q = clamp(round_half_even(x * S), -M, M); "
-                + "y = float(q(x) q(W)^T + q32(b)) * (1 / (S_x * S_w)); requantized y = clamp(round(y * S_y), -M, M) / S_y",
-        ]
-        return (writer, manifest, int8Linears, fp32Linears, int8Embeddings, warnings)
+        return (writer, config, layers, int8Linears, fp32Linears, int8Embeddings, warnings)
     }
 
 }

@@ -1,4 +1,5 @@
 import CKernels
+import ModelFormat
 import Tensor
 
 /// A Linear layer's view into the flat parameter and gradient buffers, with its optional

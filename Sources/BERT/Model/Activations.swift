@@ -1,3 +1,4 @@
+import ModelFormat
 import Tensor
 
 /// Every buffer a forward pass saves for backward, and backward's scratch, allocated once

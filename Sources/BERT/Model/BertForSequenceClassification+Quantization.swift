@@ -1,3 +1,4 @@
+import ModelFormat
 import Tensor
 
 extension BertForSequenceClassification {

@@ -1,3 +1,4 @@
+import ModelFormat
 import Tensor
 
 /// BERT with a sequence-classification head (Hugging Face `BertForSequenceClassification`).

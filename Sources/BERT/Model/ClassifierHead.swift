@@ -1,3 +1,4 @@
+import ModelFormat
 import Tensor
 
 /// BertPooler and the sequence-classification head, as Hugging Face:

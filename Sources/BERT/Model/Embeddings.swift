@@ -1,3 +1,4 @@
+import ModelFormat
 import Tensor
 
 /// BERT's embeddings: x0 = dropout(LN(word[ids] + position[t] + tokenType[types])), [N, C].

@@ -1,3 +1,4 @@
+import ModelFormat
 import Tensor
 
 /// One BERT encoder layer (post-LayerNorm, as the original BERT):

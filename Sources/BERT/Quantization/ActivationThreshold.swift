@@ -11,23 +11,3 @@ public struct ActivationThreshold: Sendable, Equatable {
         value = first ? batchMax : value - coefficient * (value - batchMax)
     }
 }
-
-/// Scale S = M / threshold of symmetric linear quantization; 0 for a zero threshold, which
-/// the kernels treat as "quantize everything to 0" (no infinite scale, no NaN).
-@inline(__always)
-public func quantizationScale(threshold: Float, maxQ: Float) -> Float {
-    threshold > 0 && threshold.isFinite ? maxQ / threshold : 0
-}
-
-/// Combines a per-rank batch max|x| into the global one (MPI allreduce MAX under data
-/// parallelism; the identity in one process), so that every rank's thresholds equal a
-/// single process's over the global batch.
-public protocol RangeReducer: AnyObject {
-    func globalMax(_ local: Float) -> Float
-}
-
-/// The single-process reducer.
-public final class LocalRangeReducer: RangeReducer {
-    public init() {}
-    public func globalMax(_ local: Float) -> Float { local }
-}

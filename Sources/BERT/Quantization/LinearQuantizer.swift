@@ -1,4 +1,5 @@
 import CKernels
+import ModelFormat
 import Tensor
 
 /// Q8BERT state and scratch of one quantized Linear: its step counter and thresholds (saved

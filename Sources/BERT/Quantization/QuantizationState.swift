@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 
 /// Saving and restoring the Q8BERT training state next to the weights, under nlp-architect's
 /// names: for each quantized Linear `<layer>._step`, `<layer>.input_thresh`,
@@ -28,40 +29,31 @@ extension BertForSequenceClassification {
         }
     }
 
-    /// The quantization.json content for the current quantization.
-    public func quantizationJSON() throws -> Data {
-        guard let quantization else { return Data() }
-        var object: [String: Any] = ["format_version": 1, "method": "q8bert-symmetric-linear"]
-        object["config"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(quantization))
-        var layers = [String: Any]()
+    /// The quantization.json of a model folder for the current quantization (nil when off).
+    public func quantizationFile() throws -> ModelQuantizationFile {
+        guard let quantization else { throw Int8ExportError.notQuantized }
+        var layers = [String: QuantizedLayerRecord]()
         for q in linearQuantizers {
-            var entry: [String: Any] = ["mode": q.settings.mode.rawValue, "bits": q.settings.bits,
-                                        "start_step": q.settings.startStep, "ema_decay": q.settings.emaDecay,
-                                        "requantize_output": q.settings.requantizeOutput, "step": q.step,
-                                        "input_thresh": Double(q.input.value), "weight_thresh": Double(q.weightThreshold)]
-            if q.settings.requantizeOutput { entry["output_thresh"] = Double(q.output.value) }
-            layers[q.name] = entry
+            let s = q.settings
+            layers[q.name] = QuantizedLayerRecord(
+                mode: s.mode, bits: s.bits, requantizeOutput: s.requantizeOutput, startStep: s.startStep,
+                emaDecay: s.emaDecay, step: q.step, weightThresh: Double(q.weightThreshold),
+                inputThresh: Double(q.input.value), outputThresh: s.requantizeOutput ? Double(q.output.value) : nil)
         }
         for q in embeddingQuantizers {
-            layers[q.name] = ["mode": q.settings.mode.rawValue, "bits": q.settings.bits,
-                              "start_step": q.settings.startStep, "step": q.step,
-                              "weight_thresh": Double(q.weightThreshold)]
+            let s = q.settings
+            layers[q.name] = QuantizedLayerRecord(mode: s.mode, bits: s.bits, startStep: s.startStep, step: q.step,
+                                                  weightThresh: Double(q.weightThreshold))
         }
-        object["layers"] = layers
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return ModelQuantizationFile(config: quantization, layers: layers)
     }
 
     /// Reads a model folder's quantization.json (nil when absent) and enables it, restoring
     /// each Linear's step and thresholds from the state tensors of `file`.
     public func restoreQuantization(folder: URL, file: SafeTensorsFile) throws -> Bool {
         let url = folder.appendingPathComponent("quantization.json")
-        guard let data = FileManager.default.contents(atPath: url.path) else { return false }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let configObject = object["config"] else {
-            throw QuantizationError.invalid(source: url.path, field: "config", message: "missing or not an object")
-        }
-        let config = try JSONDecoder().decode(QuantizationConfig.self,
-                                              from: JSONSerialization.data(withJSONObject: configObject))
+        guard FileManager.default.fileExists(atPath: url.path) else { return false }
+        let config = try ModelQuantizationFile.load(url).config
         try enableQuantization(config, source: url.path)
         func value(_ layer: String, _ suffix: String) throws -> Float? {
             for name in [layer + suffix, String(layer.dropFirst("bert.".count)) + suffix] where file[name] != nil {
@@ -71,7 +63,7 @@ extension BertForSequenceClassification {
         }
         for q in linearQuantizers where q.settings.mode == .ema {
             guard let step = try value(q.name, "._step"), let input = try value(q.name, ".input_thresh") else {
-                throw CheckpointError.missingTensor(path: folder.appendingPathComponent("model.safetensors").path,
+                throw ModelFolderError.missingTensor(path: folder.appendingPathComponent("model.safetensors").path,
                                                     name: q.name + ".input_thresh")
             }
             q.restore(step: Int(step), inputThreshold: input, outputThreshold: try value(q.name, ".output_thresh") ?? 0)

@@ -1,6 +1,7 @@
 import BERT
 import Foundation
 import FuzzSupport
+import ModelFormat
 import Runtime
 import Tensor
 

@@ -1,6 +1,7 @@
 import BERT
 import Foundation
 import FuzzSupport
+import ModelFormat
 
 /// libFuzzer target: the safetensors reader (`SafeTensorsFile`, its header and JSON scanner).
 ///

@@ -1,6 +1,7 @@
 import BERT
 import Foundation
 import FuzzSupport
+import ModelFormat
 
 /// libFuzzer target: vocab.txt parsing (`Vocabulary(data:source:)`) and WordPiece encoding of
 /// arbitrary text (`BertTokenizer`, cased and uncased).

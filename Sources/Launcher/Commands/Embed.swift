@@ -1,6 +1,7 @@
 import ArgumentParser
 import BERT
 import Foundation
+import ModelFormat
 import Tensor
 
 /// `q8train embed`: a forward pass of a model folder on sentences; prints each sentence's

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BERT
 import Foundation
+import ModelFormat
 import Tensor
 import Training
 

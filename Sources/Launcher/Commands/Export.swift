@@ -1,6 +1,7 @@
 import ArgumentParser
 import BERT
 import Foundation
+import ModelFormat
 import Tensor
 
 /// `q8train export`: writes the int8 model folder (model.q8.safetensors, quantization.json,
@@ -78,7 +79,7 @@ struct Export: ParsableCommand {
         }
         let summary = try Int8Exporter.export(bert, to: destination, vocabulary: source.appendingPathComponent("vocab.txt"),
                                               baseConfig: source.appendingPathComponent("config.json"),
-                                              lowercase: Int8Exporter.tokenizerLowercase(source),
+                                              lowercase: TokenizerConfig.lowercase(folder: source),
                                               task: try TaskDefinition.load(folder: source))
         let fp32File = (try? FileManager.default.attributesOfItem(atPath: source.appendingPathComponent("model.safetensors").path)[.size]
                         as? NSNumber)?.intValue ?? summary.fp32Bytes

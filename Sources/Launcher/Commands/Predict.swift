@@ -1,6 +1,7 @@
 import ArgumentParser
 import BERT
 import Foundation
+import ModelFormat
 import Runtime
 import Tasks
 import Tensor

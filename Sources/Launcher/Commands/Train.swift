@@ -3,6 +3,7 @@ import BERT
 import Dist
 import Foundation
 import Logging
+import ModelFormat
 import Tensor
 import Training
 
@@ -73,7 +74,9 @@ struct Train: ParsableCommand {
         let modelDir = URL(fileURLWithPath: settings.model)
         let vocabulary = modelDir.appendingPathComponent("vocab.txt")
         // Every rank must read the same files, or they would run different collectives.
-        try communicator.verifySameFiles([vocabulary] + (try TaskData.dataFiles(settings)))
+        try communicator.verifySameFiles([vocabulary] + (try TaskData.dataFiles(settings))) { url in
+            (try? SHA256.hex(ofFile: url)).map { ($0.bytes, $0.sha256) }
+        }
         let tokenizer = try BertTokenizer(vocabularyFile: vocabulary)
         let task = try TaskData.load(settings, tokenizer: tokenizer)
         let (model, report) = try PretrainedLoader.load(directory: modelDir, numLabels: task.labels.count,
@@ -82,7 +85,7 @@ struct Train: ParsableCommand {
         if communicator.size > 1 {
             logger.info("data parallel: \(communicator.size) ranks (\(communicator.localSize) on this machine), \(Parallel.threads) thread\(Parallel.threads == 1 ? "" : "s") each, local batch \(settings.batchSize / communicator.size)")
         }
-        if let quantization = try Quantize.config(settings.quantize) {
+        if let quantization = try ConfigFiles.quantization(settings.quantize) {
             let ranges: RangeReducer = communicator.size > 1 ? MPIRangeReducer(communicator: communicator) : LocalRangeReducer()
             try model.enableQuantization(quantization, reducer: ranges, source: settings.quantize)
             logger.info("Q8BERT quantization-aware training: \(quantization.method)")

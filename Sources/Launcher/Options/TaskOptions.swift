@@ -1,5 +1,6 @@
 import ArgumentParser
 import BERT
+import ModelFormat
 import Training
 
 /// The task options `train` and `eval` share: which task, where its files are, and the

@@ -1,8 +1,8 @@
 import ArgumentParser
 import BERT
 import Foundation
+import ModelFormat
 import Training
-import Yams
 
 /// The options of `q8train train`, in the spirit of Hugging Face's run_glue.py. Every option
 /// is optional here so that a run config file (`--config`, JSON or YAML, the same field names
@@ -87,7 +87,7 @@ struct TrainingOptions: ParsableArguments {
     /// Defaults, then the config file, then the command line.
     func resolve() throws -> TrainingSettings {
         var s = TrainingSettings()
-        if let config { s = try Self.load(configFile: config) }
+        if let config { s = try ConfigFiles.trainingSettings(config) }
         if let model { s.model = model }
         taskOptions.apply(to: &s)
         if let outputDir { s.outputDir = outputDir }
@@ -114,17 +114,5 @@ struct TrainingOptions: ParsableArguments {
         if let resume { s.resume = resume }
         try s.validate()
         return s
-    }
-
-    /// Reads a JSON or YAML run config (YAML is a superset of JSON).
-    static func load(configFile path: String) throws -> TrainingSettings {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw SettingsError.configFile(path: path, message: "cannot read the file as UTF-8 text")
-        }
-        do {
-            return try YAMLDecoder().decode(TrainingSettings.self, from: text)
-        } catch {
-            throw SettingsError.configFile(path: path, message: describeDecodingError(error))
-        }
     }
 }

@@ -1,5 +1,6 @@
 import BERT
 import Foundation
+import ModelFormat
 
 /// manifest.json of a training checkpoint: the format and its version, the step, and every
 /// other file of the folder with its size and SHA-256. It is written last, so a folder with

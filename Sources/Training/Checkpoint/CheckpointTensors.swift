@@ -1,5 +1,6 @@
 import BERT
 import Foundation
+import ModelFormat
 import Tensor
 
 /// The tensors of a training checkpoint, by file:

@@ -1,5 +1,6 @@
 import BERT
 import Foundation
+import ModelFormat
 
 /// Which settings may change when a run resumes from a checkpoint, and the check of those
 /// that may not. Every setting is in exactly one list (a test holds new settings to that).

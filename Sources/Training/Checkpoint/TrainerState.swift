@@ -1,5 +1,6 @@
 import BERT
 import Foundation
+import ModelFormat
 
 /// The trainer's scalar state at the end of a step: with the tensors of the checkpoint
 /// (parameters, AdamW moments, Q8BERT step counters and thresholds) everything the training

@@ -1,5 +1,6 @@
 import BERT
 import Foundation
+import ModelFormat
 
 /// A full training-state checkpoint, the folder OUTPUT/checkpoints/step-N:
 ///

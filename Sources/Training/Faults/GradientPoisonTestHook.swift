@@ -78,7 +78,7 @@ public struct GradientPoisonTestHook: Sendable, Equatable {
     /// Poisons the tensor's first gradient value if `layer` (as reported by backward's
     /// `layerDone`: L the head, ..., 0, -1 the embeddings) is the tensor's layer.
     public func poison(_ model: BertForSequenceClassification, afterLayerDone layer: Int) {
-        guard BucketPlan.layer(of: tensor, layerCount: model.config.numHiddenLayers) == layer,
+        guard ParameterLayout.backwardLayer(of: tensor, layerCount: model.config.numHiddenLayers) == layer,
               let gradient = model.tensor(tensor, gradient: true) else { return }
         gradient[0] = value
     }

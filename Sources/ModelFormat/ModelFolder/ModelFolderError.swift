@@ -1,5 +1,5 @@
 /// Errors loading or saving a model folder, each naming the file and the tensor.
-public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+public enum ModelFolderError: Error, CustomStringConvertible, Equatable {
     case missingFile(path: String)
     case missingTensor(path: String, name: String)
     case unexpectedTensors(path: String, names: [String])

@@ -1,4 +1,5 @@
 import BERT
+import Dist
 
 /// The data-parallel `RangeReducer`: a layer's batch max|x| becomes the max over all ranks
 /// (one MPI_Allreduce MAX of one float), so every rank's Q8BERT EMA thresholds equal a

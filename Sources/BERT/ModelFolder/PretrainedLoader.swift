@@ -1,4 +1,5 @@
 import Foundation
+import ModelFormat
 import Tensor
 
 /// Loads Hugging Face BERT weights into a `BertForSequenceClassification`, strictly: every
@@ -28,7 +29,7 @@ public enum PretrainedLoader {
         let configURL = directory.appendingPathComponent("config.json")
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         for url in [configURL, weightsURL] where !FileManager.default.fileExists(atPath: url.path) {
-            throw CheckpointError.missingFile(path: url.path)
+            throw ModelFolderError.missingFile(path: url.path)
         }
         let config = try BertConfig.load(from: configURL)
         let file = try SafeTensorsFile(contentsOf: weightsURL)
@@ -54,24 +55,24 @@ public enum PretrainedLoader {
             if model.isQuantizationState(name) { continue }  // restored by restoreQuantization
             guard model.layout[canonical] != nil else { unexpected.append(name); continue }
             if let previous = byCanonical[canonical] {
-                throw CheckpointError.unexpectedTensors(path: path, names: [previous, name])
+                throw ModelFolderError.unexpectedTensors(path: path, names: [previous, name])
             }
             byCanonical[canonical] = name
         }
-        if !unexpected.isEmpty { throw CheckpointError.unexpectedTensors(path: path, names: unexpected) }
+        if !unexpected.isEmpty { throw ModelFolderError.unexpectedTensors(path: path, names: unexpected) }
         let hasClassifier = byCanonical["classifier.weight"] != nil || byCanonical["classifier.bias"] != nil
         for entry in model.layout.entries {
             let isClassifier = entry.name.hasPrefix("classifier.")
             guard let fileName = byCanonical[entry.name] else {
                 if isClassifier && !hasClassifier { continue }
-                throw CheckpointError.missingTensor(path: path, name: entry.name)
+                throw ModelFolderError.missingTensor(path: path, name: entry.name)
             }
-            guard let info = file[fileName] else { throw CheckpointError.missingTensor(path: path, name: fileName) }
+            guard let info = file[fileName] else { throw ModelFolderError.missingTensor(path: path, name: fileName) }
             if info.shape != entry.shape {
                 if entry.name == "classifier.weight", info.shape.count == 2, info.shape[1] == entry.shape[1] {
-                    throw CheckpointError.labelCount(path: path, config: info.shape[0], requested: entry.shape[0])
+                    throw ModelFolderError.labelCount(path: path, config: info.shape[0], requested: entry.shape[0])
                 }
-                throw CheckpointError.shapeMismatch(path: path, name: fileName, expected: entry.shape, actual: info.shape)
+                throw ModelFolderError.shapeMismatch(path: path, name: fileName, expected: entry.shape, actual: info.shape)
             }
             let dst = UnsafeMutableBufferPointer(start: model.parameters.pointer + entry.offset, count: entry.count)
             try file.readFloats(fileName, into: dst)

@@ -1,4 +1,5 @@
-/// The int8 model folder that `Int8Exporter` writes and the `Runtime` target serves.
+/// The int8 model folder that `Int8Exporter` (BERT) writes and the `Runtime` target serves.
+/// quantization.json is `Int8Manifest`.
 ///
 /// Files:
 /// - `model.q8.safetensors`: the tensors below (standard safetensors dtypes: I8, I32, F32;
@@ -52,6 +53,21 @@ public enum Int8Format {
     public static let outputThreshold = ".output_thresh"
     public static let weight = ".weight"
     public static let bias = ".bias"
+
+    /// The "tensors" field of quantization.json: the layout above in words, for people who
+    /// open the file.
+    public static let tensorDescriptions = [
+        "quantized linear (ema)": "<L>.quantized_weight I8 [out,in], <L>.weight_scale F32 [1] (S_w), "
+            + "<L>.input_thresh F32 [1] (S_x = M / input_thresh), <L>.quantized_bias I32 [out] "
+            + "(round(b * (S_x * S_w))), <L>.output_thresh F32 [1] when requantize_output",
+        "quantized linear (dynamic)": "<L>.quantized_weight I8 [out,in], <L>.weight_scale F32 [1], <L>.bias F32 [out] "
+            + "(quantized per batch with that batch's S_x)",
+        "fp32 linear (mode none)": "<L>.weight F32 [out,in], <L>.bias F32 [out]",
+        "quantized embedding": "<E>.quantized_weight I8 [rows,hidden], <E>.weight_scale F32 [1]; value = q / scale",
+        "fp32 embedding, LayerNorm": "<N>.weight F32, <N>.bias F32",
+        "formulas": "M = 2^(bits-1) - 1; q = clamp(round_half_even(x * S), -M, M); "
+            + "y = float(q(x) q(W)^T + q32(b)) * (1 / (S_x * S_w)); requantized y = clamp(round(y * S_y), -M, M) / S_y",
+    ]
 
     /// The int32 bias of a Linear at scale S_x S_w, as evaluation mode computes it (in float,
     /// rounded half to even, clamped to +-(2^31 - 1)).

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import BERT
+@testable import ModelFormat
 
 /// The tokenizer against fixtures from Hugging Face `transformers.BertTokenizer`
 /// (scripts/make_tokenizer_fixtures.py), plus vocabulary error cases.

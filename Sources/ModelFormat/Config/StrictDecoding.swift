@@ -56,8 +56,22 @@ public func describeDecodingError(_ error: Error) -> String {
     switch error as? DecodingError {
     case .dataCorrupted(let c)?: return path(c) + c.debugDescription
     case .keyNotFound(let key, let c)?: return path(c) + "missing \"\(key.stringValue)\""
-    case .typeMismatch(let type, let c)?: return path(c) + "expected \(type)"
-    case .valueNotFound(let type, let c)?: return path(c) + "expected \(type), found null"
+    case .typeMismatch(let type, let c)?: return path(c) + "expected \(jsonKind(type))"
+    case .valueNotFound(let type, let c)?: return path(c) + "expected \(jsonKind(type)), found null"
     default: return "\(error)"
+    }
+}
+
+/// What a JSON value of Swift type `type` looks like, for messages: "an object", "a list",
+/// "a string", "a number", "true/false"; the type's name otherwise.
+func jsonKind(_ type: Any.Type) -> String {
+    let name = String(describing: type)
+    if name.hasPrefix("Dictionary") { return "an object" }
+    if name.hasPrefix("Array") { return "a list" }
+    switch name {
+    case "String": return "a string"
+    case "Bool": return "true/false"
+    case "Int", "Int32", "Int64", "UInt64", "Double", "Float": return "a number"
+    default: return name
     }
 }

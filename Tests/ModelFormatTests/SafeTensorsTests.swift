@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import BERT
+@testable import ModelFormat
 
 /// Reading the reference-written fixture, writing, round trips, atomic replacement, and the real
 /// MiniLM checkpoint. Damaged files are in `SafeTensorsDamagedTests`.

@@ -1,15 +1,5 @@
 import Foundation
 
-/// How one layer is quantized (nlp-architect's per-layer settings).
-public enum QuantizationMode: String, Codable, Sendable {
-    /// FP32.
-    case none
-    /// Activation thresholds from the current batch's max|x| (post-training "DQ" style).
-    case dynamic
-    /// Activation thresholds as an exponential moving average of batch max|x| (Q8BERT QAT).
-    case ema
-}
-
 /// The settings of one quantized layer. Names in files are snake_case.
 public struct LayerQuantization: Codable, Sendable, Equatable {
     public var mode: QuantizationMode = .ema
@@ -35,7 +25,7 @@ public struct LayerQuantization: Codable, Sendable, Equatable {
     public var emaCoefficient: Float { Float(1 - emaDecay) }
 
     /// M = 2^(bits-1) - 1: the largest quantized magnitude (127 for 8 bits; -128 is never used).
-    public var maxQ: Float { Float((1 << (bits - 1)) - 1) }
+    public var maxQ: Float { maxQuantized(bits: bits) }
 }
 
 /// Partial settings: the fields a layer entry overrides.
@@ -151,20 +141,6 @@ public struct QuantizationConfig: Codable, Sendable, Equatable {
             }
         }
         for name in layerNames { try check(settings(for: name), "layers.\(name)") }
-    }
-
-    /// Reads a JSON config file.
-    public static func load(json url: URL) throws -> QuantizationConfig {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw QuantizationError.unreadable(path: url.path)
-        }
-        do {
-            var config = try JSONDecoder().decode(QuantizationConfig.self, from: data)
-            if config.method == "custom" { config.method = url.deletingPathExtension().lastPathComponent }
-            return config
-        } catch {
-            throw QuantizationError.invalid(source: url.path, field: "", message: describeDecodingError(error))
-        }
     }
 }
 

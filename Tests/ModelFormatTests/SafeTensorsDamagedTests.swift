@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import BERT
+@testable import ModelFormat
 import Tensor
 
 /// Damaged and hand-made safetensors files: each must be refused with the right error, whose
