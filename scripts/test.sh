@@ -30,6 +30,14 @@ case $nlpa_status in
     77) npass=0 nfail=0 nskip=1; echo "nlp-architect cross-check: skipped" ;;
     *) npass=0 nfail=1 nskip=0; echo "nlp-architect cross-check: FAILED (exit $nlpa_status)" ;;
 esac
+# The module walls (docs/architecture.md): Package.swift and the imports, one test.
+scripts/check-walls.sh 2>&1 | tee .build/walls-check-output.txt
+walls_status=${PIPESTATUS[0]}
+case $walls_status in
+    0) wpass=1 wfail=0 wskip=0; echo "module walls: passed" ;;
+    77) wpass=0 wfail=0 wskip=1; echo "module walls: skipped" ;;
+    *) wpass=0 wfail=1 wskip=0; echo "module walls: FAILED (exit $walls_status)" ;;
+esac
 Q8TRAIN=.build/debug/q8train scripts/cluster-tests.sh 2>&1 | tee .build/cluster-test-output.txt
 cluster_status=${PIPESTATUS[0]}
 # Totals: XCTest's "Executed N tests, with S tests skipped and F failures", the cluster line.
@@ -40,7 +48,7 @@ read -r cpass cfail cskip < <(tail -1 .build/cluster-test-output.txt | sed -E 's
 executed=${executed:-0} skipped=${skipped:-0} failures=${failures:-0} cpass=${cpass:-0} cfail=${cfail:-0} cskip=${cskip:-0}
 [ "$status" != 0 ] && [ "$failures" = 0 ] && failures=1   # a crash without a count still fails
 [ "$cluster_status" != 0 ] && [ "$cfail" = 0 ] && cfail=1
-if [ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$cluster_status" = 0 ]; then echo "all tests passed"; else
-    echo "TESTS FAILED (swift test exit $status, nlp-architect cross-check exit $nlpa_status, cluster tests exit $cluster_status)"; fi
-echo "all tests: $((executed - skipped - failures + npass + cpass)) passed, $((failures + nfail + cfail)) failed, $((skipped + nskip + cskip)) skipped"
-[ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$cluster_status" = 0 ]
+if [ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$cluster_status" = 0 ]; then echo "all tests passed"; else
+    echo "TESTS FAILED (swift test exit $status, nlp-architect cross-check exit $nlpa_status, walls check exit $walls_status, cluster tests exit $cluster_status)"; fi
+echo "all tests: $((executed - skipped - failures + npass + wpass + cpass)) passed, $((failures + nfail + wfail + cfail)) failed, $((skipped + nskip + wskip + cskip)) skipped"
+[ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$cluster_status" = 0 ]
