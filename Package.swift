@@ -65,10 +65,15 @@ let package = Package(
         .target(name: "Dist", dependencies: ["CMPI", "Tensor"], swiftSettings: swift5),
         // `q8dist-demo`: Dist's collectives under mpirun (DistTests run it), and a benchmark.
         .executableTarget(name: "DistDemo", dependencies: ["Dist", "BERT", "ModelFormat", "Tensor", "Training"], swiftSettings: swift5),
+        // Command-line option groups shared by the executables (q8train, q8serve): threads,
+        // runtime (batch, sequence length, integer-only), enum-typed choices.
+        .target(name: "CommandOptions",
+                dependencies: ["Tensor", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: swift5),
         // The `q8train` command.
         .executableTarget(
             name: "Launcher",
-            dependencies: ["BERT", "ModelFormat", "Dist", "Tensor", "Training", "Tasks", "Report", "Runtime",
+            dependencies: ["BERT", "CommandOptions", "ModelFormat", "Dist", "Tensor", "Training", "Tasks", "Report", "Runtime",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swift5),
@@ -87,7 +92,7 @@ let package = Package(
         // The `q8serve` command.
         .executableTarget(
             name: "Serve",
-            dependencies: ["Server", "Runtime", "Tensor",
+            dependencies: ["Server", "Runtime", "CommandOptions", "Tensor",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]),
         // Benchmarks (scripts/bench-*.sh), release builds only.

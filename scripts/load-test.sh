@@ -3,7 +3,7 @@
 #
 #  1. Builds q8serve and q8bench (release); takes the int8 model folder from --model, else
 #     runs/quickstart/int8, exported first from runs/quickstart (scripts/quickstart.sh) if needed.
-#  2. Starts q8serve (--threads THREADS --max-batch MAX_BATCH --max-wait-ms MAX_WAIT_MS), waits for
+#  2. Starts q8serve (--threads THREADS --batch-size MAX_BATCH --max-wait-ms MAX_WAIT_MS), waits for
 #     /readyz, posts one batch of MAX_BATCH sentences and reads its resident memory (VmRSS).
 #  3. Direct, before: `q8bench infer-texts` runs the runtime in-process on the same sentences in
 #     batches of MAX_BATCH (tokenize + one forward each, file order) for DIRECT_SECONDS.
@@ -84,7 +84,7 @@ echo "q8serve load test: model $MODEL, $(grep -m1 'model name' /proc/cpuinfo | c
 echo "machine load at start: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min); busiest other processes:"
 ps -eo pid,ni,pcpu,etime,comm --sort=-pcpu | sed -n '2,4p' | sed 's/^/    /'
 
-.build/release/q8serve --model "$MODEL" --port "$PORT" --threads "$THREADS" --max-batch "$MAX_BATCH" \
+.build/release/q8serve --model "$MODEL" --port "$PORT" --threads "$THREADS" --batch-size "$MAX_BATCH" \
     --max-wait-ms "$MAX_WAIT_MS" 2> "$TMP/server.log" &
 SERVER=$!
 for _ in $(seq 1 600); do
@@ -98,7 +98,7 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/js
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER/status"; }
 metric() { curl -s "$URL/metrics" | awk -v name="$1" '$1 == name {print $2; found = 1} END {if (!found) print 0}'; }
 RSS_START=$(rss_kib)
-echo "q8serve pid $SERVER on $URL: --threads $THREADS --max-batch $MAX_BATCH --max-wait-ms $MAX_WAIT_MS;" \
+echo "q8serve pid $SERVER on $URL: --threads $THREADS --batch-size $MAX_BATCH --max-wait-ms $MAX_WAIT_MS;" \
      "RSS after start-up + one batch of $MAX_BATCH: $((RSS_START / 1024)) MiB"
 
 echo
@@ -161,7 +161,7 @@ awk -v req="$(field requests)" -v us="$(field duration_us)" -v per="$TEXTS_PER_R
     printf "  latency p50 / p90 / p99  %6.1f / %.1f / %.1f ms   (mean %.1f ms)\n", p50 / 1e3, p90 / 1e3, p99 / 1e3, mean / 1e3
     printf "  errors                   %8d   (non-2xx %d; socket: connect %d, read %d, write %d, timeout %d)   target 0: %s\n", \
         errors, non2xx, conn, rd, wr, to, (errors == 0 ? "met" : "NOT MET")
-    printf "  direct runtime seq/s     %8.1f   (batch %d, the server'"'"'s --max-batch: before %.1f, after %.1f; no HTTP)\n", direct, maxb, d1, d2
+    printf "  direct runtime seq/s     %8.1f   (batch %d, the server'"'"'s --batch-size: before %.1f, after %.1f; no HTTP)\n", direct, maxb, d1, d2
     printf "  server / direct          %8.2f   target >= 0.80: %s\n", served / direct, (served / direct >= 0.80 ? "met" : "NOT MET")
     printf "  direct at batch %-3d      %8.1f   (the server'"'"'s mean batch size, after the load); server / that %.2f\n", mb, d3, served / d3
     printf "  RSS start-up+1 batch     %8.1f MiB\n", rss0 / 1024

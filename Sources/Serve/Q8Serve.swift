@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Foundation
 import Logging
 import Runtime
@@ -14,7 +15,7 @@ struct Q8Serve: AsyncParsableCommand {
         discussion: """
         POST /v1/classify {"texts": [...]} or {"pairs": [[a, b], ...]}; GET /v1/model, /healthz, \
         /readyz, /metrics. Concurrent requests are run together in one int8 forward of up to \
-        --max-batch sequences, waiting at most --max-wait-ms for a batch to fill. SIGTERM or SIGINT \
+        --batch-size sequences, waiting at most --max-wait-ms for a batch to fill. SIGTERM or SIGINT \
         drains the requests in flight, then exits 0. Access logs and events go to standard error.
         """)
 
@@ -27,16 +28,10 @@ struct Q8Serve: AsyncParsableCommand {
     @Option(help: "TCP port (0: any free port, logged at start-up).")
     var port: Int = 8080
 
-    @Option(help: "Worker threads of the int8 forward. (default: the CPUs of this process's affinity mask)")
-    var threads: Int?
+    @OptionGroup(title: "Runtime")
+    var runtime: RuntimeOptions
 
-    @Flag(help: ArgumentHelp(
-        "Integer-only mode (I-BERT style): integer GELU, softmax and LayerNorm and int8 attention products.",
-        discussion: "An approximation of the default mode (which equals `q8train eval` bit for bit); see docs/runtime.md."))
-    var integerOnly = false
-
-    @Option(help: "Sequences per int8 forward, at most.")
-    var maxBatch: Int = 32
+    @OptionGroup var mode: Int8ModeOptions
 
     @Option(help: "Milliseconds the oldest waiting sequence may wait for a batch to fill.")
     var maxWaitMs: Double = 5
@@ -50,33 +45,24 @@ struct Q8Serve: AsyncParsableCommand {
     @Option(help: "Sequences waiting for the model, at most (503 beyond).")
     var maxQueue: Int = 4096
 
-    @Option(help: "Tokens per sequence; longer texts are truncated as in training.")
-    var maxSeqLength: Int = 128
-
     @Option(help: "Model name in responses. (default: the model folder's name)")
     var name: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Access logs are info.")
-    var logLevel: String = "info"
+    @Option(help: "Log level. Access logs are info.")
+    var logLevel: Logger.Level = .info
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        guard maxBatch >= 1 else { throw ValidationError("--max-batch must be at least 1") }
         guard maxWaitMs >= 0, maxWaitMs <= 10_000 else { throw ValidationError("--max-wait-ms must be in 0...10000") }
         guard maxBodyBytes >= 64 else { throw ValidationError("--max-body-bytes must be at least 64") }
         guard maxTexts >= 1 else { throw ValidationError("--max-texts must be at least 1") }
         guard maxQueue >= maxTexts else {
             throw ValidationError("--max-queue (\(maxQueue)) must be at least --max-texts (\(maxTexts)), or a full request could never be queued")
         }
-        guard maxSeqLength >= 3 else { throw ValidationError("--max-seq-length must be at least 3 ([CLS], [SEP] and a token)") }
-        guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -88,25 +74,25 @@ struct Q8Serve: AsyncParsableCommand {
         let start = ContinuousClock.now
         let int8: Int8Model
         do {
-            int8 = try Int8Model.load(path: model, threads: threads, integerOnly: integerOnly)
+            int8 = try Int8Model.load(path: model, threads: runtime.threads, integerOnly: mode.integerOnly)
         } catch {
             throw ValidationError("cannot load --model \(model): \(error)")
         }
         var settings = ServerConfiguration()
         settings.host = host
         settings.port = port
-        settings.batcher = .init(maxBatch: maxBatch, maxWait: .microseconds(Int64((maxWaitMs * 1000).rounded())),
+        settings.batcher = .init(maxBatch: runtime.batchSize, maxWait: .microseconds(Int64((maxWaitMs * 1000).rounded())),
                                  maxQueue: maxQueue)
         settings.maxBodyBytes = maxBodyBytes
         settings.maxTexts = maxTexts
-        settings.maxSeqLength = maxSeqLength
+        settings.maxSeqLength = runtime.maxSeqLength(recorded: int8.task?.maxSeqLength)
         settings.modelName = name
         let server = try ModelServer(model: int8, configuration: settings, logger: logger)
         logger.info("model loaded", metadata: [
             "model": .string(server.info.name), "method": .string(server.info.quantization.method),
             "labels": .string(server.info.labels.joined(separator: ",")),
             "sha256": .string(server.info.checkpointSHA256),
-            "threads": .stringConvertible(Parallel.threads), "integer_only": .stringConvertible(integerOnly),
+            "threads": .stringConvertible(Parallel.threads), "integer_only": .stringConvertible(mode.integerOnly),
             "load_ms": .stringConvertible(Self.milliseconds(ContinuousClock.now - start)),
         ])
         try await server.run()
@@ -116,4 +102,8 @@ struct Q8Serve: AsyncParsableCommand {
         let (seconds, attoseconds) = d.components
         return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }

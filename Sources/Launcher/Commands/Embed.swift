@@ -1,5 +1,6 @@
 import ArgumentParser
 import BERT
+import CommandOptions
 import Foundation
 import ModelFormat
 import Tensor
@@ -14,11 +15,10 @@ struct Embed: ParsableCommand {
     @Option(help: "Model folder with config.json, vocab.txt and model.safetensors.")
     var model: String = "assets/models/minilm-l6-h384"
 
-    @Option(help: "Maximum sequence length in tokens (longer sentences are truncated).")
-    var maxSeqLength: Int = 128
+    @Option(help: "Maximum tokens per sentence, [CLS] and [SEP] included; longer ones are truncated.")
+    var maxSeqLength: Int = RuntimeOptions.fallbackMaxSeqLength
 
-    @Option(help: "Worker threads for the kernels and OpenBLAS.")
-    var threads: Int = CPUAffinity.cpus().count
+    @OptionGroup var threadOptions: ThreadOptions
 
     @Argument(help: "Sentences to embed (default: three examples).")
     var sentences: [String] = [
@@ -28,12 +28,13 @@ struct Embed: ParsableCommand {
     ]
 
     func validate() throws {
-        if maxSeqLength < 2 { throw ValidationError("--max-seq-length must be at least 2 (for [CLS] and [SEP])") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if maxSeqLength < 3 {
+            throw ValidationError("--max-seq-length must be at least 3 ([CLS], [SEP] and a token), found \(maxSeqLength)")
+        }
     }
 
     func run() throws {
-        Parallel.configure(threads: threads)
+        threadOptions.configure()
         let dir = URL(fileURLWithPath: model)
         let (bert, _) = try PretrainedLoader.load(directory: dir)
         let tokenizer = try BertTokenizer(vocabularyFile: dir.appendingPathComponent("vocab.txt"))

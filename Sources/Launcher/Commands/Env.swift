@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Dist
 import Foundation
 import Tensor
@@ -16,8 +17,7 @@ struct Env: ParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
 
-    @Option(help: "Worker threads per rank, as train's --threads. (default: from the CPU affinity)")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
         let launched = Communicator.launchedByMPI
@@ -30,7 +30,7 @@ struct Env: ParsableCommand {
         do {
             if communicator.size > 1 { try Self.touchEveryPeer(communicator) }
             if let capture { peers = Self.transports(capture.read(), size: communicator.size) }
-            let placement = try cluster.place(communicator, threads: threads, deterministicGEMMs: false)
+            let placement = try cluster.place(communicator, threads: threadOptions.threads, deterministicGEMMs: false)
             let row = Self.row(placement, communicator: communicator, peers: peers, captured: capture != nil)
             let rows = try communicator.allgather(text: row.joined(separator: "\t"), bytes: 1024)
             if communicator.isRoot {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BERT
+import CommandOptions
 import Foundation
 import ModelFormat
 import Tensor
@@ -24,20 +25,14 @@ struct Eval: ParsableCommand {
     @OptionGroup(title: "Task")
     var taskOptions: TaskOptions
 
-    @Option(help: "Split to evaluate: dev or test.")
-    var split: String = "test"
+    @Option(help: "Split to evaluate.")
+    var split: EvaluationSplit = .test
 
-    @Option(help: "Maximum tokens per example. (default: the model folder's task.json, else 64)")
-    var maxSeqLength: Int?
-
-    @Option(help: "Batch size.")
-    var batchSize: Int = 64
+    @OptionGroup(title: "Runtime")
+    var runtime: RuntimeOptions
 
     @Option(help: "none (as saved), or dynamic: 8-bit weights and per-batch activation ranges (post-training).")
-    var quantize: String = "none"
-
-    @Option(help: "Worker threads. (default: the CPUs of this process's affinity mask)")
-    var threads: Int?
+    var quantize: PostTrainingQuantization = .none
 
     @Flag(help: "Print the result as one JSON object.")
     var json = false
@@ -45,18 +40,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Also write each example's predicted label and logits (TSV: label, logits as a JSON array).")
     var predictions: String?
 
-    func validate() throws {
-        guard ["dev", "test"].contains(split) else { throw ValidationError("--split must be dev or test, found \(split)") }
-        if let maxSeqLength, maxSeqLength < 3 { throw ValidationError("--max-seq-length must be at least 3, found \(maxSeqLength)") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, found \(batchSize)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, found \(threads)") }
-        guard ["none", "dynamic"].contains(quantize) else { throw ValidationError("--quantize must be none or dynamic, found \(quantize)") }
-    }
-
     func run() throws {
-        Parallel.configure(threads: threads ?? CPUAffinity.cpus().count)
+        runtime.threadOptions.configure()
         let dir = URL(fileURLWithPath: model)
-        let settings = try Self.settings(folder: dir, options: taskOptions, maxSeqLength: maxSeqLength)
+        let settings = try Self.settings(folder: dir, options: taskOptions, runtime: runtime)
         let task = settings.task
         let tokenizer = try BertTokenizer(vocabularyFile: dir.appendingPathComponent("vocab.txt"))
         let data = try TaskData.load(settings, tokenizer: tokenizer)
@@ -64,14 +51,14 @@ struct Eval: ParsableCommand {
         if report.initializedClassifier {
             throw ValidationError("\(dir.path) has no classifier: evaluate a fine-tuned checkpoint (a run's best/ or final/)")
         }
-        if quantize == "dynamic" {
+        if quantize == .dynamic {
             if report.quantized { throw ValidationError("\(dir.path) is already quantized; --quantize dynamic applies to FP32 checkpoints") }
             try bert.enableQuantization(.dynamic)
         }
-        guard let dataset = split == "dev" ? data.dev : data.test else {
+        guard let dataset = split == .dev ? data.dev : data.test else {
             throw ValidationError("task \(task) has no \(split) file in \(settings.resolvedDataDir)")
         }
-        let result = try Evaluator(batchSize: batchSize, padToMax: false).evaluate(bert, on: dataset, task: data)
+        let result = try Evaluator(batchSize: runtime.batchSize, padToMax: false).evaluate(bert, on: dataset, task: data)
         if let predictions {
             var text = "label\tlogits\n"
             let L = bert.numLabels
@@ -82,9 +69,9 @@ struct Eval: ParsableCommand {
             try Data(text.utf8).write(to: URL(fileURLWithPath: predictions), options: .atomic)
         }
         guard let scores = result.scores else { throw ValidationError("the \(split) split is unlabeled") }
-        let mode = report.quantized ? "int8 (\(bert.quantization?.method ?? "QAT"))" : quantize == "dynamic" ? "int8 dynamic (DQ)" : "fp32"
+        let mode = report.quantized ? "int8 (\(bert.quantization?.method ?? "QAT"))" : quantize == .dynamic ? "int8 dynamic (DQ)" : "fp32"
         if json {
-            let object: [String: Any] = ["model": model, "task": task, "split": split, "mode": mode,
+            let object: [String: Any] = ["model": model, "task": task, "split": split.rawValue, "mode": mode,
                                          "examples": dataset.count, "metrics": scores.values, "loss": result.loss ?? 0]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
@@ -94,8 +81,9 @@ struct Eval: ParsableCommand {
     }
 
     /// The task settings to evaluate with: the folder's task.json, unless --task names another
-    /// task; then the command line's columns, labels, data folder and length.
-    static func settings(folder: URL, options: TaskOptions, maxSeqLength: Int?) throws -> TrainingSettings {
+    /// task; then the command line's columns, labels, data folder and length (else the
+    /// recorded one, else `RuntimeOptions.fallbackMaxSeqLength`).
+    static func settings(folder: URL, options: TaskOptions, runtime: RuntimeOptions) throws -> TrainingSettings {
         var s = TrainingSettings()
         let recorded = try TaskDefinition.load(folder: folder)
         if let recorded, options.task.map({ $0.lowercased() == recorded.name.lowercased() }) ?? true {
@@ -106,7 +94,7 @@ struct Eval: ParsableCommand {
                                   + "TSV task --text-columns, --label-column and --label-names")
         }
         options.apply(to: &s)
-        if let maxSeqLength { s.maxSeqLength = maxSeqLength }
+        s.maxSeqLength = runtime.maxSeqLength(recorded: recorded?.maxSeqLength)
         try s.validate()
         return s
     }

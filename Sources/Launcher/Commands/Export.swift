@@ -1,5 +1,6 @@
 import ArgumentParser
 import BERT
+import CommandOptions
 import Foundation
 import ModelFormat
 import Tensor
@@ -20,8 +21,8 @@ struct Export: ParsableCommand {
     @Option(name: .customLong("run"), help: "Run folder (the --output-dir of train).")
     var runFolder: String?
 
-    @Option(help: "Which checkpoint of the run: best or final.")
-    var checkpoint: String = "best"
+    @Option(help: "Which checkpoint of the run.")
+    var checkpoint: RunCheckpoint = .best
 
     @Option(help: "A model folder to export instead of a run's checkpoint.")
     var model: String?
@@ -30,23 +31,19 @@ struct Export: ParsableCommand {
     var output: String?
 
     @Option(help: "none (the checkpoint must be quantization-aware trained), or dynamic (post-training, for FP32 checkpoints).")
-    var quantize: String = "none"
+    var quantize: PostTrainingQuantization = .none
 
-    @Option(help: "Worker threads. (default: the CPUs of this process's affinity mask)")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
         if (runFolder == nil) == (model == nil) { throw ValidationError("give exactly one of --run DIR or --model DIR") }
-        guard ["best", "final"].contains(checkpoint) else { throw ValidationError("--checkpoint must be best or final, found \(checkpoint)") }
-        guard ["none", "dynamic"].contains(quantize) else { throw ValidationError("--quantize must be none or dynamic, found \(quantize)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        Parallel.configure(threads: threads ?? CPUAffinity.cpus().count)
+        threadOptions.configure()
         let source: URL, destination: URL
         if let run = runFolder {
-            source = URL(fileURLWithPath: run).appendingPathComponent(checkpoint)
+            source = URL(fileURLWithPath: run).appendingPathComponent(checkpoint.rawValue)
             destination = URL(fileURLWithPath: output ?? URL(fileURLWithPath: run).appendingPathComponent("int8").path)
         } else {
             source = URL(fileURLWithPath: model!)
@@ -56,7 +53,7 @@ struct Export: ParsableCommand {
             throw ValidationError("\(source.appendingPathComponent("model.safetensors").path): file not found"
                                   + (runFolder != nil ? " (has the run saved its \(checkpoint) checkpoint yet?)" : ""))
         }
-        for line in try Self.export(source, to: destination, dynamic: quantize == "dynamic") { print(line) }
+        for line in try Self.export(source, to: destination, dynamic: quantize == .dynamic) { print(line) }
     }
 
     /// Writes the int8 model folder of the checkpoint folder `source` to `destination` (also

@@ -1,5 +1,5 @@
 import ArgumentParser
-import BERT
+import CommandOptions
 import Foundation
 import ModelFormat
 import Runtime
@@ -29,47 +29,35 @@ struct Predict: ParsableCommand {
     @Option(help: "Output file. (default: standard output)")
     var output: String?
 
-    @Option(help: "Examples per batch.")
-    var batchSize: Int = 64
-
-    @Option(help: "Maximum tokens per example (longer ones are truncated). (default: the model's task.json, else 128)")
-    var maxSeqLength: Int?
-
     @Option(parsing: .upToNextOption,
             help: "The text column(s) to read, one or two header names, space- or comma-separated. (default: the model's task.json)")
     var textColumns: [String] = []
 
-    @Option(help: "Worker threads. (default: the CPUs of this process's affinity mask)")
-    var threads: Int?
-
     @Flag(help: "Add a fourth column with the raw logits (a JSON array), e.g. for parity checks.")
     var logits = false
 
-    @Flag(help: ArgumentHelp(
-        "Integer-only mode (I-BERT style): integer GELU, softmax and LayerNorm and int8 attention products.",
-        discussion: "An approximation of the default mode (which equals `q8train eval` bit for bit); see docs/runtime.md."))
-    var integerOnly = false
+    @OptionGroup(title: "Runtime")
+    var runtime: RuntimeOptions
+
+    @OptionGroup var mode: Int8ModeOptions
 
     func validate() throws {
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let maxSeqLength, maxSeqLength < 3 { throw ValidationError("--max-seq-length must be at least 3 ([CLS], [SEP] and a token)") }
         let columns = TaskOptions.split(textColumns)
         if !textColumns.isEmpty && !(1...2).contains(columns.count) {
             throw ValidationError("--text-columns takes one or two column names, found \(columns.count): \(columns)")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        let int8 = try Int8Model.load(path: model, threads: threads, integerOnly: integerOnly)
+        let int8 = try Int8Model.load(path: model, threads: runtime.threads, integerOnly: mode.integerOnly)
         let inputURL = URL(fileURLWithPath: input)
         let columns = TaskOptions.split(textColumns)
         let layout = try Self.layout(of: inputURL, expected: columns.isEmpty ? int8.task?.textColumns : columns,
                                      from: columns.isEmpty ? "the model's \(TaskDefinition.fileName)" : "--text-columns")
         let rows = try TSVReader(layout: layout).read(inputURL)
         let texts = rows.examples.map { ($0.textA, $0.textB) }
-        let predictor = try BatchPredictor(model: int8, batchSize: batchSize,
-                                           maxSeqLength: maxSeqLength ?? int8.task?.maxSeqLength ?? 128)
+        let predictor = try BatchPredictor(model: int8, batchSize: runtime.batchSize,
+                                           maxSeqLength: runtime.maxSeqLength(recorded: int8.task?.maxSeqLength))
 
         let start = Date()
         var lastReport = start

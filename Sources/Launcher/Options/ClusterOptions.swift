@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandOptions
 import Dist
 import Foundation
 import Tensor
@@ -10,22 +11,19 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .customLong("max-isa"),
             help: ArgumentHelp("Highest instruction set of the FP32 kernels: baseline, avx2 or avx512 (also Q8_MAX_ISA).",
                                discussion: "Every rank runs the lowest level all ranks have anyway, so replicas on mixed CPUs compute the same bits."))
-    var maxISA: String?
+    var maxISA: InstructionSet?
 
     @Option(help: ArgumentHelp("Abort the job when a collective waits longer than this many seconds; 0: never.",
                                discussion: "The message names the stuck collective and the ranks that never arrived."))
     var collectiveTimeout: Double = 600
 
     func validate() throws {
-        if let maxISA, InstructionSet(name: maxISA) == nil {
-            throw ValidationError("--max-isa: unknown instruction set \"\(maxISA)\"; expected baseline, avx2 or avx512")
-        }
         if collectiveTimeout < 0 { throw ValidationError("--collective-timeout must be at least 0, found \(collectiveTimeout)") }
     }
 
     /// The cap from --max-isa, else Q8_MAX_ISA (an unknown value there is an error).
     func cap() throws -> InstructionSet? {
-        if let maxISA { return InstructionSet(name: maxISA) }
+        if let maxISA { return maxISA }
         return try InstructionSet.environmentCap(ProcessInfo.processInfo.environment)
     }
 
