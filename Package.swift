@@ -98,13 +98,15 @@ let package = Package(
         // Benchmarks (scripts/bench-*.sh), release builds only.
         .executableTarget(name: "Bench", dependencies: ["BERT", "ModelFormat", "Tensor", "Runtime", "Dist", "Training", "CKernels"],
                           swiftSettings: swift5),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tensor"], resources: [.copy("Fixtures")],
+        .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tensor", "TestSupport"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "ModelFormat", "Tensor", "Report"],
                     swiftSettings: swift5),
-        .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "ModelFormat", "Training",
+        .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "CommandOptions", "ModelFormat", "Training",
                                                          .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swift5),
+        // The package's own folders (bundled assets) for tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift5),
         // Tiny random models exported to int8 folders, shared by RuntimeTests and ServerTests.
         .target(name: "TestModels", dependencies: ["BERT", "ModelFormat", "Tensor"], path: "Tests/TestModels",
                 swiftSettings: swift5),
@@ -118,9 +120,9 @@ let package = Package(
                                    .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
         .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "ModelFormat", "Tensor", "Training"], swiftSettings: swift5),
-        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "Tensor"], resources: [.copy("Fixtures")],
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "Tensor", "TestSupport"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
-        .testTarget(name: "BERTTests", dependencies: ["BERT", "ModelFormat", "Tensor", "CKernels"],
+        .testTarget(name: "BERTTests", dependencies: ["BERT", "ModelFormat", "Tensor", "CKernels", "TestSupport"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),
     ]
 )

@@ -25,7 +25,7 @@ import struct
 WORDS = ["movie", "plot", "actor", "scene", "story", "music", "dull", "long", "the", "a", "good", "bad"]
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS
 
-# config.json with every key of Sources/BERT/BertConfig.swift (as JSONEncoder writes BertConfig).
+# config.json with every key of Sources/ModelFormat/Config/BertConfig.swift (as JSONEncoder writes BertConfig).
 CONFIG = {
     "vocab_size": len(VOCAB),
     "hidden_size": 16,

@@ -9,7 +9,7 @@ public struct RuntimeOptions: ParsableArguments {
     @OptionGroup public var threadOptions: ThreadOptions
 
     @Option(help: "Examples per forward, at most (q8serve: the largest dynamic batch).")
-    public var batchSize: Int = 64
+    public var batchSize: Int = 32
 
     @Option(help: "Maximum tokens per example, [CLS] and [SEP] included; longer ones are truncated as in training. (default: the model folder's task.json, else \(RuntimeOptions.fallbackMaxSeqLength))")
     public var maxSeqLength: Int?

@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormat
+import TestSupport
 import XCTest
 @testable import BERT
 @testable import Tensor
@@ -103,7 +104,7 @@ final class ReferenceTests: XCTestCase {
     }
 
     func testMiniLMPooledOutputMatchesPyTorch() throws {
-        let dir = try Fixtures.minilm()
+        let dir = try PackageAssets.minilm()
         let (model, report) = try PretrainedLoader.load(directory: dir)
         XCTAssertTrue(report.initializedClassifier, "a base model gets a fresh classifier")
         XCTAssertEqual(report.skipped, ["embeddings.position_ids"])

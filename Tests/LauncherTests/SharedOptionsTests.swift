@@ -20,7 +20,7 @@ final class SharedOptionsTests: XCTestCase {
         let eval = try Eval.parse(["--model", "m"])
         let predict = try Predict.parse(["--model", "m", "--input", "i"])
         for runtime in [eval.runtime, predict.runtime] {
-            XCTAssertEqual(runtime.batchSize, 64)
+            XCTAssertEqual(runtime.batchSize, 32)
             XCTAssertNil(runtime.threads)
             XCTAssertEqual(runtime.maxSeqLength(recorded: nil), RuntimeOptions.fallbackMaxSeqLength)
             XCTAssertEqual(runtime.maxSeqLength(recorded: 48), 48, "the model folder's task.json wins over the fallback")

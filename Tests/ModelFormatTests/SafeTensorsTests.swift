@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import ModelFormat
 
@@ -402,7 +403,7 @@ final class SafeTensorsTests: XCTestCase {
 
     /// assets/models/minilm-l6-h384/model.safetensors, fetched by scripts/fetch_assets.sh.
     func testMiniLMCheckpoint() throws {
-        let url = try Fixtures.minilm().appendingPathComponent("model.safetensors")
+        let url = try PackageAssets.minilm().appendingPathComponent("model.safetensors")
         let file = try SafeTensorsFile(contentsOf: url)
         XCTAssertEqual(file.fileSize, 90_868_376)
         XCTAssertEqual(file.metadata, ["format": "pt"])

@@ -1,21 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import ModelFormat
 
 /// The tokenizer against fixtures from Hugging Face `transformers.BertTokenizer`
 /// (scripts/make_tokenizer_fixtures.py), plus vocabulary error cases.
 final class TokenizerTests: XCTestCase {
-    /// The package root: the nearest folder above this file holding Package.swift.
-    static let packageRoot: URL? = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                return url
-            }
-            url.deleteLastPathComponent()
-        }
-        return nil
-    }()
+    static let packageRoot: URL? = PackageAssets.root
 
     static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
         .appendingPathComponent("tokenizer")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Tasks
 
@@ -6,7 +7,7 @@ import XCTest
 /// as task `movie`.
 final class MovieDataTests: XCTestCase {
     func testBundledMovieData() throws {
-        let dir = Fixtures.packageRoot.appendingPathComponent("assets/data/movie")
+        let dir = PackageAssets.root.appendingPathComponent("assets/data/movie")
         let spec = GlueTask.movie.spec
         for (split, count) in [(Split.train, 8457), (.dev, 1057), (.test, 1054)] {
             let url = try spec.url(for: split, in: dir)

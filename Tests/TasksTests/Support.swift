@@ -9,14 +9,6 @@ enum Fixtures {
     /// `Fixtures/<relative>`, e.g. `url("sst2")` for the SST-2 data folder.
     static func url(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 
-    /// The package root: the nearest folder above this file holding Package.swift.
-    static var packageRoot: URL {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/", !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-            dir.deleteLastPathComponent()
-        }
-        return dir
-    }
 }
 
 /// Runs `body`, which must throw an `E`; fails the test otherwise. Returns the error.
