@@ -105,9 +105,9 @@ struct Predict: ParsableCommand {
         return "\(labels[p.label])\t\(p.score)\t{\(scores)}"
     }
 
+    /// `s` as a JSON string literal (JSONEncoder's escapes).
     static func json(_ s: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [s], options: [.fragmentsAllowed])) ?? Data("[\"?\"]".utf8)
-        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+        String(decoding: (try? ModelFormatJSON.encode(s, pretty: false)) ?? Data("\"?\"".utf8), as: UTF8.self)
     }
 
     /// The columns to read: `expected` (named by `source`) when given, which the header must

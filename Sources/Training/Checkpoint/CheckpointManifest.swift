@@ -46,13 +46,13 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw TrainingCheckpointError.missingFile(path: url.path)
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
             throw TrainingCheckpointError.unreadable(path: url.path, reason: "not a JSON object")
         }
-        guard object["format"] as? String == formatName else {
+        guard header.format == formatName else {
             throw TrainingCheckpointError.unreadable(path: url.path, reason: "field format: expected \"\(formatName)\"")
         }
-        guard let version = object["format_version"] as? Int else {
+        guard let version = header.formatVersion else {
             throw TrainingCheckpointError.unreadable(path: url.path, reason: "field format_version: expected an integer")
         }
         guard version == currentVersion else {
@@ -94,6 +94,19 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
             throw TrainingCheckpointError.hashMismatch(path: url.path, sha256: sha, expected: entry.sha256)
         }
         return data
+    }
+
+    /// The two fields read before the rest: the format's name and version, each nil when
+    /// absent or of another type.
+    private struct Header: Decodable {
+        var format: String?
+        var formatVersion: Int?
+        enum CodingKeys: String, CodingKey { case format, formatVersion = "format_version" }
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            format = try? c.decodeIfPresent(String.self, forKey: .format)
+            formatVersion = try? c.decodeIfPresent(Int.self, forKey: .formatVersion)
+        }
     }
 
     /// Checks every listed file that is not read (copied files such as best/vocab.txt).
