@@ -48,6 +48,8 @@ let package = Package(
                 swiftSettings: swift5),
         // GLUE-style tasks: TSV readers, labels, metrics.
         .target(name: "Tasks", swiftSettings: swift5),
+        // The run log (log.jsonl): its typed records, the writer and the reader. Foundation only.
+        .target(name: "RunLog"),
         // The self-contained HTML report of a run.
         .target(name: "Report", swiftSettings: swift5),
         // Fine-tuning: encoded datasets, the training loop, evaluation, the run log.
@@ -90,6 +92,7 @@ let package = Package(
         .executableTarget(name: "Bench", dependencies: ["BERT", "Tensor", "Runtime", "Dist", "CKernels"], swiftSettings: swift5),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tensor"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
+        .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor", "Report"], swiftSettings: swift5),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "Training"], swiftSettings: swift5),
