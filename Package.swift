@@ -52,8 +52,8 @@ let package = Package(
         .target(name: "RunLog"),
         // The self-contained HTML report of a run.
         .target(name: "Report", swiftSettings: swift5),
-        // Fine-tuning: encoded datasets, the training loop, evaluation, the run log.
-        .target(name: "Training", dependencies: ["BERT", "Dist", "Tasks", "Tensor"], swiftSettings: swift5),
+        // Fine-tuning: encoded datasets, the training loop, evaluation, checkpoints.
+        .target(name: "Training", dependencies: ["BERT", "Dist", "Tasks", "Tensor", "RunLog"], swiftSettings: swift5),
         // The int8 runtime: integer BERT inference on int8 x int8 -> int32 GEMMs (exported folders).
         .target(name: "Runtime", dependencies: ["BERT", "Tensor", "CKernels"], swiftSettings: swift5),
         // Data parallelism over MPI.
@@ -94,7 +94,8 @@ let package = Package(
                     swiftSettings: swift5),
         .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor", "Report"], swiftSettings: swift5),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor", "Report", "RunLog"],
+                    swiftSettings: swift5),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "Training"], swiftSettings: swift5),
         // Tiny random models exported to int8 folders, shared by RuntimeTests and ServerTests.
         .target(name: "TestModels", dependencies: ["BERT", "Tensor"], path: "Tests/TestModels",

@@ -1,6 +1,7 @@
 import BERT
 import Dist
 import Foundation
+import RunLog
 import Tensor
 
 /// Checkpoints of the trainer: writing one (rank 0), and resuming from one (every rank).
@@ -56,7 +57,7 @@ extension Trainer {
         checkpoints.prune(keep: settings.keepCheckpoints)
         let bytes = manifest.files.values.reduce(0) { $0 + $1.bytes }
         let seconds = Date().timeIntervalSince(start)
-        log.write("checkpoint", ["step": state.step, "path": folder.path, "bytes": bytes, "seconds": seconds])
+        log.write(CheckpointRecord(step: state.step, path: folder.path, bytes: bytes, seconds: seconds))
         progress.message(String(format: "checkpoint %@ (%.0f MB, %.1f s)", folder.path, Double(bytes) / 1e6, seconds))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RunLog
 
 extension Trainer {
     /// The stop signal every rank agrees on after a step: the largest signal number any rank
@@ -18,7 +19,7 @@ extension Trainer {
         let folder = checkpoints.url(step: step).path
         if communicator.isRoot {
             if !checkpointed { try writeCheckpoint(trainSeconds: trainSeconds, progress: progress) }
-            log.write("stopped", ["step": step, "reason": "signal \(StopRequest.name(signal))", "checkpoint": folder])
+            log.write(StoppedRecord(step: step, reason: "signal \(StopRequest.name(signal))", checkpoint: folder))
         }
         try communicator.barrier()  // the other ranks leave only once the checkpoint is complete
         throw StoppedBySignal(signal: signal, step: step, totalSteps: totalSteps, checkpoint: folder)

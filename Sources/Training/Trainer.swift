@@ -1,6 +1,7 @@
 import BERT
 import Dist
 import Foundation
+import RunLog
 import Tensor
 
 /// Fine-tunes a BertForSequenceClassification on a task, data parallel over the ranks of
@@ -22,7 +23,7 @@ public final class Trainer {
     public let task: TaskData
     let optimizer: AdamW
     let schedule: LinearWarmupSchedule
-    let log: RunLog
+    let log: RunLogWriter
     let output: URL
     let vocabulary: URL
     let baseConfig: URL?
@@ -79,7 +80,7 @@ public final class Trainer {
         gradientPoison = try GradientPoisonTestHook.fromEnvironment()
         try gradientPoison?.validate(layout: model.layout)
         if communicator.isRoot { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
-        log = try RunLog(url: output.appendingPathComponent("log.jsonl"), enabled: communicator.isRoot)
+        log = try RunLogWriter(url: output.appendingPathComponent("log.jsonl"), enabled: communicator.isRoot)
         optimizer = AdamW(layout: model.layout, weightDecay: settings.weightDecay)
         sampler = try DistributedSampler(count: task.train.count, communicator: communicator,
                                          globalBatchSize: settings.batchSize, seed: settings.seed,
@@ -96,9 +97,9 @@ public final class Trainer {
                                         totalSteps: planned)
     }
 
-    /// Runs the whole fine-tuning; returns the summary record.
+    /// Runs the whole fine-tuning; returns the summary record (as logged).
     @discardableResult
-    public func run() throws -> [String: Any] {
+    public func run() throws -> SummaryRecord {
         // Every rank starts identical: same settings and data, rank 0's parameters.
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys  // the same bytes on every rank
@@ -107,18 +108,17 @@ public final class Trainer {
         try communicator.verifyIdentical(hash: UInt64(task.train.count) &* 1_000_003 &+ UInt64(task.train.ids.count), what: "the training data")
         let resumed = try resumeIfAsked()  // every rank restores the same bytes
         try communicator.broadcastParameters(model.parameters)
-        let settingsJSON = try JSONSerialization.jsonObject(with: settingsData)
         if resumed?.logContinues != true {
-            log.write("config", ["settings": settingsJSON, "train_examples": task.train.count,
-                                 "dev_examples": task.dev.count, "test_examples": task.test?.count ?? 0,
-                                 "steps_per_epoch": stepsPerEpoch, "total_steps": totalSteps,
-                                 "warmup_steps": schedule.warmupSteps, "parameters": model.layout.parameterCount,
-                                 "quantization": model.quantization?.method ?? "none",
-                                 "threads": Parallel.threads, "world_size": communicator.size])
+            log.write(ConfigRecord(settings: settings, trainExamples: task.train.count, devExamples: task.dev.count,
+                                   testExamples: task.test?.count ?? 0, stepsPerEpoch: stepsPerEpoch,
+                                   totalSteps: totalSteps, warmupSteps: schedule.warmupSteps,
+                                   parameters: model.layout.parameterCount,
+                                   quantization: model.quantization?.method ?? "none",
+                                   threads: Parallel.threads, worldSize: communicator.size))
         }
         if let resumed {
-            log.write("resume", ["checkpoint": resumed.folder, "step": position.step, "settings": settingsJSON,
-                                 "total_steps": totalSteps, "threads": Parallel.threads, "world_size": communicator.size])
+            log.write(ResumeRecord(checkpoint: resumed.folder, step: position.step, settings: settings,
+                                   totalSteps: totalSteps, threads: Parallel.threads, worldSize: communicator.size))
             say("resumed from \(resumed.folder) at step \(position.step) of \(totalSteps)")
         } else {
             say("training \(task.name): \(task.train.count) examples, \(totalSteps) steps "
@@ -158,20 +158,20 @@ public final class Trainer {
                 case .updated(let loss, let norm, let lr):
                     badSteps.recordGood()
                     position.smoothedLoss = step == 1 ? Double(loss) : 0.95 * position.smoothedLoss + 0.05 * Double(loss)
-                    log.write("step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss), "lr": Double(lr),
-                                       "grad_norm": Double(norm), "seq_per_s": Double(local.globalCount) / dt,
-                                       "seq_len": batch.seqLen,
-                                       "elapsed_s": position.earlierSeconds + Date().timeIntervalSince(trainStart),
-                                       "allreduce_wait_s": reducer.statistics.lastWaitSeconds])
+                    log.write(StepRecord(step: step, epoch: fractionalEpoch, loss: Double(loss), lr: Double(lr),
+                                         gradNorm: Double(norm), seqPerSecond: Double(local.globalCount) / dt,
+                                         seqLen: batch.seqLen,
+                                         elapsedSeconds: position.earlierSeconds + Date().timeIntervalSince(trainStart),
+                                         allreduceWaitSeconds: reducer.statistics.lastWaitSeconds))
                 case .skipped(let loss, let norm, let tensor):
-                    log.write("bad_step", ["step": step, "epoch": fractionalEpoch, "loss": Double(loss),
-                                           "grad_norm": Double(norm), "tensor": tensor ?? NSNull(),
-                                           "consecutive": badSteps.consecutive + 1, "skipped_steps": badSteps.total + 1])
+                    log.write(BadStepRecord(step: step, epoch: fractionalEpoch, loss: Double(loss), gradNorm: Double(norm),
+                                            tensor: tensor, consecutive: badSteps.consecutive + 1,
+                                            skippedSteps: badSteps.total + 1))
                     progress.message("step \(step) skipped: " + BadStepGuard.describe(step: step, loss: loss, tensor: tensor))
                     do {
                         try badSteps.recordBad(step: step, loss: loss, tensor: tensor)
                     } catch {
-                        log.write("stopped", ["step": step, "reason": "\(error)"])
+                        log.write(StoppedRecord(step: step, reason: "\(error)"))
                         throw error
                     }
                 }
@@ -205,21 +205,20 @@ public final class Trainer {
         try save(to: output.appendingPathComponent("final"))
 
         // Test: the final model, then the best dev checkpoint (the reported one).
-        var summary: [String: Any] = ["steps": step, "train_seconds": trainSeconds,
-                                      "train_seq_per_s": Double(sequences) / trainSeconds,
-                                      "skipped_steps": badSteps.total]
+        var summary = SummaryRecord(steps: step, skippedSteps: badSteps.total, trainSeconds: trainSeconds,
+                                    trainSeqPerSecond: Double(sequences) / trainSeconds)
         if let test = task.test {
             communicator.phase = "test evaluation"
             let final = try evaluator.evaluate(model, on: test, task: task)
             logEval(final, split: "test", step: step, epoch: Double(step) / Double(stepsPerEpoch), checkpoint: "final")
-            summary["test_final"] = final.scores?.values ?? [:]
+            summary.testFinal = MetricValues(final.scores?.values ?? [:])
             if let bestParameters {
                 model.parameters.pointer.update(from: bestParameters.pointer, count: model.layout.count)
                 model.restoreQuantizers(bestThresholds)
             }
             let result = try evaluator.evaluate(model, on: test, task: task)
             logEval(result, split: "test", step: best?.step ?? step, epoch: nil, checkpoint: "best")
-            summary["test"] = result.scores?.values ?? [:]
+            summary.test = MetricValues(result.scores?.values ?? [:])
             if let scores = result.scores {
                 say("test (best dev checkpoint, step \(best?.step ?? step)): " + Self.describe(scores))
             } else if communicator.isRoot {
@@ -228,12 +227,12 @@ public final class Trainer {
             }
         }
         if let best {
-            summary["best_step"] = best.step
-            summary["best_metric"] = best.scores.mainValue
-            summary["main_metric"] = best.scores.main
+            summary.bestStep = best.step
+            summary.bestMetric = best.scores.mainValue
+            summary.mainMetric = best.scores.main
         }
-        summary["peak_rss_mb"] = ResourceUsage.peakResidentMiB
-        log.write("summary", summary)
+        summary.peakRSSMegabytes = ResourceUsage.peakResidentMiB
+        log.write(summary)
         say(String(format: "trained %d steps in %@ (%.1f sequences/s); peak memory %.0f MiB",
                    step, Progress.duration(trainSeconds), Double(sequences) / trainSeconds, ResourceUsage.peakResidentMiB))
         return summary
@@ -281,15 +280,14 @@ public final class Trainer {
     /// The per-layer thresholds now, as a "quant" log record (QAT runs).
     func logQuantization(step: Int) {
         guard model.quantization != nil else { return }
-        var layers = [String: Any]()
+        var layers = [String: QuantRecord.LayerThresholds]()
         for q in model.linearQuantizers where q.settings.mode != .none {
-            var entry: [String: Any] = ["input_thresh": Double(q.input.value), "weight_thresh": Double(q.weightThreshold),
-                                        "step": q.step]
-            if q.settings.requantizeOutput { entry["output_thresh"] = Double(q.output.value) }
-            layers[q.name] = entry
+            layers[q.name] = .init(inputThresh: Double(q.input.value),
+                                   outputThresh: q.settings.requantizeOutput ? Double(q.output.value) : nil,
+                                   weightThresh: Double(q.weightThreshold), step: q.step)
         }
-        for q in model.embeddingQuantizers where q.quantizes { layers[q.name] = ["weight_thresh": Double(q.weightThreshold)] }
-        log.write("quant", ["step": step, "layers": layers])
+        for q in model.embeddingQuantizers where q.quantizes { layers[q.name] = .init(weightThresh: Double(q.weightThreshold)) }
+        log.write(QuantRecord(step: step, layers: layers))
     }
 
     func evaluateDev(step: Int, epoch: Double, evaluator: Evaluator, progress: Progress) throws {
@@ -310,13 +308,9 @@ public final class Trainer {
     }
 
     func logEval(_ r: Evaluator.Result, split: String, step: Int, epoch: Double?, checkpoint: String?) {
-        var record: [String: Any] = ["split": split, "step": step, "seconds": r.seconds,
-                                     "examples": r.predictions.count]
-        if let epoch { record["epoch"] = epoch }
-        if let loss = r.loss { record["loss"] = loss }
-        if let s = r.scores { record["metrics"] = s.values; record["main_metric"] = s.main }
-        if let checkpoint { record["checkpoint"] = checkpoint }
-        log.write("eval", record)
+        log.write(EvalRecord(split: split, step: step, epoch: epoch, loss: r.loss, metrics: r.scores.map { MetricValues($0.values) },
+                             mainMetric: r.scores?.main, seconds: r.seconds, examples: r.predictions.count,
+                             checkpoint: checkpoint))
     }
 
     /// Rank 0 writes; every rank waits until the write is done.

@@ -1,4 +1,5 @@
 import Foundation
+import RunLog
 import XCTest
 @testable import BERT
 @testable import Tensor
@@ -279,7 +280,7 @@ final class CheckpointResumeTests: XCTestCase {
         let trainer = try run.trainer(run.settings(output: "skipped"))
         trainer.gradientPoison = GradientPoisonTestHook(steps: 4...5, tensor: "bert.encoder.layer.1.attention.self.key.weight")
         let summary = try trainer.run()
-        XCTAssertEqual(summary["skipped_steps"] as? Int, 2)
+        XCTAssertEqual(summary.skippedSteps, 2)
         XCTAssertEqual(trainer.optimizer.step, 10, "12 steps, 2 without an update")
         // The skipped steps' forwards are undone in the Q8BERT state too: 10 training forwards.
         let quantization = try JSONSerialization.jsonObject(
