@@ -50,8 +50,8 @@ let package = Package(
         .target(name: "Tasks", swiftSettings: swift5),
         // The run log (log.jsonl): its typed records, the writer and the reader. Foundation only.
         .target(name: "RunLog"),
-        // The self-contained HTML report of a run.
-        .target(name: "Report", swiftSettings: swift5),
+        // The self-contained HTML report of a run, from its log.
+        .target(name: "Report", dependencies: ["RunLog"], swiftSettings: swift5),
         // Fine-tuning: encoded datasets, the training loop, evaluation, checkpoints.
         .target(name: "Training", dependencies: ["BERT", "Dist", "Tasks", "Tensor", "RunLog"], swiftSettings: swift5),
         // The int8 runtime: integer BERT inference on int8 x int8 -> int32 GEMMs (exported folders).
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tensor"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "RunLog"], swiftSettings: swift5),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor", "Report", "RunLog"],
                     swiftSettings: swift5),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "Training"], swiftSettings: swift5),
