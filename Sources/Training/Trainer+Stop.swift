@@ -2,6 +2,13 @@ import Foundation
 import RunLog
 
 extension Trainer {
+    /// Ends the run after this step (`stop`) when any rank received a stop signal; never
+    /// after the last step, which ends the run anyway.
+    func stopIfSignalled(checkpointed: Bool, session: Session) throws {
+        guard position.step < totalSteps, let signal = try agreedStopSignal() else { return }
+        try stop(signal: signal, checkpointed: checkpointed, trainSeconds: session.trainSeconds, progress: session.progress)
+    }
+
     /// The stop signal every rank agrees on after a step: the largest signal number any rank
     /// received (one small allreduce per step), or nil. Nil at once without a `stopRequest`.
     func agreedStopSignal() throws -> Int32? {
