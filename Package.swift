@@ -13,7 +13,6 @@ let package = Package(
     products: [
         .executable(name: "q8train", targets: ["Launcher"]),
         .executable(name: "q8bench", targets: ["Bench"]),
-        .executable(name: "q8dist-demo", targets: ["DistDemo"]),
         .executable(name: "q8serve", targets: ["Serve"]),
         .library(name: "BERT", targets: ["BERT"]),
         .library(name: "Runtime", targets: ["Runtime"]),
@@ -58,8 +57,6 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["BERT", "Tensor", "CKernels"], swiftSettings: swift5),
         // Data parallelism over MPI.
         .target(name: "Dist", dependencies: ["CMPI", "Tensor", "BERT"], swiftSettings: swift5),
-        // `q8dist-demo`: Dist's collectives under mpirun (DistTests run it), and a benchmark.
-        .executableTarget(name: "DistDemo", dependencies: ["Dist", "BERT", "Tensor"], swiftSettings: swift5),
         // The `q8train` command.
         .executableTarget(
             name: "Launcher",
@@ -109,6 +106,12 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
+        // `q8dist-harness` (Tests/DistHarness), test-only: not in `products`, and named for its
+        // executable (an unlisted executable target's executable takes the target's name).
+        // Dist's checks on every rank under mpirun; DistTests run it. `swift build --build-tests`
+        // builds it.
+        .executableTarget(name: "q8dist-harness", dependencies: ["Dist", "BERT", "Tensor"], path: "Tests/DistHarness",
+                          swiftSettings: swift5),
         .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "Tensor", "Training"], swiftSettings: swift5),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),

@@ -25,8 +25,8 @@ final class ResumeTests: XCTestCase {
     /// Runs q8train to completion and checks it succeeded.
     @discardableResult
     func train(_ dir: URL, ranks: Int?, output: String, _ extra: [String], environment: [String: String] = [:],
-               expectSuccess: Bool = true) throws -> DemoRunner.Result {
-        let result = try DemoRunner.run(ranks: ranks, arguments(dir, output: output, extra), executable: "q8train",
+               expectSuccess: Bool = true) throws -> HarnessRunner.Result {
+        let result = try HarnessRunner.run(ranks: ranks, arguments(dir, output: output, extra), executable: "q8train",
                                         environment: environment, timeout: 300)
         if expectSuccess { XCTAssertEqual(result.status, 0, result.transcript) }
         return result

@@ -1,8 +1,8 @@
 import Dist
 import Foundation
 
-// q8dist-demo: Dist's collectives, reducer and sampler checked on every rank, for
-// `mpirun -n W q8dist-demo MODE` (DistTests run it) or directly as one rank.
+// q8dist-harness, test-only (not a product): Dist's collectives, reducer and sampler checked
+// on every rank, for `mpirun -n W q8dist-harness MODE` (DistTests run it) or directly as one rank.
 //
 // Modes, one or several per run (each rank prints "rank r/W: OK MODE" after each, or
 // "rank r/W: FAIL MODE: reason" and aborts the job with exit status 1); default info:
@@ -11,8 +11,7 @@ import Foundation
 //   reducer               bucketed non-blocking reducer == blocking allreduce, on every rank
 //   sampler               per-rank batches disjoint and covering each global batch; eval shards
 //   verify-mismatch       verifyIdentical catches a different hash on rank 1
-//   bench-allreduce MB    timings of a blocking allreduce of MB megabytes and of the reducer
-//                         over the MiniLM-L6-H384 layout
+//   mpi-error             an invalid MPI call on the last rank ends the job (abortsOnError)
 //   sleep SECONDS         does nothing for a while (tests of the harness's time limit)
 
 setvbuf(stdout, nil, _IOLBF, 0)
@@ -23,12 +22,12 @@ let comm: Communicator
 do {
     comm = try Communicator.world()
 } catch {
-    FileHandle.standardError.write("q8dist-demo: \(error)\n".data(using: .utf8)!)
+    FileHandle.standardError.write("q8dist-harness: \(error)\n".data(using: .utf8)!)
     exit(1)
 }
 
-// Several modes may follow each other in one run: `q8dist-demo allreduce reducer`.
-let demo = Demo(comm: comm)
+// Several modes may follow each other in one run: `q8dist-harness allreduce reducer`.
+let checks = Checks(comm: comm)
 var mode = ""
 do {
     var k = 0
@@ -36,32 +35,26 @@ do {
         mode = arguments[k]
         k += 1
         switch mode {
-        case "info": demo.info()
-        case "allreduce": try demo.checkAllreduce()
-        case "reducer": try demo.checkReducer()
-        case "tree": try demo.checkTreeReduction()
-        case "sampler": try demo.checkSampler()
-        case "verify-mismatch": try demo.checkVerifyMismatch()
-        case "mpi-error": try demo.failOneCollective()
-        case "bench-allreduce":
-            guard k < arguments.count, let mb = Double(arguments[k]), mb > 0 else {
-                throw DemoFailure("usage: q8dist-demo bench-allreduce MB")
-            }
-            k += 1
-            try demo.benchAllreduce(megabytes: mb)
+        case "info": checks.info()
+        case "allreduce": try checks.checkAllreduce()
+        case "reducer": try checks.checkReducer()
+        case "tree": try checks.checkTreeReduction()
+        case "sampler": try checks.checkSampler()
+        case "verify-mismatch": try checks.checkVerifyMismatch()
+        case "mpi-error": try checks.failOneCollective()
         case "sleep":   // for the test harness's time limit
             guard k < arguments.count, let seconds = UInt32(arguments[k]) else {
-                throw DemoFailure("usage: q8dist-demo sleep SECONDS")
+                throw CheckFailure("usage: q8dist-harness sleep SECONDS")
             }
             k += 1
             sleep(seconds)
-        default: throw DemoFailure("unknown mode \(mode)")
+        default: throw CheckFailure("unknown mode \(mode)")
         }
-        demo.say("OK \(mode)")
+        checks.say("OK \(mode)")
     }
     try comm.finalize()
 } catch {
-    demo.say("FAIL \(mode): \(error)")
+    checks.say("FAIL \(mode): \(error)")
     fflush(stdout)
     comm.abort(errorCode: 1)
 }
