@@ -91,7 +91,11 @@ let package = Package(
                     swiftSettings: swift5),
         .testTarget(name: "RunLogTests", dependencies: ["RunLog"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "RunLog"], swiftSettings: swift5),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "Tensor", "Report", "RunLog"],
+        // Faults the tests inject into training through the trainer's gradient inspector.
+        .target(name: "FaultInjection", dependencies: ["Training", "BERT"], path: "Tests/FaultInjection",
+                swiftSettings: swift5),
+        .testTarget(name: "TrainingTests",
+                    dependencies: ["Training", "BERT", "Tensor", "Report", "RunLog", "FaultInjection"],
                     swiftSettings: swift5),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "Training"], swiftSettings: swift5),
         // Tiny random models exported to int8 folders, shared by RuntimeTests and ServerTests.
@@ -108,11 +112,12 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
         // `q8dist-harness` (Tests/DistHarness), test-only: not in `products`, and named for its
         // executable (an unlisted executable target's executable takes the target's name).
-        // Dist's checks on every rank under mpirun; DistTests run it. `swift build --build-tests`
-        // builds it.
-        .executableTarget(name: "q8dist-harness", dependencies: ["Dist", "BERT", "Tensor"], path: "Tests/DistHarness",
-                          swiftSettings: swift5),
-        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "Tensor", "Training"], swiftSettings: swift5),
+        // Dist's checks on every rank under mpirun, and training with an injected fault;
+        // DistTests run it. `swift build --build-tests` builds it.
+        .executableTarget(name: "q8dist-harness", dependencies: ["Dist", "BERT", "Tensor", "Training", "FaultInjection"],
+                          path: "Tests/DistHarness", swiftSettings: swift5),
+        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "Tensor", "Training", "FaultInjection"],
+                    swiftSettings: swift5),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "Tensor"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),
     ]

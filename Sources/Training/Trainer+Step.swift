@@ -61,11 +61,11 @@ extension Trainer {
         var loss = model.loss(batch)
         if weights.contains(where: { $0 != 1 }) { model.weightLossGradient(weights) }
         model.zeroGradients()
-        let reduce: ((Int) -> Void)? = communicator.size > 1 ? reducer.layerDone : nil
-        if let poison = gradientPoison, poison.applies(step: step + 1, rank: communicator.rank) {
-            model.backward { [model] layer in poison.poison(model, afterLayerDone: layer); reduce?(layer) }
+        if let inspect = gradientInspector {
+            model.backward()
+            try inspect(StepGradients(step: step + 1, rank: communicator.rank, model: model))
         } else {
-            model.backward(layerDone: reduce)
+            model.backward(layerDone: communicator.size > 1 ? reducer.layerDone : nil)  // reduce as layers finish
         }
         try reducer.finish()
         if communicator.size > 1 { loss = Float(try communicator.allreduceSum(Double(loss)) / Double(communicator.size)) }

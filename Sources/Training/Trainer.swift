@@ -51,8 +51,11 @@ public final class Trainer {
     var quantizerSnapshot: [(Int, Float, Float)] = []
     /// The training set's fingerprint (checkpoints record it; resuming compares it).
     lazy var trainingFingerprint = TrainerState.DataFingerprint(task.train)
-    /// TEST HOOK: poisons a gradient (`Q8TRAIN_TEST_POISON_GRADIENT`); nil in real runs.
-    public var gradientPoison: GradientPoisonTestHook?
+    /// Called on every rank once per training step with its gradients after backward and
+    /// before they are reduced: to watch them, or change them (tests inject NaNs this way).
+    /// With an inspector the reduction starts after backward instead of overlapping it:
+    /// the same sums, later. nil: none.
+    public var gradientInspector: ((StepGradients) throws -> Void)?
     /// Signals that end the run early with a checkpoint (set by `q8train train`; nil: none).
     public var stopRequest: StopRequest?
 
@@ -79,8 +82,6 @@ public final class Trainer {
         output = URL(fileURLWithPath: settings.resolvedOutputDir)
         checkpoints = CheckpointStore(runFolder: output)
         badSteps = BadStepGuard(limit: settings.maxBadSteps)
-        gradientPoison = try GradientPoisonTestHook.fromEnvironment()
-        try gradientPoison?.validate(layout: model.layout)
         if communicator.isRoot { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
         log = try RunLogWriter(url: output.appendingPathComponent("log.jsonl"), enabled: communicator.isRoot)
         optimizer = AdamW(layout: model.layout, weightDecay: settings.weightDecay)
