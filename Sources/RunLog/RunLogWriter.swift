@@ -18,7 +18,7 @@ public final class RunLogWriter {
         guard enabled else { handle = nil; return }
         let fm = FileManager.default
         try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !fm.fileExists(atPath: url.path) { fm.createFile(atPath: url.path, contents: nil) }
+        if !fm.fileExists(atPath: url.path) { _ = fm.createFile(atPath: url.path, contents: nil) }
         handle = try FileHandle(forUpdating: url)  // read too: `truncate` checks a line end
         handle?.seekToEndOfFile()
     }
