@@ -13,7 +13,6 @@ let package = Package(
     products: [
         .executable(name: "q8train", targets: ["Launcher"]),
         .executable(name: "q8bench", targets: ["Bench"]),
-        .executable(name: "q8dist-demo", targets: ["DistDemo"]),
         .executable(name: "q8serve", targets: ["Serve"]),
         .library(name: "BERT", targets: ["BERT"]),
         .library(name: "Runtime", targets: ["Runtime"]),
@@ -53,18 +52,18 @@ let package = Package(
         .target(name: "BERT", dependencies: ["ModelFormat", "Tensor", "CKernels"], swiftSettings: swift5),
         // GLUE-style tasks: TSV readers, labels, metrics.
         .target(name: "Tasks", swiftSettings: swift5),
-        // The self-contained HTML report of a run.
-        .target(name: "Report", swiftSettings: swift5),
-        // Fine-tuning: encoded datasets, the training loop, evaluation, the run log.
-        .target(name: "Training", dependencies: ["BERT", "ModelFormat", "Dist", "Tasks", "Tensor",
+        // The run log (log.jsonl): its typed records, the writer and the reader.
+        .target(name: "RunLog", dependencies: ["ModelFormat"]),
+        // The self-contained HTML report of a run, from its log.
+        .target(name: "Report", dependencies: ["RunLog", "ModelFormat"], swiftSettings: swift5),
+        // Fine-tuning: encoded datasets, the training loop, evaluation, checkpoints, config files.
+        .target(name: "Training", dependencies: ["BERT", "ModelFormat", "Dist", "Tasks", "Tensor", "RunLog",
                                                  .product(name: "Yams", package: "Yams")],
                 swiftSettings: swift5),
         // The int8 runtime: integer BERT inference on int8 x int8 -> int32 GEMMs (exported folders).
         .target(name: "Runtime", dependencies: ["ModelFormat", "Tensor", "CKernels"], swiftSettings: swift5),
         // Data parallelism over MPI: collectives, gradient buckets, the sampler. Knows no model.
         .target(name: "Dist", dependencies: ["CMPI", "Tensor"], swiftSettings: swift5),
-        // `q8dist-demo`: Dist's collectives under mpirun (DistTests run it), and a benchmark.
-        .executableTarget(name: "DistDemo", dependencies: ["Dist", "BERT", "ModelFormat", "Tensor", "Training"], swiftSettings: swift5),
         // Command-line option groups shared by the executables (q8train, q8serve): threads,
         // runtime (batch, sequence length, integer-only), enum-typed choices.
         .target(name: "CommandOptions",
@@ -100,8 +99,13 @@ let package = Package(
                           swiftSettings: swift5),
         .testTarget(name: "TasksTests", dependencies: ["Tasks", "Tensor", "TestSupport"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
-        .testTarget(name: "ReportTests", dependencies: ["Report"], swiftSettings: swift5),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "BERT", "ModelFormat", "Tensor", "Report"],
+        .testTarget(name: "RunLogTests", dependencies: ["RunLog", "ModelFormat"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "RunLog"], swiftSettings: swift5),
+        // Faults the tests inject into training through the trainer's gradient inspector.
+        .target(name: "FaultInjection", dependencies: ["Training", "BERT"], path: "Tests/FaultInjection",
+                swiftSettings: swift5),
+        .testTarget(name: "TrainingTests",
+                    dependencies: ["Training", "BERT", "ModelFormat", "Tensor", "Report", "RunLog", "FaultInjection"],
                     swiftSettings: swift5),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "BERT", "CommandOptions", "ModelFormat", "Training",
                                                          .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swift5),
@@ -119,7 +123,14 @@ let package = Package(
                                    .product(name: "Logging", package: "swift-log"),
                                    .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], swiftSettings: swift5),
-        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "ModelFormat", "Tensor", "Training"], swiftSettings: swift5),
+        // `q8dist-harness` (Tests/DistHarness), test-only: not in `products`, and named for its
+        // executable (an unlisted executable target's executable takes the target's name).
+        // Dist's checks on every rank under mpirun, and training with an injected fault;
+        // DistTests run it. `swift build --build-tests` builds it.
+        .executableTarget(name: "q8dist-harness", dependencies: ["Dist", "BERT", "ModelFormat", "Tensor", "Training", "FaultInjection"],
+                          path: "Tests/DistHarness", swiftSettings: swift5),
+        .testTarget(name: "DistTests", dependencies: ["Dist", "BERT", "ModelFormat", "Tensor", "Training", "FaultInjection"],
+                    swiftSettings: swift5),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "Tensor", "TestSupport"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
         .testTarget(name: "BERTTests", dependencies: ["BERT", "ModelFormat", "Tensor", "CKernels", "TestSupport"],

@@ -28,7 +28,7 @@ scripts/fetch_assets.sh
 
 if [ "${Q8_SKIP_BUILD:-0}" != 1 ]; then
     echo "building (release)"
-    # Every product the README names: q8train, q8serve, q8bench (the benches), q8dist-demo.
+    # Every product the README names: q8train, q8serve, q8bench (the benches).
     swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
     swift build -c release >/dev/null
 fi

@@ -2,7 +2,7 @@
 # The whole test suite under AddressSanitizer and LeakSanitizer (docs/fuzzing.md). Not part of
 # CI: a separate debug build in .build-asan, then two passes:
 #  1. everything but DistTests, with ASan's fast unwinder;
-#  2. DistTests, which start q8dist-demo and q8train (built with ASan too) under mpirun, with
+#  2. DistTests, which start q8dist-harness and q8train (built with ASan too) under mpirun, with
 #     the slow unwinder: only it follows Open MPI's components (no frame pointers) far enough
 #     to attribute their leaks; on the whole suite it is far too slow.
 # Every process writes its reports to .build-asan/asan-logs/; scripts/asan/leaks.py then

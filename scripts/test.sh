@@ -13,7 +13,7 @@ Q8_SKIP_BUILD=1 scripts/setup.sh || exit 1
 for v in $(env | grep -oE '^(OMPI|PMIX|ORTE|OPAL)_[A-Za-z0-9_]*' || true); do unset "$v"; done
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 swift build --build-tests || exit 1
-swift build --product q8dist-demo || exit 1
+swift build --product q8dist-harness || exit 1   # test-only (Tests/DistHarness); --build-tests builds it too
 swift build --product q8train || exit 1
 swift build --product q8serve || exit 1
 mkdir -p .build

@@ -1,17 +1,19 @@
+import RunLog
+
 /// The table of every evaluation: split, step, epoch, loss, each metric and its duration.
 enum EvaluationTable {
-    static func html(_ log: RunLog, facts: RunFacts) -> String? {
+    static func html(_ log: RunHistory, facts: RunFacts) -> String? {
         guard !log.evals.isEmpty else { return nil }
         var metricNames: [String] = []
-        for e in log.evals { for m in e.metrics where !metricNames.contains(m.name) { metricNames.append(m.name) } }
+        for e in log.evals { for m in e.metrics?.sorted ?? [] where !metricNames.contains(m.name) { metricNames.append(m.name) } }
         if let main = facts.mainMetric, let i = metricNames.firstIndex(of: main) {
             metricNames.insert(metricNames.remove(at: i), at: 0)
         }
         let header = ["split", "step", "epoch", "loss"] + metricNames.map(HTML.escape) + ["seconds"]
         let rows: [[String]] = log.evals.map { e in
-            let best = e.split == "dev" && e.step == facts.bestStep
+            let best = e.splitName == "dev" && e.step == facts.bestStep
             let checkpoint = e.checkpoint.map { " <span class=\"badge ckpt\">\(HTML.escape($0)) ckpt</span>" } ?? ""
-            return [HTML.escape(e.split) + checkpoint
+            return [HTML.escape(e.splitName) + checkpoint
                         + (best ? " <span class=\"badge best\" title=\"best dev result\">best</span>" : ""),
                     "\(e.step)",
                     e.epoch.map { NumberFormat.fixed($0, decimals: 2) } ?? "–",

@@ -1,3 +1,5 @@
+import RunLog
+
 /// The quantization section of a QAT run: a grid of small charts of each layer's input and
 /// output thresholds over steps, and a table of the final weight thresholds.
 enum QuantSection {
@@ -5,17 +7,17 @@ enum QuantSection {
     static let outputColor = Palette.color(1)
 
     /// The section's HTML, or nil when the log has no quant records.
-    static func html(_ log: RunLog) -> String? {
+    static func html(_ log: RunHistory) -> String? {
         guard let last = log.quant.last else { return nil }
         var names: [String] = []
         var seen = Set<String>()
         for snapshot in log.quant {
-            for layer in snapshot.layers where seen.insert(layer.name).inserted { names.append(layer.name) }
+            for layer in snapshot.sortedLayers where seen.insert(layer.name).inserted { names.append(layer.name) }
         }
         let layout = QuantLayout(names: names)
         let steps = log.quant.map { Double($0.step) }
         let xRange = (steps.min() ?? 0)...(steps.max() ?? 1)
-        let final = Dictionary(last.layers.map { ($0.name, $0.thresholds) }, uniquingKeysWith: { _, b in b })
+        let final = last.layers
 
         var out = "<section class=\"card\" id=\"quant\"><h2>Quantization thresholds</h2>\n"
         out += "<p class=\"note\">\(names.count) quantized layers, \(log.quant.count) snapshot"
@@ -55,13 +57,13 @@ enum QuantSection {
     }
 
     /// One layer's small chart, or a note when it has no activation thresholds.
-    static func cellHTML(_ log: RunLog, layer: String, xRange: ClosedRange<Double>,
-                         final: RunLog.LayerThresholds?) -> String {
+    static func cellHTML(_ log: RunHistory, layer: String, xRange: ClosedRange<Double>,
+                         final: QuantRecord.LayerThresholds?) -> String {
         var input: [ChartPoint] = [], output: [ChartPoint] = []
         for snapshot in log.quant {
-            guard let t = snapshot.layers.last(where: { $0.name == layer })?.thresholds else { continue }
-            if let v = t.input { input.append(ChartPoint(x: Double(snapshot.step), y: v)) }
-            if let v = t.output { output.append(ChartPoint(x: Double(snapshot.step), y: v)) }
+            guard let t = snapshot.layers[layer] else { continue }
+            if let v = t.inputThresh { input.append(ChartPoint(x: Double(snapshot.step), y: v)) }
+            if let v = t.outputThresh { output.append(ChartPoint(x: Double(snapshot.step), y: v)) }
         }
         var chart = LineChart(title: "", xLabel: "", yLabel: "")
         chart.width = 176
@@ -71,16 +73,16 @@ enum QuantSection {
         if !input.isEmpty { chart.series.append(.init(name: "input", points: input, color: inputColor, lineWidth: 1.5)) }
         if !output.isEmpty { chart.series.append(.init(name: "output", points: output, color: outputColor, lineWidth: 1.5)) }
         guard chart.hasData else {
-            let weight = final?.weight.map { "weight threshold \(NumberFormat.value($0))" } ?? "no thresholds"
+            let weight = final?.weightThresh.map { "weight threshold \(NumberFormat.value($0))" } ?? "no thresholds"
             return "<div class=\"qempty\">no activation thresholds<br>\(weight)</div>"
         }
         return chart.svg()
     }
 
     /// The final weight thresholds: a matrix for the grid's layers, a list for the others.
-    static func weightTables(_ layout: QuantLayout, final: [String: RunLog.LayerThresholds]) -> String {
+    static func weightTables(_ layout: QuantLayout, final: [String: QuantRecord.LayerThresholds]) -> String {
         func text(_ name: String?) -> String {
-            guard let name, let w = final[name]?.weight else { return "–" }
+            guard let name, let w = final[name]?.weightThresh else { return "–" }
             return NumberFormat.value(w)
         }
         var out = ""

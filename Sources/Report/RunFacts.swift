@@ -1,3 +1,5 @@
+import RunLog
+
 /// The headline numbers of a run, taken from the summary record when there is one and
 /// worked out from the other records otherwise (a crashed or running job has no summary).
 struct RunFacts {
@@ -22,11 +24,11 @@ struct RunFacts {
     var lastStep: Int?
     var lastEpoch: Double?
 
-    init(_ log: RunLog) {
+    init(_ log: RunHistory) {
         let dev = log.evals(split: "dev")
         finished = log.summary != nil
         mainMetric = log.summary?.mainMetric ?? dev.last?.mainMetric ?? log.evals.last?.mainMetric
-            ?? dev.first?.metrics.first?.name
+            ?? dev.first?.metrics?.sorted.first?.name
         if let summary = log.summary, let step = summary.bestStep {
             bestStep = step
             bestValue = summary.bestMetric
@@ -45,24 +47,24 @@ struct RunFacts {
         // Test: the summary's, else the evaluation of the best checkpoint, else the last one.
         let testEvals = log.evals(split: "test")
         let testEval = testEvals.last(where: { $0.checkpoint == "best" }) ?? testEvals.last
-        var test = log.summary?.test ?? []
+        var test = log.summary?.test?.sorted ?? []
         if test.isEmpty, let e = testEval {
-            test = e.metrics
+            test = e.metrics?.sorted ?? []
         }
         if let metric = mainMetric, let i = test.firstIndex(where: { $0.name == metric }) {
             test.insert(test.remove(at: i), at: 0)
         }
         testMetrics = test
-        if testEval?.checkpoint == "best" || (log.summary?.test.isEmpty == false && log.summary?.bestStep != nil) {
+        if testEval?.checkpoint == "best" || (log.summary?.test?.isEmpty == false && log.summary?.bestStep != nil) {
             testNote = "best dev checkpoint"
         } else if testEval?.checkpoint == "final" {
             testNote = "final model"
         } else if let e = testEval {
             testNote = "model at step \(e.step)"
         }
-        testFinal = log.summary?.testFinal ?? []
+        testFinal = log.summary?.testFinal?.sorted ?? []
         if testFinal.isEmpty, testEval?.checkpoint != "final" {
-            testFinal = testEvals.last(where: { $0.checkpoint == "final" })?.metrics ?? []
+            testFinal = testEvals.last(where: { $0.checkpoint == "final" })?.metrics?.sorted ?? []
         }
         overallThroughput = log.summary?.trainSeqPerSecond
 

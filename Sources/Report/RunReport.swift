@@ -6,7 +6,7 @@ public enum RunReport {
     /// The report page for `runDirectory`. Throws `ReportError` when the log is missing,
     /// empty or malformed (a truncated last line is skipped with a warning on the page).
     public static func render(runDirectory: URL) throws -> String {
-        let log = try RunLogReader.read(runDirectory: runDirectory)
+        let log = try RunHistory.read(runDirectory: runDirectory)
         return ReportPage.html(log, runName: runDirectory.standardizedFileURL.path)
     }
 

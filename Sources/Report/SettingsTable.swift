@@ -1,9 +1,13 @@
+import ModelFormat
+import RunLog
+
 /// The table of the run's settings (the config record): its "settings" with nested objects
-/// flattened to dotted keys, then the record's other fields; in file order.
+/// flattened to dotted keys, then the record's other fields; each sorted by key (the order
+/// the trainer writes them in).
 enum SettingsTable {
-    static func html(_ settings: JSONObject?, extras: JSONObject = JSONObject()) -> String {
+    static func html(_ settings: [String: JSONValue]?, extras: [String: JSONValue] = [:]) -> String {
         var out = "<section class=\"card\" id=\"settings\"><h2>Settings</h2>\n"
-        let rows = flatten(settings ?? JSONObject(), prefix: "")
+        let rows = flatten(settings ?? [:], prefix: "")
         let extraRows = flatten(extras, prefix: "")
         guard !rows.isEmpty || !extraRows.isEmpty else {
             return out + "<p class=\"note\">The log has no settings (no config record).</p></section>\n"
@@ -25,25 +29,26 @@ enum SettingsTable {
     }
 
     /// Dotted keys and display text; arrays stay whole, empty objects show as `{}`.
-    static func flatten(_ object: JSONObject, prefix: String) -> [(key: String, value: String)] {
-        object.members.flatMap { member -> [(key: String, value: String)] in
-            let key = prefix + member.key
-            if case .object(let nested) = member.value, !nested.members.isEmpty {
+    static func flatten(_ object: [String: JSONValue], prefix: String) -> [(key: String, value: String)] {
+        object.keys.sorted().flatMap { name -> [(key: String, value: String)] in
+            let key = prefix + name, value = object[name]!
+            if case .object(let nested) = value, !nested.isEmpty {
                 return flatten(nested, prefix: key + ".")
             }
-            return [(key, text(member.value))]
+            return [(key, text(value))]
         }
     }
 
-    /// A value as shown: strings bare; numbers as written unless they carry float noise
-    /// (a Float setting like 5e-5 arrives as 4.9999998736893758e-05 and is shown as 5e-5).
+    /// A value as shown: strings bare; numbers as JSON writes them unless they carry float
+    /// noise (a Float setting like 5e-5 widened to Double arrives as 4.9999998736893758e-05
+    /// and is shown as 5e-5).
     static func text(_ value: JSONValue) -> String {
         switch value {
         case .string(let s): return s
-        case .number(let v, let literal):
+        case .number(let v):
+            let literal = "\(v)"
             let digits = literal.prefix { $0 != "e" && $0 != "E" }.filter(\.isNumber).drop { $0 == "0" }.count
-            let integer = !literal.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
-            return digits > 9 && !integer && v.isFinite ? NumberFormat.value(v, significant: 7) : literal
+            return digits > 9 && v.isFinite ? NumberFormat.value(v, significant: 7) : literal
         case .array(let items): return "[" + items.map(jsonText).joined(separator: ", ") + "]"
         default: return value.jsonText
         }

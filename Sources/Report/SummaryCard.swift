@@ -3,7 +3,7 @@ enum SummaryCard {
     /// At most this many test metrics get their own tile.
     static let maxTestTiles = 4
 
-    static func html(_ log: RunLog, facts: RunFacts) -> String {
+    static func html(_ log: RunHistory, facts: RunFacts) -> String {
         var tiles: [(label: String, value: String, detail: String)] = []
         if facts.testMetrics.isEmpty {
             tiles.append(("test", "–", facts.finished ? "no test evaluation" : "not evaluated yet"))

@@ -1,3 +1,5 @@
+import RunLog
+
 /// The per-step and evaluation charts of a run: loss, learning rate, gradient norm,
 /// throughput and dev metrics. A chart whose data the log lacks is left out.
 enum TrainingCharts {
@@ -5,14 +7,14 @@ enum TrainingCharts {
     static let maxRawPoints = 2000
 
     /// The charts in page order.
-    static func charts(for log: RunLog, facts: RunFacts) -> [LineChart] {
+    static func charts(for log: RunHistory, facts: RunFacts) -> [LineChart] {
         [loss(log), learningRate(log), gradientNorm(log), throughput(log), devMetrics(log, facts: facts)]
             .compactMap { $0 }
             .filter(\.hasData)
     }
 
     /// Training loss: raw (faint) and EMA-smoothed, with dev loss at the evaluations.
-    static func loss(_ log: RunLog) -> LineChart? {
+    static func loss(_ log: RunHistory) -> LineChart? {
         let raw = points(log.steps) { $0.loss }
         guard !raw.isEmpty else { return nil }
         var chart = LineChart(title: "Training loss", xLabel: "step", yLabel: "loss")
@@ -24,7 +26,7 @@ enum TrainingCharts {
         return chart
     }
 
-    static func learningRate(_ log: RunLog) -> LineChart? {
+    static func learningRate(_ log: RunHistory) -> LineChart? {
         let lr = points(log.steps) { $0.lr }
         guard !lr.isEmpty else { return nil }
         var chart = LineChart(title: "Learning rate", xLabel: "step", yLabel: "learning rate")
@@ -35,7 +37,7 @@ enum TrainingCharts {
         return chart
     }
 
-    static func gradientNorm(_ log: RunLog) -> LineChart? {
+    static func gradientNorm(_ log: RunHistory) -> LineChart? {
         let norms = points(log.steps) { $0.gradNorm }
         guard !norms.isEmpty else { return nil }
         var chart = LineChart(title: "Gradient norm", xLabel: "step", yLabel: "‖g‖₂")
@@ -44,7 +46,7 @@ enum TrainingCharts {
         return chart
     }
 
-    static func throughput(_ log: RunLog) -> LineChart? {
+    static func throughput(_ log: RunHistory) -> LineChart? {
         let rate = points(log.steps) { $0.seqPerSecond }
         guard !rate.isEmpty else { return nil }
         var chart = LineChart(title: "Throughput", xLabel: "step", yLabel: "sequences / s")
@@ -54,10 +56,10 @@ enum TrainingCharts {
     }
 
     /// Dev metrics over steps, one line per metric, the best point of the main metric marked.
-    static func devMetrics(_ log: RunLog, facts: RunFacts) -> LineChart? {
+    static func devMetrics(_ log: RunHistory, facts: RunFacts) -> LineChart? {
         let dev = log.evals(split: "dev")
         var names: [String] = []
-        for e in dev { for m in e.metrics where !names.contains(m.name) { names.append(m.name) } }
+        for e in dev { for m in e.metrics?.sorted ?? [] where !names.contains(m.name) { names.append(m.name) } }
         guard !names.isEmpty else { return nil }
         if let main = facts.mainMetric, let i = names.firstIndex(of: main) { names.insert(names.remove(at: i), at: 0) }
         var chart = LineChart(title: "Dev metrics", xLabel: "step", yLabel: "metric")
@@ -81,7 +83,7 @@ enum TrainingCharts {
     // MARK: Helpers
 
     /// The steps' values of one field as points (absent values dropped).
-    static func points(_ steps: [RunLog.Step], _ value: (RunLog.Step) -> Double?) -> [ChartPoint] {
+    static func points(_ steps: [StepRecord], _ value: (StepRecord) -> Double?) -> [ChartPoint] {
         steps.compactMap { s in value(s).map { ChartPoint(x: Double(s.step), y: $0) } }
     }
 

@@ -2,9 +2,10 @@ import BERT
 import Dist
 import Foundation
 import ModelFormat
+import RunLog
 import Tensor
 
-/// Checkpoints of the trainer: writing one (rank 0), and resuming from one (every rank).
+/// Starting a run, from scratch or from a checkpoint (every rank); writing checkpoints (rank 0).
 extension Trainer {
     /// What `resumeIfAsked` found.
     struct Resumed {
@@ -13,7 +14,33 @@ extension Trainer {
         var logContinues: Bool
     }
 
+    // MARK: Starting
+
+    /// Every rank starts identical: the same settings and training data (checked), the
+    /// checkpoint's state when resuming, rank 0's parameters; then the start is logged. A
+    /// collective.
+    func startOrResume() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // the same bytes on every rank
+        let settingsText = String(decoding: try encoder.encode(settings), as: UTF8.self)
+        try communicator.verifyIdentical(hash: contentHash(settingsText), what: "the run settings")
+        try communicator.verifyIdentical(hash: UInt64(task.train.count) &* 1_000_003 &+ UInt64(task.train.ids.count),
+                                         what: "the training data")
+        let resumed = try resumeIfAsked()  // every rank restores the same bytes
+        try communicator.broadcastParameters(model.parameters)
+        logStart(resumed)
+    }
+
     // MARK: Writing
+
+    /// A training-state checkpoint when the schedule (every N steps, every M minutes) asks for
+    /// one (rank 0); whether one was written.
+    func checkpointIfDue(session: inout Session) throws -> Bool {
+        guard communicator.isRoot && session.checkpointSchedule.isDue(step: position.step) else { return false }
+        try writeCheckpoint(trainSeconds: session.trainSeconds, progress: session.progress)
+        session.checkpointSchedule.written()
+        return true
+    }
 
     /// The state to save now (rank 0, at the end of a step).
     func currentState(trainSeconds: Double) -> TrainerState {
@@ -57,7 +84,7 @@ extension Trainer {
         checkpoints.prune(keep: settings.keepCheckpoints)
         let bytes = manifest.files.values.reduce(0) { $0 + $1.bytes }
         let seconds = Date().timeIntervalSince(start)
-        log.write("checkpoint", ["step": state.step, "path": folder.path, "bytes": bytes, "seconds": seconds])
+        log.write(CheckpointRecord(step: state.step, path: folder.path, bytes: bytes, seconds: seconds))
         progress.message(String(format: "checkpoint %@ (%.0f MB, %.1f s)", folder.path, Double(bytes) / 1e6, seconds))
     }
 

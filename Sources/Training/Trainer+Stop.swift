@@ -1,6 +1,14 @@
 import Foundation
+import RunLog
 
 extension Trainer {
+    /// Ends the run after this step (`stop`) when any rank received a stop signal; never
+    /// after the last step, which ends the run anyway.
+    func stopIfSignalled(checkpointed: Bool, session: Session) throws {
+        guard position.step < totalSteps, let signal = try agreedStopSignal() else { return }
+        try stop(signal: signal, checkpointed: checkpointed, trainSeconds: session.trainSeconds, progress: session.progress)
+    }
+
     /// The stop signal every rank agrees on after a step: the largest signal number any rank
     /// received (one small allreduce per step), or nil. Nil at once without a `stopRequest`.
     func agreedStopSignal() throws -> Int32? {
@@ -18,7 +26,7 @@ extension Trainer {
         let folder = checkpoints.url(step: step).path
         if communicator.isRoot {
             if !checkpointed { try writeCheckpoint(trainSeconds: trainSeconds, progress: progress) }
-            log.write("stopped", ["step": step, "reason": "signal \(StopRequest.name(signal))", "checkpoint": folder])
+            log.write(StoppedRecord(step: step, reason: "signal \(StopRequest.name(signal))", checkpoint: folder))
         }
         try communicator.barrier()  // the other ranks leave only once the checkpoint is complete
         throw StoppedBySignal(signal: signal, step: step, totalSteps: totalSteps, checkpoint: folder)

@@ -13,7 +13,7 @@ final class ClusterStartupTests: XCTestCase {
          "--eval-every", "5", "--quantize", "q8bert"] + extra
     }
 
-    func q8train() throws -> String { try DemoRunner.executable(named: "q8train").path }
+    func q8train() throws -> String { try HarnessRunner.executable(named: "q8train").path }
 
     /// The per-rank placement lines of a run's stderr, by rank.
     func placements(_ errors: String) -> [String] {
@@ -26,17 +26,17 @@ final class ClusterStartupTests: XCTestCase {
         let dir = try makeWorkspace()
         let cores = ProcessInfo.processInfo.activeProcessorCount
         // One process, the whole machine: every CPU.
-        var r = try DemoRunner.run(ranks: nil, ["train"] + trainArguments(dir, output: "a", ["--max-steps", "2"]),
+        var r = try HarnessRunner.run(ranks: nil, ["train"] + trainArguments(dir, output: "a", ["--max-steps", "2"]),
                                    executable: "q8train", timeout: 120)
         XCTAssertEqual(r.status, 0, r.transcript)
         XCTAssertTrue(placements(r.errors).first?.contains("\(cores) thread") == true, r.errors)
         // taskset -c 0: one CPU, one thread.
-        r = try DemoRunner.run(ranks: nil, ["-c", "0", try q8train(), "train"] + trainArguments(dir, output: "b", ["--max-steps", "2"]),
+        r = try HarnessRunner.run(ranks: nil, ["-c", "0", try q8train(), "train"] + trainArguments(dir, output: "b", ["--max-steps", "2"]),
                                executable: "taskset-wrapper", timeout: 120, resolve: "/usr/bin/taskset")
         XCTAssertEqual(r.status, 0, r.transcript)
         XCTAssertTrue(placements(r.errors).first?.contains("CPUs 0 (1, shared by 1 rank), 1 thread (from the affinity)") == true, r.errors)
         // mpirun --bind-to none: 2 ranks share the machine's CPUs.
-        r = try DemoRunner.run(ranks: 2, ["train"] + trainArguments(dir, output: "c", ["--max-steps", "2"]),
+        r = try HarnessRunner.run(ranks: 2, ["train"] + trainArguments(dir, output: "c", ["--max-steps", "2"]),
                                executable: "q8train", timeout: 120)
         XCTAssertEqual(r.status, 0, r.transcript)
         let shared = placements(r.errors)
@@ -44,7 +44,7 @@ final class ClusterStartupTests: XCTestCase {
         for line in shared { XCTAssertTrue(line.contains("shared by 2 ranks), \(max(1, cores / 2)) thread"), line) }
         // mpirun --bind-to core: each rank its own core.
         if cores >= 2 {
-            r = try DemoRunner.run(ranks: 2, ["train"] + trainArguments(dir, output: "d", ["--max-steps", "2"]),
+            r = try HarnessRunner.run(ranks: 2, ["train"] + trainArguments(dir, output: "d", ["--max-steps", "2"]),
                                    executable: "q8train", mpiArguments: ["--bind-to", "core"], timeout: 120)
             XCTAssertEqual(r.status, 0, r.transcript)
             let bound = placements(r.errors)
@@ -63,12 +63,12 @@ final class ClusterStartupTests: XCTestCase {
         let exe = try q8train()
         let common = ["--max-steps", "12", "--threads", "1"]
         // MPMD: rank 0 capped, rank 1 not.
-        var r = try DemoRunner.run(ranks: 1, ["train", "--max-isa", "baseline"] + trainArguments(dir, output: "mixed", common)
+        var r = try HarnessRunner.run(ranks: 1, ["train", "--max-isa", "baseline"] + trainArguments(dir, output: "mixed", common)
                                    + [":", "-n", "1", exe, "train"] + trainArguments(dir, output: "mixed", common),
                                    executable: "q8train", timeout: 180)
         XCTAssertEqual(r.status, 0, r.transcript)
         XCTAssertTrue(r.errors.contains("instruction set common to all 2 ranks: baseline"), r.errors)
-        r = try DemoRunner.run(ranks: 2, ["train"] + trainArguments(dir, output: "capped", common),
+        r = try HarnessRunner.run(ranks: 2, ["train"] + trainArguments(dir, output: "capped", common),
                                executable: "q8train", environment: ["Q8_MAX_ISA": "baseline"], timeout: 180)
         XCTAssertEqual(r.status, 0, r.transcript)
         for file in ResumeTests.comparedFiles {
@@ -77,7 +77,7 @@ final class ClusterStartupTests: XCTestCase {
             XCTAssertTrue(a == b, "\(file): one capped rank vs both capped")
         }
         guard InstructionSet.detected > .baseline else { return }
-        r = try DemoRunner.run(ranks: 2, ["train"] + trainArguments(dir, output: "native", common),
+        r = try HarnessRunner.run(ranks: 2, ["train"] + trainArguments(dir, output: "native", common),
                                executable: "q8train", timeout: 180)
         XCTAssertEqual(r.status, 0, r.transcript)
         let native = try Data(contentsOf: dir.appendingPathComponent("native/final/model.safetensors"))
@@ -87,11 +87,11 @@ final class ClusterStartupTests: XCTestCase {
 
     func testBadInstructionSetNamesAreRefused() throws {
         let dir = try makeWorkspace()
-        var r = try DemoRunner.run(ranks: nil, ["train", "--max-isa", "sse9"] + trainArguments(dir, output: "x"),
+        var r = try HarnessRunner.run(ranks: nil, ["train", "--max-isa", "sse9"] + trainArguments(dir, output: "x"),
                                    executable: "q8train", timeout: 60)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.errors.contains("--max-isa") && r.errors.contains("baseline, avx2 or avx512"), r.transcript)
-        r = try DemoRunner.run(ranks: nil, ["train"] + trainArguments(dir, output: "y"), executable: "q8train",
+        r = try HarnessRunner.run(ranks: nil, ["train"] + trainArguments(dir, output: "y"), executable: "q8train",
                                environment: ["Q8_MAX_ISA": "avx9"], timeout: 60)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.errors.contains("Q8_MAX_ISA"), r.transcript)
@@ -109,7 +109,7 @@ final class ClusterStartupTests: XCTestCase {
         let exe = try q8train()
         var rank1 = trainArguments(dir, output: "run", ["--max-steps", "3", "--threads", "1"])
         rank1[rank1.firstIndex(of: "--data-dir")! + 1] = other.path
-        let r = try DemoRunner.run(ranks: 1, ["train"] + trainArguments(dir, output: "run", ["--max-steps", "3", "--threads", "1"])
+        let r = try HarnessRunner.run(ranks: 1, ["train"] + trainArguments(dir, output: "run", ["--max-steps", "3", "--threads", "1"])
                                    + [":", "-n", "1", exe, "train"] + rank1, executable: "q8train", timeout: 120)
         XCTAssertNotEqual(r.status, 0, r.transcript)
         XCTAssertFalse(r.timedOut, r.transcript)
@@ -156,18 +156,18 @@ final class ClusterStartupTests: XCTestCase {
     /// `mpirun -n 2 q8train --max-steps 5`: no subcommand trains.
     func testBareQ8TrainTrains() throws {
         let dir = try makeWorkspace()
-        let r = try DemoRunner.run(ranks: 2, trainArguments(dir, output: "run", ["--max-steps", "5", "--threads", "1"]),
+        let r = try HarnessRunner.run(ranks: 2, trainArguments(dir, output: "run", ["--max-steps", "5", "--threads", "1"]),
                                    executable: "q8train", timeout: 120)
         XCTAssertEqual(r.status, 0, r.transcript)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/final/model.safetensors").path))
-        let help = try DemoRunner.run(ranks: nil, ["--help"], executable: "q8train", timeout: 30)
+        let help = try HarnessRunner.run(ranks: nil, ["--help"], executable: "q8train", timeout: 30)
         for sub in ["train", "eval", "export", "predict", "report", "embed", "env"] {
             XCTAssertTrue(help.output.contains("  \(sub)"), "q8train --help lists \(sub)")
         }
     }
 
     func testEnvShowsEveryRank() throws {
-        let r = try DemoRunner.run(ranks: 2, ["env"], executable: "q8train", timeout: 60)
+        let r = try HarnessRunner.run(ranks: 2, ["env"], executable: "q8train", timeout: 60)
         XCTAssertEqual(r.status, 0, r.transcript)
         let rows = r.output.split(separator: "\n").filter { $0.contains("Open MPI") && !$0.hasPrefix("kernels:") }
         XCTAssertEqual(rows.count, 2, r.output)
@@ -184,9 +184,9 @@ final class BackgroundJob {
     private let errorFile: URL
 
     init(arguments: [String]) throws {
-        process.executableURL = try DemoRunner.mpirun()
+        process.executableURL = try HarnessRunner.mpirun()
         process.arguments = arguments
-        process.environment = DemoRunner.cleanEnvironment()
+        process.environment = HarnessRunner.cleanEnvironment()
         errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("q8-job-\(UUID().uuidString).err")
         FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         process.standardOutput = FileHandle.nullDevice

@@ -18,7 +18,7 @@ final class DataParallelTrainingTests: XCTestCase {
     func train(_ dir: URL, ranks: Int?, quantize: String, output: String, epochs: Int = 2,
                mpiArguments: [String] = [], threads: Int = 1, padToMax: Bool = true, extra: [String] = []) throws -> URL {
         let out = dir.appendingPathComponent(output)
-        let result = try DemoRunner.run(ranks: ranks, [
+        let result = try HarnessRunner.run(ranks: ranks, [
             "train", "--model", dir.appendingPathComponent("model").path, "--task", "movie",
             "--data-dir", dir.appendingPathComponent("data").path, "--output-dir", out.path,
             "--max-seq-length", "16", "--batch-size", "16", "--eval-batch-size", "8",

@@ -7,7 +7,7 @@ import XCTest
 final class ExportAfterTrainingTests: XCTestCase {
     func train(_ dir: URL, ranks: Int?, output: String, _ extra: [String]) throws -> URL {
         let run = dir.appendingPathComponent(output)
-        let result = try DemoRunner.run(
+        let result = try HarnessRunner.run(
             ranks: ranks,
             ["train", "--model", dir.appendingPathComponent("model").path, "--task", "movie",
              "--data-dir", dir.appendingPathComponent("data").path, "--output-dir", run.path,
@@ -21,7 +21,7 @@ final class ExportAfterTrainingTests: XCTestCase {
     func assertExportedLikeTheExportCommand(_ run: URL) throws {
         let int8 = run.appendingPathComponent("int8")
         let again = run.appendingPathComponent("int8-again")
-        let result = try DemoRunner.run(ranks: nil, ["export", "--run", run.path, "--output", again.path],
+        let result = try HarnessRunner.run(ranks: nil, ["export", "--run", run.path, "--output", again.path],
                                         executable: "q8train", timeout: 120)
         XCTAssertEqual(result.status, 0, result.transcript)
         for file in ["model.q8.safetensors", "quantization.json", "config.json", "vocab.txt"] {

@@ -1,13 +1,13 @@
 import XCTest
 
-/// Dist across processes: `q8dist-demo` checks itself on every rank under `mpirun -n 2`
+/// Dist across processes: `q8dist-harness` checks Dist on every rank under `mpirun -n 2`
 /// and `mpirun -n 3 --oversubscribe` (and directly, as one rank); each run is killed after
 /// 60 s. Each rank prints "rank r/W: OK MODE" once its checks of MODE passed.
 final class MPIRunTests: XCTestCase {
     /// Runs `modes` and asserts a clean exit with every rank reporting OK for each mode.
     @discardableResult
     private func run(ranks: Int?, _ modes: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let result = try DemoRunner.run(ranks: ranks, modes)
+        let result = try HarnessRunner.run(ranks: ranks, modes)
         let W = ranks ?? 1
         XCTAssertFalse(result.timedOut, "\(modes) on \(W) ranks timed out\n\(result.transcript)", file: file, line: line)
         XCTAssertEqual(result.status, 0, "\(modes) on \(W) ranks\n\(result.transcript)", file: file, line: line)
@@ -68,7 +68,7 @@ final class MPIRunTests: XCTestCase {
         }
     }
 
-    /// (e) Without mpirun the demo is a one-rank job (Open MPI singleton init).
+    /// (e) Without mpirun the harness is a one-rank job (Open MPI singleton init).
     func testRunsAsOneRankWithoutMpirun() throws {
         let output = try run(ranks: nil, ["info", "allreduce", "reducer", "sampler", "verify-mismatch"])
         XCTAssertTrue(output.contains("rank 0/1: local 0/1, MPI_THREAD_SERIALIZED, mpi true, launched by MPI false"), output)
@@ -76,7 +76,7 @@ final class MPIRunTests: XCTestCase {
 
     /// A failure on the ranks ends the whole job with a non-zero status, not a hang.
     func testFailureEndsTheJob() throws {
-        let result = try DemoRunner.run(ranks: 2, ["no-such-mode"])
+        let result = try HarnessRunner.run(ranks: 2, ["no-such-mode"])
         XCTAssertFalse(result.timedOut, result.transcript)
         XCTAssertNotEqual(result.status, 0, result.transcript)
         XCTAssertTrue(result.output.contains("FAIL no-such-mode: unknown mode no-such-mode"), result.transcript)
@@ -86,7 +86,7 @@ final class MPIRunTests: XCTestCase {
     /// once, naming the rank, its host and the call, while the other rank waits at a barrier.
     func testMPIErrorOnOneRankAbortsTheJobWithItsName() throws {
         let start = Date()
-        let result = try DemoRunner.run(ranks: 2, ["mpi-error"], timeout: 60)
+        let result = try HarnessRunner.run(ranks: 2, ["mpi-error"], timeout: 60)
         XCTAssertFalse(result.timedOut, result.transcript)
         XCTAssertNotEqual(result.status, 0, result.transcript)
         XCTAssertLessThan(Date().timeIntervalSince(start), 30, result.transcript)
@@ -97,7 +97,7 @@ final class MPIRunTests: XCTestCase {
     /// The harness kills a job that outlives its time limit (60 s in the tests above).
     func testTimeLimitKillsTheJob() throws {
         let start = Date()
-        let result = try DemoRunner.run(ranks: 2, ["sleep", "120"], timeout: 2)
+        let result = try HarnessRunner.run(ranks: 2, ["sleep", "120"], timeout: 2)
         XCTAssertTrue(result.timedOut, result.transcript)
         XCTAssertLessThan(Date().timeIntervalSince(start), 30, result.transcript)
     }

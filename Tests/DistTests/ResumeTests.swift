@@ -1,3 +1,4 @@
+import FaultInjection
 import Foundation
 import ModelFormat
 import XCTest
@@ -8,7 +9,7 @@ import XCTest
 /// `q8train train --resume`: a run interrupted (stopped, or killed with SIGKILL) and resumed
 /// from its checkpoint ends with the same bytes as the uninterrupted run, on 1 and 2 ranks;
 /// a 2-rank checkpoint resumes on 1 rank; a killed rank leaves verified checkpoints; a
-/// non-finite gradient on one rank is skipped by every rank.
+/// non-finite gradient on one rank (injected through q8dist-harness) is skipped by every rank.
 ///
 /// The tiny task: 400 examples at a global batch of 16 (25 steps per epoch), Q8BERT QAT
 /// with EMA ranges, dropout, dynamic padding, dev evaluation every 5 steps; 30 steps in all,
@@ -26,8 +27,8 @@ final class ResumeTests: XCTestCase {
     /// Runs q8train to completion and checks it succeeded.
     @discardableResult
     func train(_ dir: URL, ranks: Int?, output: String, _ extra: [String], environment: [String: String] = [:],
-               expectSuccess: Bool = true) throws -> DemoRunner.Result {
-        let result = try DemoRunner.run(ranks: ranks, arguments(dir, output: output, extra), executable: "q8train",
+               expectSuccess: Bool = true) throws -> HarnessRunner.Result {
+        let result = try HarnessRunner.run(ranks: ranks, arguments(dir, output: output, extra), executable: "q8train",
                                         environment: environment, timeout: 300)
         if expectSuccess { XCTAssertEqual(result.status, 0, result.transcript) }
         return result
@@ -250,16 +251,41 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(summary["steps"] as? Int, newest + 6)
     }
 
+    /// The settings `arguments` gives q8train, as a run config file for q8dist-harness.
+    func settingsFile(_ dir: URL, output: String, _ change: (inout TrainingSettings) -> Void) throws -> URL {
+        var s = TrainingSettings()
+        s.model = dir.appendingPathComponent("model").path
+        s.task = "movie"
+        s.dataDir = dir.appendingPathComponent("data").path
+        s.outputDir = dir.appendingPathComponent(output).path
+        s.maxSeqLength = 16; s.batchSize = 16; s.evalBatchSize = 8; s.learningRate = 1e-3
+        s.epochs = 2; s.evalEvery = 5; s.threads = 1; s.quantize = "q8bert"
+        change(&s)
+        let url = dir.appendingPathComponent("\(output).json")
+        try JSONEncoder().encode(s).write(to: url)
+        return url
+    }
+
+    /// Trains on `ranks` ranks through q8dist-harness, with `poison` injected into the gradients.
+    @discardableResult
+    func trainPoisoned(_ dir: URL, ranks: Int, output: String, _ poison: GradientPoison,
+                       expectSuccess: Bool = true, _ change: (inout TrainingSettings) -> Void) throws -> HarnessRunner.Result {
+        let settings = try settingsFile(dir, output: output, change)
+        let result = try HarnessRunner.run(ranks: ranks, ["train", settings.path, poison.description], timeout: 300)
+        if expectSuccess { XCTAssertEqual(result.status, 0, result.transcript) }
+        return result
+    }
+
     /// A NaN in one rank's gradient (before the reduction) reaches every rank's reduced
     /// gradient: both skip the step (--check-sync 1 compares the parameters after each
     /// step), and the run completes; in a longer streak it stops, naming the tensor.
     func testNonFiniteGradientOnOneRankIsSkippedByEveryRank() throws {
         let dir = try makeWorkspace()
         let tensor = "bert.encoder.layer.0.output.dense.weight"
-        let variable = GradientPoisonTestHook.environmentVariable
         // (--resume auto in a fresh folder: rank 0 finds nothing and every rank starts from scratch.)
-        try train(dir, ranks: 2, output: "skip", ["--max-steps", "10", "--check-sync", "1", "--resume", "auto"],
-                  environment: [variable: "steps=3-4,rank=1,tensor=\(tensor)"])
+        try trainPoisoned(dir, ranks: 2, output: "skip", GradientPoison(steps: 3...4, tensor: tensor, rank: 1)) {
+            $0.maxSteps = 10; $0.checkSync = 1; $0.resume = "auto"
+        }
         let all = try records(dir.appendingPathComponent("skip"))
         let bad = all.filter { $0["type"] as? String == "bad_step" }
         XCTAssertEqual(bad.compactMap { $0["step"] as? Int }, [3, 4])
@@ -267,8 +293,9 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(all.filter { $0["type"] as? String == "step" }.count, 8, "8 updates")
         XCTAssertEqual(all.last { $0["type"] as? String == "summary" }?["skipped_steps"] as? Int, 2)
 
-        let stopped = try train(dir, ranks: 2, output: "stop", ["--max-steps", "20", "--max-bad-steps", "3"],
-                                environment: [variable: "steps=3-20,rank=1,tensor=\(tensor),value=inf"], expectSuccess: false)
+        let stopped = try trainPoisoned(dir, ranks: 2, output: "stop",
+                                        GradientPoison(steps: 3...20, tensor: tensor, rank: 1, value: .infinity),
+                                        expectSuccess: false) { $0.maxSteps = 20; $0.maxBadSteps = 3 }
         XCTAssertNotEqual(stopped.status, 0, stopped.transcript)
         XCTAssertFalse(stopped.timedOut)
         XCTAssertTrue(stopped.errors.contains("stopping: 3 steps in a row had a NaN or infinite loss or gradient"), stopped.transcript)

@@ -24,8 +24,8 @@ final class RunTaskTests: XCTestCase {
         return tsv
     }
 
-    func q8train(_ arguments: [String], expectFailure: Bool = false) throws -> DemoRunner.Result {
-        let result = try DemoRunner.run(ranks: nil, arguments, executable: "q8train", timeout: 300)
+    func q8train(_ arguments: [String], expectFailure: Bool = false) throws -> HarnessRunner.Result {
+        let result = try HarnessRunner.run(ranks: nil, arguments, executable: "q8train", timeout: 300)
         if expectFailure { XCTAssertNotEqual(result.status, 0, result.transcript) } else { XCTAssertEqual(result.status, 0, result.transcript) }
         return result
     }

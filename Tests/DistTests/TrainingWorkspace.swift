@@ -48,14 +48,14 @@ extension XCTestCase {
     func start(_ arguments: [String], ranks: Int?) throws -> (Process, DispatchSemaphore) {
         let process = Process()
         if let ranks {
-            process.executableURL = try DemoRunner.mpirun()
+            process.executableURL = try HarnessRunner.mpirun()
             process.arguments = ["-n", "\(ranks)", "--oversubscribe", "--bind-to", "none",
-                                 try DemoRunner.executable(named: "q8train").path] + arguments
+                                 try HarnessRunner.executable(named: "q8train").path] + arguments
         } else {
-            process.executableURL = try DemoRunner.executable(named: "q8train")
+            process.executableURL = try HarnessRunner.executable(named: "q8train")
             process.arguments = arguments
         }
-        process.environment = DemoRunner.cleanEnvironment()
+        process.environment = HarnessRunner.cleanEnvironment()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         let done = DispatchSemaphore(value: 0)

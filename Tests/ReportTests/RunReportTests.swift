@@ -25,7 +25,7 @@ final class RunReportTests: RunFolderTestCase {
         for metric in ["accuracy", "f1", "mcc"] { XCTAssertEqual(dev.polylinePoints(series: metric), [6], metric) }
 
         // The best dev point, marked on the chart and in the summary.
-        let log = try RunLogReader.read(runDirectory: folder)
+        let log = try RunHistory.read(runDirectory: folder)
         let best = try XCTUnwrap(log.evals(split: "dev").max { $0.metric("accuracy")! < $1.metric("accuracy")! })
         let bestText = NumberFormat.value(best.metric("accuracy")!)
         XCTAssertEqual(dev.occurrences(of: "class=\"marker\""), 1)

@@ -1,5 +1,7 @@
+import FaultInjection
 import Foundation
 import ModelFormat
+import RunLog
 import XCTest
 @testable import BERT
 @testable import Tensor
@@ -278,9 +280,9 @@ final class CheckpointResumeTests: XCTestCase {
 
     func testNonFiniteGradientStepsAreSkippedAndCounted() throws {
         let trainer = try run.trainer(run.settings(output: "skipped"))
-        trainer.gradientPoison = GradientPoisonTestHook(steps: 4...5, tensor: "bert.encoder.layer.1.attention.self.key.weight")
+        try GradientPoison(steps: 4...5, tensor: "bert.encoder.layer.1.attention.self.key.weight").install(on: trainer)
         let summary = try trainer.run()
-        XCTAssertEqual(summary["skipped_steps"] as? Int, 2)
+        XCTAssertEqual(summary.skippedSteps, 2)
         XCTAssertEqual(trainer.optimizer.step, 10, "12 steps, 2 without an update")
         // The skipped steps' forwards are undone in the Q8BERT state too: 10 training forwards.
         let quantization = try JSONSerialization.jsonObject(
@@ -300,7 +302,7 @@ final class CheckpointResumeTests: XCTestCase {
         s.checkpointEvery = 1
         s.quantize = "none"
         let trainer = try run.trainer(s)
-        trainer.gradientPoison = GradientPoisonTestHook(steps: 5...12, tensor: "classifier.weight", value: .infinity)
+        try GradientPoison(steps: 5...12, tensor: "classifier.weight", value: .infinity).install(on: trainer)
         XCTAssertThrowsError(try trainer.run()) { error in
             guard case .tooManyBadSteps(let count, let first)? = error as? TrainingStopped else { return XCTFail("\(error)") }
             XCTAssertEqual(count, 3)
@@ -354,12 +356,35 @@ final class CheckpointResumeTests: XCTestCase {
         XCTAssertEqual(decoded.quantization, state.quantization)
     }
 
-    func testGradientPoisonTestHookParsing() throws {
-        XCTAssertEqual(try GradientPoisonTestHook.parse("steps=3-4,tensor=classifier.bias,rank=1,value=inf"),
-                       GradientPoisonTestHook(steps: 3...4, tensor: "classifier.bias", rank: 1, value: .infinity))
-        XCTAssertEqual(try GradientPoisonTestHook.parse("steps=5"), GradientPoisonTestHook(steps: 5...5))
+    func testGradientPoisonParsing() throws {
+        let poison = GradientPoison(steps: 3...4, tensor: "classifier.bias", rank: 1, value: .infinity)
+        XCTAssertEqual(try GradientPoison.parse("steps=3-4,tensor=classifier.bias,rank=1,value=inf"), poison)
+        XCTAssertEqual(try GradientPoison.parse(poison.description), poison)
+        XCTAssertEqual(try GradientPoison.parse("steps=5"), GradientPoison(steps: 5...5))
+        XCTAssertEqual(try GradientPoison.parse(GradientPoison(steps: 5...5).description), GradientPoison(steps: 5...5))
         for bad in ["tensor=x", "steps=0", "steps=4-2", "steps=1,value=zero", "steps=1,colour=red", "steps"] {
-            XCTAssertThrowsError(try GradientPoisonTestHook.parse(bad), bad)
+            XCTAssertThrowsError(try GradientPoison.parse(bad), bad)
+        }
+        XCTAssertThrowsError(try GradientPoison(steps: 1...1, tensor: "no.such.weight").install(on: run.trainer(run.settings(output: "x"))))
+    }
+
+    /// The inspector sees every step once, 1-based, on this rank, before the reduction; the
+    /// gradients it reads are the ones the step then applies (an inspector that only looks
+    /// changes nothing: the run ends with the bytes of a run without one).
+    func testGradientInspectorSeesEveryStepAndChangesNothingByLooking() throws {
+        try run.trainer(run.settings(output: "plain")).run()
+        let trainer = try run.trainer(run.settings(output: "inspected"))
+        var seen: [Int] = []
+        trainer.gradientInspector = { gradients in
+            XCTAssertEqual(gradients.rank, 0)
+            XCTAssertNotNil(gradients.gradient("classifier.weight"))
+            XCTAssertNil(gradients.gradient("no.such.weight"))
+            seen.append(gradients.step)
+        }
+        try trainer.run()
+        XCTAssertEqual(seen, Array(1...trainer.totalSteps))
+        for file in ["final/model.safetensors", "final/quantization.json", "best/model.safetensors"] {
+            XCTAssertTrue(try bytes("plain", file) == bytes("inspected", file), "\(file) differs")
         }
     }
 }

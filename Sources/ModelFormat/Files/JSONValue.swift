@@ -2,7 +2,8 @@ import Foundation
 
 /// Any JSON value, decoded and encoded through Foundation's JSONDecoder/JSONEncoder: for the
 /// parts of a file the project keeps without knowing them (the other fields of a Hugging Face
-/// config.json) and for checking a request field by field.
+/// config.json, the settings a run log's config record holds, whatever version wrote them)
+/// and for checking a request field by field. Integers stay integers; objects are unordered.
 public enum JSONValue: Codable, Equatable, Sendable {
     case null
     case bool(Bool)
@@ -56,6 +57,12 @@ public enum JSONValue: Codable, Equatable, Sendable {
     /// The value of any Encodable, as JSONEncoder writes it.
     public init<T: Encodable>(encoding value: T) throws {
         self = try JSONDecoder().decode(JSONValue.self, from: ModelFormatJSON.encode(value, pretty: false))
+    }
+
+    /// The members, if this is an object.
+    public var object: [String: JSONValue]? {
+        if case .object(let members) = self { return members }
+        return nil
     }
 
     /// "a string", "a number", "a list", ... as in an error message.

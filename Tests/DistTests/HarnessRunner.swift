@@ -1,9 +1,10 @@
 import Foundation
 import XCTest
 
-/// Runs the `q8dist-demo` executable, under `mpirun -n W` or directly, with a clean MPI
-/// environment and a time limit.
-enum DemoRunner {
+/// Runs the test-only `q8dist-harness` executable (Tests/DistHarness; or, by name, a
+/// product such as q8train), under `mpirun -n W` or directly, with a clean MPI environment
+/// and a time limit.
+enum HarnessRunner {
     struct Result {
         let status: Int32
         let output: String
@@ -12,14 +13,14 @@ enum DemoRunner {
         var transcript: String { "exit status \(status)\(timedOut ? " (timed out)" : "")\n\(output)\n\(errors)" }
     }
 
-    static let name = "q8dist-demo"
+    static let name = "q8dist-harness"
 
-    /// The built demo: `Q8DIST_DEMO` if set, else the first folder holding it while walking
-    /// up from the test bundle (SwiftPM puts products next to it: .build/<triple>/debug),
-    /// else the package's .build/debug.
-    static func executable(named name: String = DemoRunner.name) throws -> URL {
+    /// The built executable: `Q8DIST_HARNESS` if set (for the harness), else the first
+    /// folder holding it while walking up from the test bundle (SwiftPM puts executables
+    /// next to it: .build/<triple>/debug), else the package's .build/debug.
+    static func executable(named name: String = HarnessRunner.name) throws -> URL {
         let fm = FileManager.default
-        if name == DemoRunner.name, let path = ProcessInfo.processInfo.environment["Q8DIST_DEMO"] { return URL(fileURLWithPath: path) }
+        if name == HarnessRunner.name, let path = ProcessInfo.processInfo.environment["Q8DIST_HARNESS"] { return URL(fileURLWithPath: path) }
         var starts = [Bundle.main.bundleURL, Bundle(for: Marker.self).bundleURL]
         if let e = Bundle.main.executableURL { starts.append(e.deletingLastPathComponent()) }
         for start in starts {
@@ -40,7 +41,7 @@ enum DemoRunner {
     struct NotBuilt: Error, CustomStringConvertible {
         let name: String
         var description: String {
-            "\(name) is not built: run `swift build --product \(name)` first (scripts/test.sh does)"
+            "\(name) is not built: run `swift build --build-tests` (or `swift build --product \(name)`) first"
         }
     }
 
@@ -69,22 +70,22 @@ enum DemoRunner {
         return env
     }
 
-    /// Runs the demo with `arguments` on `ranks` ranks (nil: directly, without mpirun),
+    /// Runs the executable with `arguments` on `ranks` ranks (nil: directly, without mpirun),
     /// killing it after `timeout` seconds. `environment` is added to the clean one (and
     /// exported to every rank).
     /// `resolve`: run this program instead of a built product (e.g. /usr/bin/taskset).
-    static func run(ranks: Int?, _ arguments: [String], executable name: String = DemoRunner.name,
+    static func run(ranks: Int?, _ arguments: [String], executable name: String = HarnessRunner.name,
                     mpiArguments: [String] = [], environment: [String: String] = [:],
                     timeout: TimeInterval = 60, resolve: String? = nil) throws -> Result {
-        let demo = try resolve.map { URL(fileURLWithPath: $0) } ?? executable(named: name)
+        let program = try resolve.map { URL(fileURLWithPath: $0) } ?? executable(named: name)
         let process = Process()
         if let ranks {
             process.executableURL = try mpirun()
             let exports = environment.keys.sorted().flatMap { ["-x", $0] }
             process.arguments = ["-n", "\(ranks)", "--oversubscribe", "--bind-to", "none"] + exports + mpiArguments
-                + [demo.path] + arguments
+                + [program.path] + arguments
         } else {
-            process.executableURL = demo
+            process.executableURL = program
             process.arguments = arguments
         }
         process.environment = cleanEnvironment().merging(environment) { _, new in new }

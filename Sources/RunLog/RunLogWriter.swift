@@ -1,11 +1,16 @@
 import Foundation
 
-/// The run's JSON lines log (OUTPUT/log.jsonl): one object per line with a "type"
-/// ("config", "step", "eval", "quant", "summary"). Each line is written whole and flushed,
-/// so a killed run leaves at most its last line truncated.
-public final class RunLog {
+/// Appends records to a run's JSON lines log (OUTPUT/log.jsonl): one object per line, keys
+/// sorted, "type" naming the record type. Each line is written whole, so a killed run leaves
+/// at most its last line cut short (the reader skips it with a warning).
+public final class RunLogWriter {
     let handle: FileHandle?
     public let url: URL
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
 
     /// Opens (appending) the log; with `enabled` false (ranks other than 0) nothing is written.
     public init(url: URL, enabled: Bool = true) throws {
@@ -13,20 +18,16 @@ public final class RunLog {
         guard enabled else { handle = nil; return }
         let fm = FileManager.default
         try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !fm.fileExists(atPath: url.path) { fm.createFile(atPath: url.path, contents: nil) }
+        if !fm.fileExists(atPath: url.path) { _ = fm.createFile(atPath: url.path, contents: nil) }
         handle = try FileHandle(forUpdating: url)  // read too: `truncate` checks a line end
         handle?.seekToEndOfFile()
     }
 
     deinit { try? handle?.close() }
 
-    /// Appends one record: `fields` must be JSON-serializable (numbers, strings, arrays, dictionaries).
-    public func write(_ type: String, _ fields: [String: Any]) {
-        guard let handle else { return }
-        var record = fields
-        record["type"] = type
-        let sanitized = Self.sanitize(record)
-        guard let data = try? JSONSerialization.data(withJSONObject: sanitized, options: [.sortedKeys]) else { return }
+    /// Appends one record. A record that cannot be encoded (settings holding a NaN) is not written.
+    public func write<Record: RunLogRecord>(_ record: Record) {
+        guard let handle, let data = try? encoder.encode(TypedRecord(record: record)) else { return }
         handle.write(data + Data("\n".utf8))
     }
 
@@ -54,15 +55,17 @@ public final class RunLog {
             return false
         }
     }
+}
 
-    /// JSON has no NaN or infinity: they are written as null.
-    static func sanitize(_ value: Any) -> Any {
-        switch value {
-        case let d as Double: return d.isFinite ? d : NSNull()
-        case let f as Float: return f.isFinite ? Double(f) : NSNull()
-        case let dict as [String: Any]: return dict.mapValues(sanitize)
-        case let array as [Any]: return array.map(sanitize)
-        default: return value
-        }
+/// A record's fields plus its "type".
+struct TypedRecord<Record: RunLogRecord>: Encodable {
+    let record: Record
+
+    enum Keys: String, CodingKey { case type }
+
+    func encode(to encoder: Encoder) throws {
+        try record.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(Record.type, forKey: .type)
     }
 }

@@ -5,19 +5,19 @@ import ModelFormat
 import Tensor
 import Training
 
-struct DemoFailure: Error, CustomStringConvertible {
+struct CheckFailure: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
 }
 
-/// The checks of q8dist-demo; every one is a collective (all ranks run it).
-struct Demo {
+/// The checks of q8dist-harness; every one is a collective (all ranks run it).
+struct Checks {
     let comm: Communicator
 
     func say(_ s: String) { print("rank \(comm.rank)/\(comm.size): \(s)") }
 
     func expect(_ ok: Bool, _ what: @autoclosure () -> String) throws {
-        if !ok { throw DemoFailure(what()) }
+        if !ok { throw CheckFailure(what()) }
     }
 
     func info() {
@@ -272,14 +272,14 @@ struct Demo {
             try comm.broadcast(floats: &x, count: 1, root: comm.size)
         }
         try comm.barrier()
-        throw DemoFailure("the invalid broadcast did not end the job")
+        throw CheckFailure("the invalid broadcast did not end the job")
     }
 
     func checkVerifyMismatch() throws {
         try comm.verifyIdentical(hash: 42, what: "agreeing hash")
         do {
             try comm.verifyIdentical(hash: comm.rank == 1 ? 43 : 42, what: "deliberately different hash")
-            if comm.size > 1 { throw DemoFailure("no mismatch reported") }
+            if comm.size > 1 { throw CheckFailure("no mismatch reported") }
         } catch let e as DistError {
             guard case .mismatch(_, let rank) = e, rank == 1 else { throw e }
             say("caught: \(e)")
