@@ -61,43 +61,56 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, task, seed, threads, epochs
-        case dataDir = "data_dir", outputDir = "output_dir", maxSeqLength = "max_seq_length"
-        case batchSize = "batch_size", learningRate = "learning_rate", warmupRatio = "warmup_ratio"
-        case weightDecay = "weight_decay", maxGradNorm = "max_grad_norm", evalEvery = "eval_every"
-        case maxSteps = "max_steps", padToMaxLength = "pad_to_max_length", evalBatchSize = "eval_batch_size"
-        case logFile = "log_file", textColumns = "text_columns", labelColumn = "label_column"
-        case labelNames = "label_names", quantize, checkSync = "check_sync", reductionGroups = "reduction_groups"
-        case checkpointEvery = "checkpoint_every", checkpointMinutes = "checkpoint_minutes"
-        case keepCheckpoints = "keep_checkpoints", maxBadSteps = "max_bad_steps", resume
-    }
+    /// The settings table: every field's name in config files and the log, once. Decoding
+    /// (partial: absent fields keep their defaults; strict: an unknown key is an error naming
+    /// the closest known one) and encoding derive from it.
+    static let fields: [Field] = [
+        Field("model", \.model), Field("task", \.task), Field("data_dir", \.dataDir),
+        Field("output_dir", \.outputDir), Field("max_seq_length", \.maxSeqLength), Field("batch_size", \.batchSize),
+        Field("learning_rate", \.learningRate), Field("epochs", \.epochs), Field("warmup_ratio", \.warmupRatio),
+        Field("weight_decay", \.weightDecay), Field("max_grad_norm", \.maxGradNorm), Field("seed", \.seed),
+        Field("threads", \.threads), Field("eval_every", \.evalEvery), Field("max_steps", \.maxSteps),
+        Field("pad_to_max_length", \.padToMaxLength), Field("eval_batch_size", \.evalBatchSize),
+        Field("log_file", \.logFile), Field("check_sync", \.checkSync), Field("reduction_groups", \.reductionGroups),
+        Field("quantize", \.quantize), Field("checkpoint_every", \.checkpointEvery),
+        Field("checkpoint_minutes", \.checkpointMinutes), Field("keep_checkpoints", \.keepCheckpoints),
+        Field("max_bad_steps", \.maxBadSteps), Field("resume", \.resume), Field("text_columns", \.textColumns),
+        Field("label_column", \.labelColumn), Field("label_names", \.labelNames),
+    ]
 
     /// Decodes a partial settings object: absent fields keep their defaults.
     public init(from decoder: Decoder) throws {
         self.init()
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        func take<T: Decodable>(_ key: CodingKeys, _ field: inout T) throws {
-            if let v = try c.decodeIfPresent(T.self, forKey: key) { field = v }
+        try rejectUnknownKeys(decoder, known: Self.fields.map(\.name))
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        for field in Self.fields { try field.decode(c, &self) }
+    }
+
+    /// Every field, optional ones only when set (as a synthesized encoder writes them).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: AnyCodingKey.self)
+        for field in Self.fields { try field.encode(self, &c) }
+    }
+
+    /// One row of the table: a name and the field it reads and writes.
+    struct Field: Sendable {
+        let name: String
+        let decode: @Sendable (KeyedDecodingContainer<AnyCodingKey>, inout TrainingSettings) throws -> Void
+        let encode: @Sendable (TrainingSettings, inout KeyedEncodingContainer<AnyCodingKey>) throws -> Void
+
+        init<T: Codable>(_ name: String, _ path: WritableKeyPath<TrainingSettings, T> & Sendable) {
+            let key = AnyCodingKey(stringValue: name)
+            self.name = name
+            decode = { c, s in if let v = try c.decodeIfPresent(T.self, forKey: key) { s[keyPath: path] = v } }
+            encode = { s, c in try c.encode(s[keyPath: path], forKey: key) }
         }
-        func takeOptional<T: Decodable>(_ key: CodingKeys, _ field: inout T?) throws {
-            if let v = try c.decodeIfPresent(T.self, forKey: key) { field = v }
+
+        init<T: Codable>(_ name: String, _ path: WritableKeyPath<TrainingSettings, T?> & Sendable) {
+            let key = AnyCodingKey(stringValue: name)
+            self.name = name
+            decode = { c, s in if let v = try c.decodeIfPresent(T.self, forKey: key) { s[keyPath: path] = v } }
+            encode = { s, c in try c.encodeIfPresent(s[keyPath: path], forKey: key) }
         }
-        try take(.model, &model); try take(.task, &task); try takeOptional(.dataDir, &dataDir)
-        try takeOptional(.outputDir, &outputDir); try take(.maxSeqLength, &maxSeqLength)
-        try take(.batchSize, &batchSize); try take(.learningRate, &learningRate); try take(.epochs, &epochs)
-        try take(.warmupRatio, &warmupRatio); try take(.weightDecay, &weightDecay)
-        try take(.maxGradNorm, &maxGradNorm); try take(.seed, &seed); try takeOptional(.threads, &threads)
-        try take(.evalEvery, &evalEvery); try takeOptional(.maxSteps, &maxSteps)
-        try take(.padToMaxLength, &padToMaxLength); try take(.evalBatchSize, &evalBatchSize)
-        try takeOptional(.logFile, &logFile); try takeOptional(.textColumns, &textColumns)
-        try takeOptional(.labelColumn, &labelColumn); try takeOptional(.labelNames, &labelNames)
-        try take(.quantize, &quantize); try take(.checkSync, &checkSync)
-        try take(.reductionGroups, &reductionGroups)
-        try take(.checkpointEvery, &checkpointEvery); try take(.checkpointMinutes, &checkpointMinutes)
-        try take(.keepCheckpoints, &keepCheckpoints); try take(.maxBadSteps, &maxBadSteps)
-        try takeOptional(.resume, &resume)
     }
 
     public var resolvedDataDir: String { dataDir ?? "assets/data/\(task)" }

@@ -79,9 +79,9 @@ struct FuzzSeeds {
         /// that mutated weights reach the tensor checks instead of the checksum.
         func unsealed(_ files: [String: Data]) throws -> [String: Data] {
             var copy = files
-            var manifest = try JSONSerialization.jsonObject(with: files["quantization.json"]!) as! [String: Any]
-            manifest.removeValue(forKey: "files")
-            copy["quantization.json"] = try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys])
+            var manifest = try Int8Manifest.parse(files["quantization.json"]!, path: "quantization.json")
+            manifest.files = nil
+            copy["quantization.json"] = try ModelFormatJSON.encode(manifest, pretty: false)
             return copy
         }
 
