@@ -2,7 +2,8 @@
 # Installs what is missing, fetches the assets, builds, and runs every test: the Swift suite
 # (swift test), the cross-check of the QAT fixture against nlp-architect's own code
 # (scripts/check-nlp-architect.sh, one test; its Python environment .venv-reference/ is made
-# on the first run, about 2 minutes; skipped when it cannot be installed), then the cluster
+# on the first run, about 2 minutes; skipped when it cannot be installed), the module walls
+# (scripts/check-walls.sh, one test; docs/architecture.md), then the cluster
 # tests (scripts/cluster-tests.sh: emulated hosts over TCP, Slurm, scripts/launch.sh; they need
 # root, as CI has, and skip otherwise).
 # `.ci/run` calls this. The last line counts all: "all tests: N passed, N failed, N skipped".
