@@ -13,8 +13,11 @@
 #       1x64 and 32x128 (target int8/FP32 >= 2.5x at 32x128);
 #     - a BERT-base-shaped model (hidden 768, 12 layers, 12 heads, intermediate 3072, vocab
 #       30522) with random N(0, 0.02) weights at 8x128 and 1x128.
-#  3. The figures measured on this machine by the issue author (ONNX Runtime 1.32 int8/FP32,
-#     PyTorch dynamic int8), labelled "reference", and our speed ratio against each.
+#  3. The peers, measured in the same run from the bench-only Python environment that
+#     scripts/bench-venv.sh makes (PyTorch eager FP32 and dynamic int8, ONNX Runtime FP32 and
+#     quantize_dynamic int8; scripts/bench_peers_infer.py), side by side with ours, with speed
+#     ratios; "not measured" where the environment cannot be made. The CPU and the instruction-set
+#     path of each kernel family are printed.
 #  4. Peak RSS (getrusage ru_maxrss) of a process holding only the int8 MiniLM, and of one
 #     holding only the FP32 MiniLM, each running one batch of 1x128 and of 32x128; int8/FP32.
 # usage: scripts/bench-infer.sh            (from anywhere; run it on a quiet machine)
@@ -32,7 +35,38 @@ BENCH=.build/release/q8bench
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-"$BENCH" infer "$MODEL" "$TMP/minilm-int8"
+"$BENCH" infer "$MODEL" "$TMP/minilm-int8" | tee "$TMP/ours.txt"
+
+# The peers, measured now, on this machine, with the same threads and shapes (never a stored
+# figure): PyTorch eager FP32 and dynamic int8, ONNX Runtime FP32 and quantize_dynamic int8.
+echo
+if PY=$(scripts/bench-venv.sh 2>"$TMP/venv.err" | tail -n 1) && [ -x "$PY" ]; then
+    "$PY" scripts/bench_peers_infer.py "$MODEL" "$THREADS" "$ITERS" "$WARMUP" "$PARTS" 2>"$TMP/peers.err" \
+        | tee "$TMP/peers.txt" | grep '^peers:' || true
+    [ -s "$TMP/peers.txt" ] && grep -q '^peer ' "$TMP/peers.txt" \
+        || echo "peers: not measured (bench_peers_infer.py failed: $(tail -n 1 "$TMP/peers.err"))"
+else
+    echo "peers: not measured ($(tail -n 1 "$TMP/venv.err"))"
+    : > "$TMP/peers.txt"
+fi
+echo
+echo "side by side, this run ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $THREADS threads): median ms per batch, seq/s;"
+echo "ratio = our speed / theirs (> 1: ours faster); 'not measured' where a peer could not run"
+awk '
+    $1 == "ours" || $1 == "peer" { t[$2 " " $3 " " $4] = $5; if (!($3 " " $4 in seen)) { seen[$3 " " $4] = 1; order[n++] = $3 " " $4 } }
+    function cell(e, k,   ms, b) { ms = t[e " " k]; if (ms == "") return sprintf("%18s", "not measured");
+                                   split(k, p, " "); split(p[2], b, "x"); return sprintf("%8.2f %7.1f/s", ms, 1000 * b[1] / ms) }
+    function ratio(a, b, k) { return (t[a " " k] == "" || t[b " " k] == "") ? "   -  " : sprintf("%5.2fx", t[b " " k] / t[a " " k]) }
+    END {
+        printf "  %-14s | %-18s %-18s | %-18s %-18s | %-18s %-18s | ours int8 vs: ORT int8, torch int8 | ours FP32 vs: ORT FP32, torch FP32\n",
+               "model shape", "q8 int8", "q8 FP32", "ORT int8", "ORT FP32", "torch int8", "torch FP32"
+        for (i = 0; i < n; i++) { k = order[i]
+            printf "  %-14s | %s %s | %s %s | %s %s | %s %s | %s %s\n", k,
+                   cell("q8-int8", k), cell("q8-fp32", k), cell("ort-int8", k), cell("ort-fp32", k),
+                   cell("torch-int8", k), cell("torch-fp32", k),
+                   ratio("q8-int8", "ort-int8", k), ratio("q8-int8", "torch-int8", k),
+                   ratio("q8-fp32", "ort-fp32", k), ratio("q8-fp32", "torch-fp32", k) }
+    }' "$TMP/ours.txt" "$TMP/peers.txt"
 
 if [ -d "$TMP/minilm-int8" ]; then
     echo

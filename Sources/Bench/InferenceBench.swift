@@ -17,7 +17,8 @@ import Tensor
 ///    `forward(batch, mode: .eval)` of the model without quantization. All run the same
 ///    random full-length batches, rotating the order per timed run so that a change in
 ///    machine load hits all alike; latency = median seconds per batch, seq/s = B / latency.
-/// 3. The reference figures measured on this machine by the issue author, with our ratios.
+/// 3. Our medians as `ours ...` lines; scripts/bench-infer.sh measures the peers (PyTorch, ONNX
+///    Runtime) in the same run and prints both side by side.
 func runInferenceBench(miniLM: URL, keepInt8: URL?, keepBaseInt8: URL? = nil) throws {
     let env = ProcessInfo.processInfo.environment
     let threads = max(1, environmentInt("THREADS", 2))
@@ -61,7 +62,7 @@ func runInferenceBench(miniLM: URL, keepInt8: URL?, keepBaseInt8: URL? = nil) th
             shapes: [(8, 128), (1, 128)], target: nil, iters: iters, warmup: warmup)
         for r in rows { measured["base \(r.batch)x\(r.seqLen)"] = r }
     }
-    if !measured.isEmpty { printReferences(measured) }
+    if !measured.isEmpty { printOurLines(measured) }
 }
 
 /// Medians of one model at one shape, in seconds per batch.
@@ -181,31 +182,18 @@ func benchModel(name: String, fp32: BertForSequenceClassification,
     return rows
 }
 
-/// Section 3: the issue author's figures for this machine and our ratios (speed ratios,
-/// > 1 = ours faster: seq/s ours / theirs, or latency theirs / ours).
-func printReferences(_ m: [String: ModelTiming]) {
+/// Section 3's input: our medians as machine-readable lines, which scripts/bench-infer.sh joins
+/// with the peers it measures in the same run (`ours ENGINE MODEL BxT MEDIAN_MS`).
+func printOurLines(_ m: [String: ModelTiming]) {
     print("")
-    print("reference (measured by the issue author) on this machine; ratio = our speed / theirs (> 1: ours faster)")
-    func throughput(_ label: String, _ key: String, _ theirs: Double, int8 isInt8: Bool) {
-        guard let r = m[key] else { return }
-        let ours = isInt8 ? r.int8SeqPerSecond : r.fp32SeqPerSecond
-        var line = String(format: "  %@ %7.1f seq/s   ours %@ %7.1f seq/s   ratio %.2fx", pad(label, 48), theirs,
-                          isInt8 ? "int8" : "FP32", ours, ours / theirs)
-        if !isInt8 { line += String(format: "   (ours int8 %.1f seq/s: %.2fx)", r.int8SeqPerSecond, r.int8SeqPerSecond / theirs) }
-        print(line)
+    print("ours: kernels \(InstructionSet.current) (CPU \(InstructionSet.detected)), int8 GEMM \(InstructionSet.int8Path), "
+          + "OpenBLAS \(InstructionSet.openBLASCore)")
+    for key in m.keys.sorted() {
+        let r = m[key]!, parts = key.split(separator: " ")
+        for (engine, seconds) in [("q8-int8", r.int8), ("q8-fp32", r.fp32), ("q8-integer-only", r.integerOnly)] {
+            print(String(format: "ours %@ %@ %@ %.3f", engine, String(parts[0]), String(parts[1]), seconds * 1e3))
+        }
     }
-    func latency(_ label: String, _ key: String, _ theirs: Double) {
-        guard let r = m[key] else { return }
-        print(String(format: "  %@ %7.1f ms      ours int8 %7.1f ms      ratio %.2fx", pad(label, 48), theirs, r.int8 * 1e3,
-                     theirs / (r.int8 * 1e3)))
-    }
-    throughput("ONNX Runtime 1.32 int8, MiniLM 32x128:", "minilm 32x128", 124, int8: true)
-    throughput("ONNX Runtime 1.32 FP32, MiniLM 32x128:", "minilm 32x128", 60, int8: false)
-    latency("ONNX Runtime 1.32 int8, MiniLM 1x128 latency:", "minilm 1x128", 7.9)
-    latency("ONNX Runtime 1.32 int8, MiniLM 1x64 latency:", "minilm 1x64", 4.2)
-    throughput("ONNX Runtime 1.32 int8, BERT-base shape 8x128:", "base 8x128", 22, int8: true)
-    throughput("ONNX Runtime 1.32 FP32, BERT-base shape 8x128:", "base 8x128", 8.9, int8: false)
-    throughput("PyTorch dynamic int8, MiniLM 32x128:", "minilm 32x128", 92, int8: true)
 }
 
 /// A classifier with Hugging Face's initialization: weights and embeddings N(0, 0.02),

@@ -11,7 +11,7 @@ import Tensor
 ///       single-threaded int8 GEMM on every path at M = 2048 (BERT-base Linear shapes).
 ///   q8bench infer MINILM_DIR [INT8_OUT_DIR [BASE_INT8_OUT_DIR]]
 ///       int8 GEMM GOPS at M = 128 (VNNI), end-to-end int8 runtime vs FP32 forward for MiniLM
-///       and a random BERT-base-shaped model, reference figures (scripts/bench-infer.sh).
+///       and a random BERT-base-shaped model, our medians as lines bench-infer.sh joins with the peers it measures (scripts/bench-infer.sh).
 ///       INT8_OUT_DIR keeps MiniLM's int8 export (for infer-rss), BASE_INT8_OUT_DIR the BERT-base
 ///       one (for infer-repeat). Environment: THREADS (2),
 ///       ITERS (timed runs per shape, 20), WARMUP (2), GEMM_SECONDS (per shape, 1),
