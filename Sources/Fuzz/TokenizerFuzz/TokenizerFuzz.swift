@@ -1,4 +1,3 @@
-import BERT
 import Foundation
 import FuzzSupport
 import ModelFormat
