@@ -20,9 +20,8 @@ extension Trainer {
     /// checkpoint's state when resuming, rank 0's parameters; then the start is logged. A
     /// collective.
     func startOrResume() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys  // the same bytes on every rank
-        let settingsText = String(decoding: try encoder.encode(settings), as: UTF8.self)
+        // Sorted keys: the same bytes on every rank.
+        let settingsText = String(decoding: try ModelFormatJSON.encode(settings, pretty: false), as: UTF8.self)
         try communicator.verifyIdentical(hash: contentHash(settingsText), what: "the run settings")
         try communicator.verifyIdentical(hash: UInt64(task.train.count) &* 1_000_003 &+ UInt64(task.train.ids.count),
                                          what: "the training data")

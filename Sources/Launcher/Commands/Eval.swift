@@ -71,11 +71,9 @@ struct Eval: ParsableCommand {
         guard let scores = result.scores else { throw ValidationError("the \(split) split is unlabeled") }
         let mode = report.quantized ? "int8 (\(bert.quantization?.method ?? "QAT"))" : quantize == .dynamic ? "int8 dynamic (DQ)" : "fp32"
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
             let object = EvalResult(model: model, task: task, split: split.rawValue, mode: mode, examples: dataset.count,
                                     metrics: scores.values, loss: result.loss ?? 0)
-            print(String(decoding: try encoder.encode(object), as: UTF8.self))
+            print(String(decoding: try ModelFormatJSON.encode(object, pretty: false), as: UTF8.self))
         } else {
             print("\(task) \(split) (\(dataset.count) examples, \(mode)): "
                   + scores.values.keys.sorted().map { String(format: "%@ %.4f", $0, scores.values[$0]!) }.joined(separator: ", "))

@@ -57,9 +57,7 @@ public struct TaskDefinition: Codable, Equatable, Sendable {
 
     /// The contents of task.json (sorted keys, pretty-printed).
     public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try ModelFormatJSON.encode(self, pretty: true)
     }
 
     /// Reads `folder`/task.json: nil when the folder has none (models written before folders
