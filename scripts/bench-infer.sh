@@ -15,7 +15,8 @@
 #       30522) with random N(0, 0.02) weights at 8x128 and 1x128.
 #  3. The peers, measured in the same run from the bench-only Python environment that
 #     scripts/bench-venv.sh makes (PyTorch eager FP32 and dynamic int8, ONNX Runtime FP32 and
-#     quantize_dynamic int8; scripts/bench_peers_infer.py), side by side with ours, with speed
+#     quantize_dynamic int8; scripts/bench_peers_infer.py), and ONNX Runtime on our own QDQ export
+#     of the same int8 model (q8train export --format onnx; "ORT q8 QDQ"), side by side with ours, with speed
 #     ratios; "not measured" where the environment cannot be made. The CPU and the instruction-set
 #     path of each kernel family are printed.
 #  4. Peak RSS (getrusage ru_maxrss) of a process holding only the int8 MiniLM, and of one
@@ -30,12 +31,20 @@ export THREADS=${THREADS:-2} ITERS=${ITERS:-20} WARMUP=${WARMUP:-2} GEMM_SECONDS
 export PARTS=${PARTS:-gemm minilm base}
 MODEL=assets/models/minilm-l6-h384
 Q8_SKIP_BUILD=1 scripts/setup.sh >/dev/null
-if ! build=$(swift build -c release --product q8bench 2>&1); then echo "$build" >&2; exit 1; fi
+if ! build=$(swift build -c release --product q8bench 2>&1 && swift build -c release --product q8train 2>&1); then
+    echo "$build" >&2; exit 1; fi
 BENCH=.build/release/q8bench
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-"$BENCH" infer "$MODEL" "$TMP/minilm-int8" | tee "$TMP/ours.txt"
+"$BENCH" infer "$MODEL" "$TMP/minilm-int8" "$TMP/base-int8" | tee "$TMP/ours.txt"
+# Our int8 models as ONNX QDQ files, for ONNX Runtime (docs/onnx.md).
+for m in minilm base; do
+    if [ -d "$TMP/$m-int8" ]; then
+        .build/release/q8train export --model "$TMP/$m-int8" --format onnx --output "$TMP/$m.q8.onnx" >/dev/null \
+            && export "Q8_QDQ_$(echo $m | tr a-z A-Z)=$TMP/$m.q8.onnx"
+    fi
+done
 
 # The peers, measured now, on this machine, with the same threads and shapes (never a stored
 # figure): PyTorch eager FP32 and dynamic int8, ONNX Runtime FP32 and quantize_dynamic int8.
@@ -58,13 +67,13 @@ awk '
                                    split(k, p, " "); split(p[2], b, "x"); return sprintf("%8.2f %7.1f/s", ms, 1000 * b[1] / ms) }
     function ratio(a, b, k) { return (t[a " " k] == "" || t[b " " k] == "") ? "   -  " : sprintf("%5.2fx", t[b " " k] / t[a " " k]) }
     END {
-        printf "  %-14s | %-18s %-18s | %-18s %-18s | %-18s %-18s | ours int8 vs: ORT int8, torch int8 | ours FP32 vs: ORT FP32, torch FP32\n",
-               "model shape", "q8 int8", "q8 FP32", "ORT int8", "ORT FP32", "torch int8", "torch FP32"
+        printf "  %-14s | %-18s %-18s | %-18s %-18s %-18s | %-18s %-18s | ours int8 vs: ORT int8, ORT q8 QDQ, torch int8 | ours FP32 vs: ORT FP32, torch FP32\n",
+               "model shape", "q8 int8", "q8 FP32", "ORT int8", "ORT q8 QDQ", "ORT FP32", "torch int8", "torch FP32"
         for (i = 0; i < n; i++) { k = order[i]
-            printf "  %-14s | %s %s | %s %s | %s %s | %s %s | %s %s\n", k,
-                   cell("q8-int8", k), cell("q8-fp32", k), cell("ort-int8", k), cell("ort-fp32", k),
+            printf "  %-14s | %s %s | %s %s %s | %s %s | %s %s %s | %s %s\n", k,
+                   cell("q8-int8", k), cell("q8-fp32", k), cell("ort-int8", k), cell("ort-q8qdq", k), cell("ort-fp32", k),
                    cell("torch-int8", k), cell("torch-fp32", k),
-                   ratio("q8-int8", "ort-int8", k), ratio("q8-int8", "torch-int8", k),
+                   ratio("q8-int8", "ort-int8", k), ratio("q8-int8", "ort-q8qdq", k), ratio("q8-int8", "torch-int8", k),
                    ratio("q8-fp32", "ort-fp32", k), ratio("q8-fp32", "torch-fp32", k) }
     }' "$TMP/ours.txt" "$TMP/peers.txt"
 

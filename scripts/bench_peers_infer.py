@@ -8,6 +8,11 @@ on the same model shapes, token batches of the same kind and the same thread cou
   and ONNX Runtime int8 on onnxruntime.quantization.quantize_dynamic of that file (int8 weights,
   per-batch activation ranges: what people run when they post-training-quantize a BERT).
 
+- ONNX Runtime on q8train's own QDQ export of the same model our runtime ran (`q8train export
+  --format onnx` of the int8 folder q8bench infer wrote; paths in Q8_QDQ_MINILM and Q8_QDQ_BASE),
+  with the session entry session.qdqisint8allowed=1 (int8 x int8 kernels; docs/onnx.md): what
+  serving our model in ONNX Runtime costs or gains. ENGINE ort-q8qdq.
+
 Models: the bundled MiniLM (MODEL_DIR, with a fresh 2-label head) and a BERT-base shape (hidden
 768, 12 layers, 12 heads, intermediate 3072, vocab 30522, Hugging Face's random init).
 Batches: random token ids, full attention mask, one segment (ours are drawn alike).
@@ -15,7 +20,7 @@ Timing: WARMUP untimed runs, then the median of ITERS timed runs, per engine and
 
 Prints one line per measurement, for bench-infer.sh to join with ours:
     peer ENGINE MODEL BxT MEDIAN_MS
-(ENGINE: torch-fp32, torch-int8, ort-fp32, ort-int8; MODEL: minilm, base), after lines starting
+(ENGINE: torch-fp32, torch-int8, ort-fp32, ort-int8, ort-q8qdq; MODEL: minilm, base), after lines starting
 with "peers:" that say the versions and the instruction sets the libraries report.
 usage: bench_peers_infer.py MODEL_DIR THREADS ITERS WARMUP "PARTS"   (PARTS: "minilm base")"""
 import os
@@ -67,11 +72,13 @@ def export_onnx(model, path, vocab):
                           opset_version=17)
 
 
-def session(path):
+def session(path, int8_allowed=False):
     options = ort.SessionOptions()
     options.intra_op_num_threads = THREADS
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if int8_allowed:
+        options.add_session_config_entry("session.qdqisint8allowed", "1")
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
@@ -82,6 +89,9 @@ def bench(name, model, vocab, shapes, folder):
     export_onnx(model, fp32_path, vocab)
     quantize_dynamic(fp32_path, int8_path, weight_type=QuantType.QInt8)
     engines = {"ort-fp32": session(fp32_path), "ort-int8": session(int8_path)}
+    qdq = os.environ.get("Q8_QDQ_" + name.upper())
+    if qdq and os.path.exists(qdq):
+        engines["ort-q8qdq"] = session(qdq, int8_allowed=True)
     torch_int8 = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     for b, t in shapes:
         feed = batch(b, t, vocab, 1000 * b + t)

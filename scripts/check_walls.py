@@ -67,6 +67,9 @@ WALLS = [
     dict(no=6, name="cli-only-in-executables", kind="cli-only",
          subjects=["CommandOptions"], modules=["ArgumentParser"],
          text="only executables (and CommandOptions, used only by executables) use ArgumentParser"),
+    dict(no=8, name="onnx-export-reads-formats", kind="depends-only-on",
+         subjects=["ONNXExport"], modules=["ModelFormat", "ONNXProto"],
+         text="ONNXExport depends only on ModelFormat and ONNXProto (a format converter: no training, runtime or MPI)"),
     dict(no=7, name="declared-is-used", kind="declared-is-used",
          subjects=[], modules=[],
          text="every import is declared in Package.swift, every declared dependency is imported"),
@@ -537,6 +540,9 @@ CLEAN_FIXTURE = {
     "Report": ("regular", [], {"Report.swift": _src("Foundation")}),
     "Metrics": ("regular", [], {"Metrics.swift": _src("Foundation")}),
     "Dist": ("regular", ["CMPI", "Tensor"], {"Comm.swift": _src("CMPI", "Tensor")}),
+    "ONNXProto": ("regular", ["product:SwiftProtobuf@swift-protobuf"], {"onnx.pb.swift": _src("SwiftProtobuf")}),
+    "ONNXExport": ("regular", ["ModelFormat", "ONNXProto", "product:SwiftProtobuf@swift-protobuf"],
+                   {"Export.swift": _src("ModelFormat", "ONNXProto", "SwiftProtobuf")}),
     "Training": ("regular", ["BERT", "Dist", "Tasks", "Tensor"],
                  {"Trainer.swift": _src("BERT", "Dist", "Tasks", "Tensor")}),
     "Runtime": ("regular", ["ModelFormat", "target:Tensor", "CKernels"],
@@ -586,6 +592,9 @@ CROSSINGS = [
     ("a library uses CommandOptions",
      lambda fx: _add(fx, "Report", ["CommandOptions"], ["CommandOptions"]),
      [(6, "Report", "import CommandOptions"), (6, "Report", "dependency CommandOptions")]),
+    ("the ONNX exporter uses the runtime",
+     lambda fx: _add(fx, "ONNXExport", ["Runtime"], ["Runtime"]),
+     [(8, "ONNXExport", "import Runtime"), (8, "ONNXExport", "dependency Runtime")]),
     ("an undeclared project import",
      lambda fx: _add(fx, "Server", [], ["Tensor"]),
      [(7, "Server", "imports project target Tensor, not declared")]),
@@ -675,7 +684,8 @@ def self_test():
     run("all crossings at once", mutated(*(m for _, m, _ in CROSSINGS)),
         [e for _, _, expected in CROSSINGS for e in expected])
     run("ModelFormat renamed, walls not updated", mutated(_rename_model_format),
-        [(3, "ModelFormat", "is not in Package.swift")])
+        [(3, "ModelFormat", "is not in Package.swift"),
+         (8, "ONNXExport", "dependency BERTFiles"), (8, "ONNXExport", "import BERTFiles")])
     covered = {r for _, _, exp in CROSSINGS for r, _, _ in exp}
     missing = [w["no"] for w in WALLS if w["no"] not in covered]
     if missing:

@@ -3,7 +3,9 @@
 # (swift test), the cross-check of the QAT fixture against nlp-architect's own code
 # (scripts/check-nlp-architect.sh, one test; its Python environment .venv-reference/ is made
 # on the first run, about 2 minutes; skipped when it cannot be installed), the module walls
-# (scripts/check-walls.sh, one test; docs/architecture.md), then the cluster
+# (scripts/check-walls.sh, one test; docs/architecture.md), the ONNX export against ONNX Runtime
+# (scripts/check-onnx.sh, two tests: tiny models, and a trained movie run when there is one;
+# its environment .venv-onnx/ is made on the first run, under a minute), then the cluster
 # tests (scripts/cluster-tests.sh: emulated hosts over TCP, Slurm, scripts/launch.sh; they need
 # root, as CI has, and skip otherwise).
 # `.ci/run` calls this. The last line counts all: "all tests: N passed, N failed, N skipped".
@@ -39,6 +41,18 @@ case $walls_status in
     77) wpass=0 wfail=0 wskip=1; echo "module walls: skipped" ;;
     *) wpass=0 wfail=1 wskip=0; echo "module walls: FAILED (exit $walls_status)" ;;
 esac
+# The ONNX export against ONNX Runtime (docs/onnx.md), two tests: tiny models (always), and the
+# movie model of a trained run (runs/quickstart; skipped when there is none, as on a new clone).
+onnx_pass=0 onnx_fail=0 onnx_skip=0; : > .build/onnx-check-output.txt
+for mode in --tiny ""; do
+    Q8TRAIN=$([ -n "$mode" ] && echo .build/debug/q8train || echo .build/release/q8train) \
+        scripts/check-onnx.sh $mode 2>&1 | tee -a .build/onnx-check-output.txt
+    case ${PIPESTATUS[0]} in
+        0) onnx_pass=$((onnx_pass + 1)); echo "ONNX check ${mode:-movie}: passed" ;;
+        77) onnx_skip=$((onnx_skip + 1)); echo "ONNX check ${mode:-movie}: skipped" ;;
+        *) onnx_fail=$((onnx_fail + 1)); echo "ONNX check ${mode:-movie}: FAILED" ;;
+    esac
+done
 Q8TRAIN=.build/debug/q8train scripts/cluster-tests.sh 2>&1 | tee .build/cluster-test-output.txt
 cluster_status=${PIPESTATUS[0]}
 # Totals: XCTest's "Executed N tests, with S tests skipped and F failures", the cluster line.
@@ -49,7 +63,8 @@ read -r cpass cfail cskip < <(tail -1 .build/cluster-test-output.txt | sed -E 's
 executed=${executed:-0} skipped=${skipped:-0} failures=${failures:-0} cpass=${cpass:-0} cfail=${cfail:-0} cskip=${cskip:-0}
 [ "$status" != 0 ] && [ "$failures" = 0 ] && failures=1   # a crash without a count still fails
 [ "$cluster_status" != 0 ] && [ "$cfail" = 0 ] && cfail=1
-if [ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$cluster_status" = 0 ]; then echo "all tests passed"; else
-    echo "TESTS FAILED (swift test exit $status, nlp-architect cross-check exit $nlpa_status, walls check exit $walls_status, cluster tests exit $cluster_status)"; fi
-echo "all tests: $((executed - skipped - failures + npass + wpass + cpass)) passed, $((failures + nfail + wfail + cfail)) failed, $((skipped + nskip + wskip + cskip)) skipped"
-[ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$cluster_status" = 0 ]
+if [ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$onnx_fail" = 0 ] && [ "$cluster_status" = 0 ]; then
+    echo "all tests passed"; else
+    echo "TESTS FAILED (swift test exit $status, nlp-architect cross-check exit $nlpa_status, walls check exit $walls_status, ONNX checks failed $onnx_fail, cluster tests exit $cluster_status)"; fi
+echo "all tests: $((executed - skipped - failures + npass + wpass + onnx_pass + cpass)) passed, $((failures + nfail + wfail + onnx_fail + cfail)) failed, $((skipped + nskip + wskip + onnx_skip + cskip)) skipped"
+[ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$onnx_fail" = 0 ] && [ "$cluster_status" = 0 ]

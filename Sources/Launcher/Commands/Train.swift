@@ -4,6 +4,7 @@ import Dist
 import Foundation
 import Logging
 import ModelFormat
+import ONNXExport
 import Tensor
 import Training
 
@@ -31,6 +32,10 @@ struct Train: ParsableCommand {
           help: ArgumentHelp("After a quantization-aware run, export the best checkpoint as the int8 model folder OUTPUT/int8.",
                              discussion: "The same folder as q8train export --run OUTPUT (written by rank 0)."))
     var export = true
+
+    @Flag(help: ArgumentHelp("At the end, also export the best checkpoint as ONNX: OUTPUT/model.int8.onnx (QDQ) after a quantization-aware run, OUTPUT/model.fp32.onnx otherwise.",
+                             discussion: "The same file as q8train export --run OUTPUT --format onnx (written by rank 0)."))
+    var exportOnnx = false
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -115,6 +120,19 @@ struct Train: ParsableCommand {
                 }
             } catch {
                 logger.error("int8 export failed: \(error); the checkpoints are intact, retry with: q8train export --run \(run.path)")
+            }
+        }
+        if exportOnnx {
+            let int8 = model.quantization != nil
+            let int8Folder = run.appendingPathComponent("int8")
+            let fromFolder = int8 && export && FileManager.default.fileExists(atPath: int8Folder.path)
+            let source = fromFolder ? int8Folder : run.appendingPathComponent("best")
+            do {
+                let summary = try Export.exportONNX(source, isInt8Folder: fromFolder, int8: int8, to: run.appendingPathComponent(
+                    int8 ? ONNXExporter.int8FileName : ONNXExporter.fp32FileName))
+                for line in Export.describe(summary, source: source) { logger.info("\(line.trimmingCharacters(in: .whitespaces))") }
+            } catch {
+                logger.error("ONNX export failed: \(error); the checkpoints are intact, retry with: q8train export --run \(run.path) --format onnx")
             }
         }
     }

@@ -116,42 +116,11 @@ public struct SafeTensorsWriter: Sendable {
     /// rename over `url`, fsync the directory. On failure the temporary file is removed and an
     /// existing file at `url` is left untouched.
     public func write(to url: URL) throws {
-        let path = url.path
-        let (prefix, layout) = try headerAndLayout(path: path)
-        let directoryURL = url.deletingLastPathComponent()
-        let directory = directoryURL.path.isEmpty ? "." : directoryURL.path
-        let temporary = directoryURL.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-        func fail(_ what: String, _ code: Int32) -> SafeTensorsError {
-            .writeFailed(path: path, reason: "\(what): \(String(cString: strerror(code)))")
-        }
-
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw fail("cannot create temporary file \(temporary)", errno) }
-        var descriptor: Int32? = fd
-        var renamed = false
-        defer {
-            if let descriptor { _ = close(descriptor) }
-            if !renamed { _ = unlink(temporary) }
-        }
-        if let code = writeAll(fd, prefix) { throw fail("cannot write \(temporary)", code) }
-        for entry in layout {
-            if let code = writeAll(fd, entry.bytes) { throw fail("cannot write \(temporary)", code) }
-        }
-        guard fsync(fd) == 0 else { throw fail("cannot fsync \(temporary)", errno) }
-        descriptor = nil
-        guard close(fd) == 0 else { throw fail("cannot close \(temporary)", errno) }
-        guard rename(temporary, path) == 0 else {
-            throw fail("cannot rename \(temporary) to the destination", errno)
-        }
-        renamed = true
-
-        // Make the rename durable. Some file systems cannot fsync a directory (EINVAL); that is
-        // not an error of ours.
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directoryFD >= 0 else { throw fail("written, but cannot open directory \(directory) to fsync it", errno) }
-        defer { _ = close(directoryFD) }
-        if fsync(directoryFD) != 0 && errno != EINVAL && errno != EROFS {
-            throw fail("written, but cannot fsync directory \(directory)", errno)
+        let (prefix, layout) = try headerAndLayout(path: url.path)
+        do {
+            try AtomicFile.write(chunks: [prefix] + layout.map(\.bytes), to: url)
+        } catch let error as AtomicFileError {
+            throw SafeTensorsError.writeFailed(path: error.path, reason: error.reason)
         }
     }
 
@@ -216,23 +185,5 @@ public struct SafeTensorsWriter: Sendable {
             }
         }
         return result + "\""
-    }
-}
-
-/// Writes all of `data` to `fd`, retrying on EINTR and short writes; returns errno on failure.
-private func writeAll(_ fd: Int32, _ data: Data) -> Int32? {
-    data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> Int32? in
-        guard let base = bytes.baseAddress else { return nil }
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, base + offset, min(bytes.count - offset, 1 << 30))
-            if written < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            if written == 0 { return EIO }
-            offset += written
-        }
-        return nil
     }
 }
