@@ -45,16 +45,17 @@ func timeInt8Gemm(m: Int, n: Int, k: Int, path: Int32, seconds: Double, minCalls
                           mean: total / Double(times.count))
 }
 
-/// `q8bench gemm`: the BERT-base Linear shapes with M = 2048 rows (e.g. 32 x 64 tokens), on
-/// every path this CPU has: best and mean GOPS (about half a second per shape and path). The
-/// scalar path runs on 64 rows only (it is slow). Release builds only: debug builds compile
-/// the C kernels at -O0.
-func runInt8GemmBench() {
-    let shapes = [(384, 384), (1536, 384), (384, 1536)]  // (N, K)
-    print("int8 GEMM, single thread, best path here: \(["scalar", "AVX2", "VNNI"][Int(q8_int8_best_path())])")
-    for (n, k) in shapes {
+/// `q8bench gemm [MxNxK ...]`: single-threaded int8 GEMM on every path this CPU has: best and
+/// mean GOPS (about half a second per shape and path). Without shapes, the BERT-base Linear
+/// shapes with M = 2048 rows (e.g. 32 x 64 tokens). The scalar path runs on 64 rows only (it is
+/// slow). Release builds only: debug builds compile the C kernels at -O0.
+func runInt8GemmBench(shapes given: [String] = []) throws {
+    var shapes = [(2048, 384, 384), (2048, 1536, 384), (2048, 384, 1536)]  // (M, N, K)
+    if !given.isEmpty { shapes = try given.map(parseGemmShape) }
+    print("int8 GEMM, single thread, \(cpuModelName()), best path here: \(["scalar", "AVX2", "VNNI"][Int(q8_int8_best_path())])")
+    for (rows, n, k) in shapes {
         for (path, name) in [(Q8_INT8_PATH_VNNI, "VNNI"), (Q8_INT8_PATH_AVX2, "AVX2"), (Q8_INT8_PATH_SCALAR, "scalar")] {
-            let m = path == Q8_INT8_PATH_SCALAR ? 64 : 2048
+            let m = path == Q8_INT8_PATH_SCALAR ? min(64, rows) : rows
             guard let t = timeInt8Gemm(m: m, n: n, k: k, path: path, seconds: 0.5) else {
                 print(String(format: "  %@ M=%d N=%d K=%d  (not on this CPU)", pad(name, 6), m, n, k))
                 continue
@@ -63,6 +64,13 @@ func runInt8GemmBench() {
                          pad(name, 6), m, n, k, t.bestGOPS, t.meanGOPS, t.calls, t.best * 1e3))
         }
     }
+}
+
+/// "MxNxK" with positive sizes.
+func parseGemmShape(_ s: String) throws -> (Int, Int, Int) {
+    let parts = s.split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { throw BenchError.usage }
+    return (parts[0], parts[1], parts[2])
 }
 
 /// Times one call of `body` repeatedly on the calling thread: one warm-up call, then calls until

@@ -7,8 +7,9 @@ import Tensor
 ///   q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ [BATCHxSEQ ...]
 ///       training-step throughput of the classifier, FP32 and Q8BERT QAT (MODES="fp32 qat").
 ///       One line per mode and shape: "MODE-train batch=B seq=T threads=N  X seq/s".
-///   q8bench gemm
-///       single-threaded int8 GEMM on every path at M = 2048 (BERT-base Linear shapes).
+///   q8bench gemm [MxNxK ...]
+///       single-threaded int8 GEMM on every path, on the given shapes (default: BERT-base
+///       Linear shapes at M = 2048).
 ///   q8bench infer MINILM_DIR [INT8_OUT_DIR [BASE_INT8_OUT_DIR]]
 ///       int8 GEMM GOPS at M = 128 (VNNI), end-to-end int8 runtime vs FP32 forward for MiniLM
 ///       and a random BERT-base-shaped model, our medians as lines bench-infer.sh joins with the peers it measures (scripts/bench-infer.sh).
@@ -31,7 +32,7 @@ setvbuf(stdout, nil, _IOLBF, 0)
 let args = CommandLine.arguments
 let usage = """
     usage: q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ...
-           q8bench gemm
+           q8bench gemm [MxNxK ...]
            q8bench infer MINILM_DIR [INT8_OUT_DIR [BASE_INT8_OUT_DIR]]
            q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
            q8bench infer-texts INT8_DIR TSV BATCH
@@ -46,7 +47,7 @@ do {
         guard args.count >= 6, let threads = Int(args[3]), let steps = Int(args[4]) else { throw BenchError.usage }
         try runTrainBench(modelDir: args[2], threads: threads, steps: steps, shapes: Array(args[5...]))
     case "gemm":
-        runInt8GemmBench()
+        try runInt8GemmBench(shapes: Array(args.dropFirst(2)))
     case "infer":
         guard (3...5).contains(args.count) else { throw BenchError.usage }
         try runInferenceBench(miniLM: URL(fileURLWithPath: args[2]),

@@ -5,22 +5,27 @@
 //   VNNI:   vpdpbusd multiplies unsigned bytes by signed bytes, so activations are shifted
 //           to a + 128 (a xor 0x80) while packed, and the sums corrected by comp[n] =
 //           -128 * colsum(B[n, :]). Micro-kernel: 8 rows x 48 columns, 24 zmm accumulators.
-//   AVX2:   vpmaddubsw saturates: with a + 128 a pair can reach 255 * 127 * 2 = 64770.
-//           So no shift: the product a b is |b| * sign(a, b) (vpsignb), both operands in
-//           [-127, 127], a pair sums to at most 2 * 127 * 127 = 32258 < 32767, exact; then
-//           vpmaddwd by ones sums the pairs into int32. Micro-kernel: 4 rows x 16 columns.
+//   AVX2:   Winograd's inner product (int8kernels.h): per pair of k, (a0 + b1)(a1 + b0) on
+//           int16 sums with vpmaddwd (exact, no saturation), minus a row term of A and a
+//           column term of B. A is packed to int16 with its row terms; each 16-column block
+//           of B is converted to int16 with its column terms per chunk, into a stack buffer
+//           reused by the whole row block. Micro-kernel: 5 rows x 16 columns.
+//           (vpmaddubsw with a + 128 would saturate: a pair can reach 255 * 127 * 2 = 64770.)
 //   scalar: the VNNI arithmetic (shift and comp) in plain C, on the packed layout.
 //
-// Blocking: M in blocks of MC rows; for each, K in chunks of KC, the A block packed into a
-// stack buffer (MR-row panels, 4-byte k groups interleaved by row: one broadcast per row and
-// group), then for each column panel of the packed B (it stays in L1 while it is reused by
+// Blocking (both SIMD paths, each with its MC and KC): M in blocks of MC rows; for each, K
+// in chunks of KC, the A block packed into a stack buffer (MR-row panels, 4-byte k groups
+// interleaved by row: one broadcast per row and group), then for each column panel of the packed B (it stays in L1 while it is reused by
 // the MC / MR micro-kernels) the micro-kernels over the block. The MC x N block of C stays
 // in L2 across the K chunks. All tails are exact: A panels are padded with zero rows and
 // zero k, B with zero columns and zero k, and stores are masked to the valid rows/columns.
 // Small M wastes work: a row block shorter than MR still runs MR rows (8 for VNNI).
 //
 // Measured on one core of an AMD EPYC (Zen 4), 2048 x 384 x 384: VNNI about 420 GOPS (a
-// vpdpbusd-only loop peaks at 457 here), AVX2 about 115, scalar 2.4.
+// vpdpbusd-only loop peaks at 457 here), AVX2 about 115 (the earlier vpmaddubsw kernel; the
+// Winograd one is not measured there yet), scalar 2.4. On a Zen 1 EPYC (family 23 model 1:
+// 256-bit operations split in two, integer multiplies on one pipe) the Winograd AVX2 path
+// runs at 46-52 GOPS where the vpmaddubsw + vpmaddwd kernel ran at 39-42.
 #include "int8kernels.h"
 
 
@@ -159,23 +164,28 @@ Q8_VNNI static void q8_gemm_vnni(int32_t *C, int ldc, const int8_t *A, int lda, 
 
 // ---- AVX2 path ------------------------------------------------------------------------
 
+/// The VNNI loop nest on the AVX2 operands: per MC-row block and KC chunk, A is packed to
+/// int16 panels (with its row terms), then each 16-column block of B is converted (with its
+/// column terms) into a stack buffer that stays in L1 while the block's panels run over it.
 Q8_AVX2 static void q8_gemm_avx2(int32_t *C, int ldc, const int8_t *A, int lda, int M,
                                  const q8_packed_s8 *P, const int32_t *bias) {
-    enum { MR = Q8_AVX2_MR };
-    _Alignas(64) uint8_t abuf[Q8_MC * Q8_KC];
+    enum { MR = Q8_AVX2_MR, MC = Q8_AVX2_MC, KC = Q8_AVX2_KC };
+    _Alignas(64) int16_t abuf[MC * KC];
+    _Alignas(64) int16_t bbuf[16 * KC];
+    _Alignas(64) int32_t ra[MC], cb[16];
     const int N = P->n, K = P->k, kp = P->k_pad, nblk = P->n_pad / 16;
     const size_t bstride = (size_t)kp * 16;
-    for (int m0 = 0; m0 < M; m0 += Q8_MC) {
-        const int mc = q8_min(Q8_MC, M - m0);
-        for (int k0 = 0; k0 < kp; k0 += Q8_KC) {
-            const int kc = q8_min(Q8_KC, kp - k0), G = kc / 4;
-            q8_pack_a(abuf, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K, 0u);
+    for (int m0 = 0; m0 < M; m0 += MC) {
+        const int mc = q8_min(MC, M - m0);
+        for (int k0 = 0; k0 < kp; k0 += KC) {
+            const int kc = q8_min(KC, kp - k0), G = kc / 4;
+            q8_pack_a_w16(abuf, ra, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K);
             for (int jb = 0; jb < nblk; jb++) {
-                const int8_t *bp = P->data + (size_t)jb * bstride + (size_t)k0 * 16;
+                q8_pack_b_w16(bbuf, cb, P->data + (size_t)jb * bstride + (size_t)k0 * 16, G);
                 const int32_t *bi = bias ? bias + 16 * jb : NULL;
                 for (int i0 = 0; i0 < mc; i0 += MR)
-                    q8_ukr_avx2(C + (size_t)(m0 + i0) * ldc + 16 * jb, ldc, abuf + (size_t)i0 * kc,
-                                bp, G, q8_min(MR, mc - i0), N - 16 * jb, bi, k0 == 0);
+                    q8_ukr_avx2(C + (size_t)(m0 + i0) * ldc + 16 * jb, ldc, abuf + (size_t)i0 * kc, ra + i0,
+                                bbuf, cb, G, q8_min(MR, mc - i0), N - 16 * jb, bi, k0 == 0);
             }
         }
     }

@@ -20,7 +20,7 @@
 #define Q8_KC 384      // k per chunk (multiple of 4): a 48-column B panel is 18 KiB
 #endif
 #ifndef Q8_MC
-#define Q8_MC 64       // rows per packed A block (multiple of both MRs): a 64-row task in one block
+#define Q8_MC 64       // rows per packed A block of the VNNI path (multiple of its MR): a 64-row task in one block
 #endif
 #ifndef Q8_VNNI_MR
 #define Q8_VNNI_MR 8
@@ -28,7 +28,13 @@
 #ifndef Q8_VNNI_NB
 #define Q8_VNNI_NB 3   // 16-column blocks per VNNI micro-kernel
 #endif
-#define Q8_AVX2_MR 4
+#define Q8_AVX2_MR 5   // rows per AVX2 micro-kernel (5 x 16: 10 accumulators)
+#ifndef Q8_AVX2_MC
+#define Q8_AVX2_MC 60  // rows per packed int16 A block of the AVX2 GEMM (multiple of Q8_AVX2_MR)
+#endif
+#ifndef Q8_AVX2_KC
+#define Q8_AVX2_KC 384 // k per chunk of the AVX2 GEMM: 45 KiB of int16 A block, 12 KiB of B panel
+#endif
 
 static inline int q8_min(int a, int b) { return a < b ? a : b; }
 
@@ -117,47 +123,146 @@ Q8_VNNI Q8_INLINE void q8_ukr_vnni(int NB, int32_t *C, int ldc, const uint8_t *a
                 _mm512_mask_storeu_epi32(C + (size_t)r * ldc + 16 * j, mask[j], acc[r][j]);
 }
 
-/// MR x 16 block of C, as q8_ukr_vnni, from unshifted A (exact, see the top of the file).
-Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const uint8_t *ap, const int8_t *bp,
-                                    int G, int mr, int ncols, const int32_t *bias, int first) {
+// ---- AVX2 path: Winograd's inner product on int16 ------------------------------------
+//
+// For one pair of k, a0 b0 + a1 b1 = (a0 + b1)(a1 + b0) - a0 a1 - b0 b1: one multiply per
+// pair, plus a row term ra = sum a0 a1 (from A alone, computed while A is packed) and a
+// column term cb = sum b0 b1 (from B alone, computed while a B panel is converted). The
+// sums a + b lie in [-256, 254] and fit int16, so vpmaddwd on them is exact (no saturation:
+// a lane is x0 y0 + x1 y1 <= 2 * 256^2), and one vpmaddwd lane takes a group of 4 k: twice
+// the MACs per multiply of the vpmaddubsw + vpmaddwd sequence, with no abs or sign. All
+// arithmetic is modulo 2^32, so the result is exact whenever the reference is defined.
+// Per group of 4 k the operands are, as int16 pairs in one 32-bit lane:
+//     A: ax = (a0, a2), ay = (a1, a3)     B (per column): bx = (b1, b3), by = (b0, b2)
+//     vpmaddwd(ax + bx, ay + by) = (a0 + b1)(a1 + b0) + (a2 + b3)(a3 + b2)
+
+/// Sign-extends the even bytes (x, as int16) and the odd bytes (y) of v: for 4-byte groups
+/// (v0, v1, v2, v3), the 32-bit lanes (v0, v2) and (v1, v3).
+Q8_AVX2 Q8_INLINE void q8_w16_split(__m256i v, __m256i *even, __m256i *odd) {
+    *even = _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8);
+    *odd = _mm256_srai_epi16(v, 8);
+}
+
+/// Horizontal sum of the 8 int32 lanes (modulo 2^32).
+Q8_AVX2 Q8_INLINE int32_t q8_hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/// Packs one row as row r of an int16 panel of MR rows: group g (k = k0 + 4g ..< k0 + 4g + 4,
+/// zero past K) as (a0, a2, a1, a3) at out[(g * MR + r) * 4 ..< + 4], for g in [0, G); *ra =
+/// sum_g a0 a1 + a2 a3 (mod 2^32). src == NULL: a padding row of zeros.
+Q8_AVX2 Q8_INLINE void q8_pack_row_w16(int16_t *out, int MR, int r, int32_t *ra, const int8_t *src,
+                                       int k0, int G, int K) {
+    const int full = !src ? 0 : K >= k0 + 4 * G ? G : (K - k0) / 4;  // groups entirely inside K
+    const size_t step = (size_t)MR * 4;                                // int16 between groups
+    __m256i sum = _mm256_setzero_si256();
+    for (int g = 0; g < G; g += 8) {  // 8 groups = 32 bytes at a time
+        __m256i v;
+        if (g + 8 <= full) {
+            v = _mm256_loadu_si256((const __m256i *)(src + 4 * g));
+        } else {  // the end of K (zero beyond) or a padding row
+            _Alignas(32) int8_t tail[32] = {0};
+            const int have = src ? q8_min(32, K - (k0 + 4 * g)) : 0;
+            if (have > 0) memcpy(tail, src + 4 * g, (size_t)have);
+            v = _mm256_load_si256((const __m256i *)tail);
+        }
+        __m256i ax, ay;
+        q8_w16_split(v, &ax, &ay);
+        sum = _mm256_add_epi32(sum, _mm256_madd_epi16(ax, ay));
+        // (ax_g, ay_g) pairs: lo holds groups 0, 1 | 4, 5 and hi groups 2, 3 | 6, 7.
+        const __m256i lo = _mm256_unpacklo_epi32(ax, ay), hi = _mm256_unpackhi_epi32(ax, ay);
+        const __m128i q[4] = {_mm256_castsi256_si128(lo), _mm256_castsi256_si128(hi),
+                              _mm256_extracti128_si256(lo, 1), _mm256_extracti128_si256(hi, 1)};
+        int16_t *o = out + ((size_t)g * MR + r) * 4;
+        const int n = q8_min(8, G - g);
+        for (int t = 0; t < n; t++) {
+            const __m128i h = q[t / 2];
+            _mm_storel_epi64((__m128i *)(o + t * step), t % 2 ? _mm_unpackhi_epi64(h, h) : h);
+        }
+    }
+    *ra = q8_hsum_epi32(sum);
+}
+
+/// Packs rows [0, mc) of A (row stride lda), k in [k0, k0 + kc) (kc a multiple of 4), into
+/// int16 panels of MR rows (q8_pack_row_w16): panel p at dst + p * MR * kc. ra[row] gets each
+/// row's term; rows past mc (up to whole panels) are zero with ra 0.
+Q8_AVX2 Q8_INLINE void q8_pack_a_w16(int16_t *dst, int32_t *ra, const int8_t *A, int lda, int mc,
+                                     int MR, int k0, int kc, int K) {
+    const int G = kc / 4;
+    const int panels = (mc + MR - 1) / MR;
+    for (int p = 0; p < panels; p++)
+        for (int r = 0; r < MR; r++) {
+            const int row = p * MR + r;
+            q8_pack_row_w16(dst + (size_t)p * MR * kc, MR, r, ra + row,
+                            row < mc ? A + (size_t)row * lda + k0 : NULL, k0, G, K);
+        }
+}
+
+/// Converts G groups of one packed 16-column block of B (bp: 64 bytes per group) to the AVX2
+/// operands: per group 64 int16 at dst + 64 g: bx for columns 0-7, bx for 8-15, by for 0-7,
+/// by for 8-15. cb[c] = sum_g b0 b1 + b2 b3 of column c (mod 2^32).
+Q8_AVX2 Q8_INLINE void q8_pack_b_w16(int16_t *dst, int32_t *cb, const int8_t *bp, int G) {
+    __m256i c0 = _mm256_setzero_si256(), c1 = _mm256_setzero_si256();
+    for (int g = 0; g < G; g++) {
+        __m256i y0, x0, y1, x1;
+        q8_w16_split(_mm256_load_si256((const __m256i *)(bp + (size_t)g * 64)), &y0, &x0);
+        q8_w16_split(_mm256_load_si256((const __m256i *)(bp + (size_t)g * 64 + 32)), &y1, &x1);
+        __m256i *o = (__m256i *)(dst + (size_t)g * 64);
+        _mm256_store_si256(o + 0, x0);
+        _mm256_store_si256(o + 1, x1);
+        _mm256_store_si256(o + 2, y0);
+        _mm256_store_si256(o + 3, y1);
+        c0 = _mm256_add_epi32(c0, _mm256_madd_epi16(x0, y0));
+        c1 = _mm256_add_epi32(c1, _mm256_madd_epi16(x1, y1));
+    }
+    _mm256_store_si256((__m256i *)cb, c0);
+    _mm256_store_si256((__m256i *)(cb + 8), c1);
+}
+
+/// MR x 16 block of C over G groups: C = start + sum_g vpmaddwd(ax + bx, ay + by) - ra - cb,
+/// start = bias (or 0) when first, else C. ap: an int16 A panel (q8_pack_a_w16) with its row
+/// terms ra; bw, cb: the converted B block (q8_pack_b_w16). Stores rows < mr, columns < ncols.
+/// 10 accumulators, two broadcasts and two temporaries: all 16 ymm registers.
+Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const int16_t *ap, const int32_t *ra,
+                                    const int16_t *bw, const int32_t *cb, int G, int mr, int ncols,
+                                    const int32_t *bias, int first) {
     enum { MR = Q8_AVX2_MR };
     __m256i acc[MR][2];
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lane);
-    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lane);
-    if (first) {
-        __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();
-        if (bias) { i0 = _mm256_maskload_epi32(bias, m0); i1 = _mm256_maskload_epi32(bias + 8, m1); }
-        Q8_UNROLL for (int r = 0; r < MR; r++) { acc[r][0] = i0; acc[r][1] = i1; }
-    } else {
+    const __m256i mask[2] = {_mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lane),
+                             _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lane)};
+    Q8_UNROLL for (int h = 0; h < 2; h++) {
+        __m256i init = first && bias ? _mm256_maskload_epi32(bias + 8 * h, mask[h]) : _mm256_setzero_si256();
+        init = _mm256_sub_epi32(init, _mm256_load_si256((const __m256i *)(cb + 8 * h)));
         Q8_UNROLL for (int r = 0; r < MR; r++) {
-            if (r < mr) {
-                acc[r][0] = _mm256_maskload_epi32(C + (size_t)r * ldc, m0);
-                acc[r][1] = _mm256_maskload_epi32(C + (size_t)r * ldc + 8, m1);
-            } else {
-                acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+            __m256i c = _mm256_sub_epi32(init, _mm256_set1_epi32(ra[r]));
+            if (!first && r < mr) c = _mm256_add_epi32(c, _mm256_maskload_epi32(C + (size_t)r * ldc + 8 * h, mask[h]));
+            acc[r][h] = c;
+        }
+    }
+    const int32_t *a32 = (const int32_t *)ap;
+    _Pragma("clang loop unroll(disable)")  // unrolled, clang runs out of registers and spills
+    for (int g = 0; g < G; g++) {
+        const __m256i *b = (const __m256i *)(bw + (size_t)g * 64);
+        Q8_UNROLL for (int r = 0; r < MR; r++) {
+            // Keeps bx and by as memory operands of vpaddw: hoisted into registers, they would
+            // leave too few for the accumulators.
+            __asm__("" : "+r"(b));
+            const __m256i ax = _mm256_set1_epi32(a32[(g * MR + r) * 2]);
+            const __m256i ay = _mm256_set1_epi32(a32[(g * MR + r) * 2 + 1]);
+            Q8_UNROLL for (int h = 0; h < 2; h++) {
+                const __m256i x = _mm256_add_epi16(ax, _mm256_load_si256(b + h));
+                const __m256i y = _mm256_add_epi16(ay, _mm256_load_si256(b + 2 + h));
+                acc[r][h] = _mm256_add_epi32(acc[r][h], _mm256_madd_epi16(x, y));
             }
         }
     }
-    const __m256i ones = _mm256_set1_epi16(1);
-    const int32_t *a32 = (const int32_t *)ap;
-    for (int g = 0; g < G; g++) {
-        const __m256i b0 = _mm256_load_si256((const __m256i *)(bp + (size_t)g * 64));
-        const __m256i b1 = _mm256_load_si256((const __m256i *)(bp + (size_t)g * 64 + 32));
-        const __m256i u0 = _mm256_abs_epi8(b0), u1 = _mm256_abs_epi8(b1);
-        Q8_UNROLL for (int r = 0; r < MR; r++) {
-            const __m256i a = _mm256_set1_epi32(a32[g * MR + r]);
-            const __m256i p0 = _mm256_maddubs_epi16(u0, _mm256_sign_epi8(a, b0));
-            const __m256i p1 = _mm256_maddubs_epi16(u1, _mm256_sign_epi8(a, b1));
-            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(p0, ones));
-            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(p1, ones));
-        }
-    }
     Q8_UNROLL for (int r = 0; r < MR; r++)
-        if (r < mr) {
-            _mm256_maskstore_epi32(C + (size_t)r * ldc, m0, acc[r][0]);
-            _mm256_maskstore_epi32(C + (size_t)r * ldc + 8, m1, acc[r][1]);
-        }
+        if (r < mr)
+            Q8_UNROLL for (int h = 0; h < 2; h++) _mm256_maskstore_epi32(C + (size_t)r * ldc + 8 * h, mask[h], acc[r][h]);
 }
 
 #endif

@@ -14,7 +14,10 @@
 // path and never contracted into FMAs, so every path gives the reference's bits.
 
 #ifndef Q8_LINEAR_MC
-#define Q8_LINEAR_MC 64   // rows per packed X block (multiple of both MRs)
+#define Q8_LINEAR_MC 64        // rows per packed X block of the VNNI path (multiple of its MR)
+#endif
+#ifndef Q8_LINEAR_AVX2_MC
+#define Q8_LINEAR_AVX2_MC 65   // the same for the AVX2 path: 13 panels of 5, a 64-row task in one block
 #endif
 
 /// round-half-even for |v| <= 2^22 (as fakequant.c), and the symmetric clamp.
@@ -109,9 +112,23 @@ static void *q8_thread_scratch(size_t bytes) {
     return s->p;
 }
 
-/// Scratch of one call: the packed X block (MC x k_pad) and one quantized row (k_pad).
+/// Scratch of one call, the larger of the two layouts. VNNI (and scalar): the packed X block
+/// (MC x k_pad bytes), then one quantized row (k_pad). AVX2 (q8_linear_avx2_layout): the int16
+/// X block, one converted W block, the row terms, then the quantized row, each 64-byte aligned.
+typedef struct { size_t w, ra, rowq, end; } q8_linear_avx2_layout;
+static q8_linear_avx2_layout q8_linear_avx2_offsets(int kp) {
+    const size_t mc = Q8_LINEAR_AVX2_MC;
+    q8_linear_avx2_layout l;
+    l.w = (mc * (size_t)kp * 2 + 63) / 64 * 64;  // after the X block: mc x kp int16
+    l.ra = l.w + (size_t)16 * kp * 2;             // after the W block: 16 x kp int16 (64 | 32 kp)
+    l.rowq = l.ra + (mc * 4 + 63) / 64 * 64;      // after mc row terms
+    l.end = l.rowq + (size_t)kp;
+    return l;
+}
 static size_t q8_linear_scratch_bytes(const q8_packed_s8 *W) {
-    return ((size_t)Q8_LINEAR_MC + 1) * (size_t)W->k_pad + 64;
+    const size_t vnni = ((size_t)Q8_LINEAR_MC + 1) * (size_t)W->k_pad + 64;
+    const size_t avx2 = q8_linear_avx2_offsets(W->k_pad).end + 64;
+    return vnni > avx2 ? vnni : avx2;
 }
 
 void q8_linear_s8_ref(const q8_linear_args *a, const int8_t *W) {
@@ -183,22 +200,44 @@ Q8_VNNI static void q8_linear_vnni(const q8_linear_args *a, uint8_t *xbuf, int8_
     }
 }
 
-Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, uint8_t *xbuf, int8_t *rowq) {
+/// Quantizes rows [0, mc) of X and packs them as q8_pack_a_w16 packs int8 rows, over all kp =
+/// k_pad columns, with their row terms in ra; rowq is K scratch bytes.
+Q8_AVX2 Q8_INLINE void q8_pack_x_w16(int16_t *dst, int32_t *ra, const float *X, int ldx, int mc, int kp,
+                                     int K, float scale, float maxq, int8_t *rowq) {
     enum { MR = Q8_AVX2_MR };
-    _Alignas(64) int32_t tile[MR * 16];
+    const int panels = (mc + MR - 1) / MR;
+    for (int p = 0; p < panels; p++)
+        for (int r = 0; r < MR; r++) {
+            const int row = p * MR + r;
+            const int8_t *src = NULL;
+            if (row < mc) {
+                q8_lin_quantize_row(rowq, X + (size_t)row * ldx, K, scale, maxq);
+                src = rowq;
+            }
+            q8_pack_row_w16(dst + (size_t)p * MR * kp, MR, r, ra + row, src, 0, kp / 4, K);
+        }
+}
+
+/// As q8_linear_vnni on the AVX2 operands (int8kernels.h): per row block, X quantized into
+/// int16 panels over all of K; per 16-column block of W, the block converted over all of K,
+/// then the 5 x 16 micro-kernel per panel into a stack tile and the epilogue.
+Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, int16_t *xbuf, int16_t *wbuf, int32_t *ra,
+                                   int8_t *rowq) {
+    enum { MR = Q8_AVX2_MR, MC = Q8_LINEAR_AVX2_MC };
+    _Alignas(64) int32_t tile[MR * 16], cb[16];
     const q8_packed_s8 *P = a->w;
     const int N = P->n, K = P->k, kp = P->k_pad, G = kp / 4, nblk = P->n_pad / 16;
     const size_t bstride = (size_t)kp * 16;
-    for (int m0 = 0; m0 < a->m; m0 += Q8_LINEAR_MC) {
-        const int mc = q8_min(Q8_LINEAR_MC, a->m - m0);
-        q8_pack_x(xbuf, a->x + (size_t)m0 * a->ldx, a->ldx, mc, MR, kp, K, a->xscale, a->maxq, 0u, rowq);
+    for (int m0 = 0; m0 < a->m; m0 += MC) {
+        const int mc = q8_min(MC, a->m - m0);
+        q8_pack_x_w16(xbuf, ra, a->x + (size_t)m0 * a->ldx, a->ldx, mc, kp, K, a->xscale, a->maxq, rowq);
         for (int jb = 0; jb < nblk; jb++) {
             const int ncols = q8_min(N - 16 * jb, 16);
-            const int8_t *bp = P->data + (size_t)jb * bstride;
+            q8_pack_b_w16(wbuf, cb, P->data + (size_t)jb * bstride, G);
             const int32_t *bi = a->bias ? a->bias + 16 * jb : NULL;
             for (int i0 = 0; i0 < mc; i0 += MR) {
                 const int mr = q8_min(MR, mc - i0);
-                q8_ukr_avx2(tile, 16, xbuf + (size_t)i0 * kp, bp, G, mr, ncols, bi, 1);
+                q8_ukr_avx2(tile, 16, xbuf + (size_t)i0 * kp, ra + i0, wbuf, cb, G, mr, ncols, bi, 1);
                 for (int r = 0; r < mr; r++) q8_lin_epilogue(a, m0 + i0 + r, 16 * jb, tile + r * 16, ncols);
             }
         }
@@ -213,7 +252,12 @@ int q8_linear_s8_path(const q8_linear_args *a, int path) {
     int8_t *rowq = (int8_t *)scratch + (size_t)Q8_LINEAR_MC * a->w->k_pad;
     switch (path) {
     case Q8_INT8_PATH_VNNI: q8_linear_vnni(a, scratch, rowq); break;
-    case Q8_INT8_PATH_AVX2: q8_linear_avx2(a, scratch, rowq); break;
+    case Q8_INT8_PATH_AVX2: {
+        const q8_linear_avx2_layout l = q8_linear_avx2_offsets(a->w->k_pad);
+        q8_linear_avx2(a, (int16_t *)scratch, (int16_t *)(scratch + l.w), (int32_t *)(scratch + l.ra),
+                       (int8_t *)(scratch + l.rowq));
+        break;
+    }
     default: q8_linear_scalar(a, rowq); break;
     }
     return 0;

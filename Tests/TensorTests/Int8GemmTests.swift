@@ -170,14 +170,15 @@ final class Int8GemmTests: XCTestCase {
     func testAVX2RandomShapes() throws { try randomShapes(path: Q8_INT8_PATH_AVX2, trials: 300, seed: 11) }
     func testVNNIRandomShapes() throws { try randomShapes(path: Q8_INT8_PATH_VNNI, trials: 300, seed: 12) }
 
-    /// Every tail combination around the block sizes (MR 8 and 4, 16-column blocks, 48-column
-    /// panels, 64-row A blocks, k groups of 4 and chunks of 384).
+    /// Every tail combination around the block sizes (MR 8 and 5, 16-column blocks, 48-column
+    /// panels, 64- and 60-row A blocks, k groups of 4, the AVX2 path's 32-byte steps while it
+    /// packs A, and chunks of 384).
     func edgeShapes(path: Int32) throws {
         try requirePath(path)
         var rng = Rng(state: 20 + UInt64(path))
-        let ms = [1, 3, 4, 5, 7, 8, 9, 47, 48, 49, 63, 64, 65, 97, 129]
+        let ms = [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 47, 48, 49, 59, 60, 61, 63, 64, 65, 97, 119, 120, 121, 129]
         let ns = [1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 97]
-        let ks = [1, 2, 3, 4, 5, 383, 384, 385, 388, 769]
+        let ks = [1, 2, 3, 4, 5, 31, 32, 33, 36, 383, 384, 385, 388, 769]
         for m in ms {
             for n in ns {
                 let k = ks[rng.below(ks.count)]

@@ -131,8 +131,9 @@ final class Int8LinearTests: XCTestCase {
         }
     }
 
-    /// Every path against the reference on random shapes around the blockings (MR 8 and 4, 16
-    /// columns, 48-column panels, 64-row blocks, k groups of 4) and BERT shapes.
+    /// Every path against the reference on random shapes around the blockings (MR 8 and 5, 16
+    /// columns, 48-column panels, 64- and 65-row blocks, k groups of 4, the AVX2 path's 32-byte
+    /// steps while it packs X) and BERT shapes.
     func paths(_ path: Int32, seed: UInt64) throws {
         guard q8_int8_path_supported(path) != 0 else {
             throw XCTSkip("this CPU lacks int8 path \(Int8GemmTests.pathNames[Int(path)]) (AVX-512 VNNI: Zen 4, Ice Lake and later); "
@@ -141,7 +142,8 @@ final class Int8LinearTests: XCTestCase {
         var rng = Rng(state: seed)
         var shapes: [(Int, Int, Int)] = (0..<80).map { _ in (1 + rng.below(140), 1 + rng.below(110), 1 + rng.below(200)) }
         shapes += [(1, 1, 1), (7, 15, 3), (8, 16, 4), (9, 17, 5), (63, 47, 383), (64, 48, 384), (65, 49, 385),
-                   (129, 97, 769), (64, 1152, 384), (96, 384, 1536)]
+                   (129, 97, 769), (64, 1152, 384), (96, 384, 1536),
+                   (5, 16, 32), (6, 17, 31), (66, 33, 33), (130, 31, 35), (131, 65, 36)]
         for (trial, (m, n, k)) in shapes.enumerated() {
             let p = Problem.random(&rng, m: m, n: n, k: k, maxq: trial % 4 == 1 ? 31 : 127, strided: trial % 2 == 0,
                                    bias: trial % 3 != 0, requant: trial % 4 == 2, residual: trial % 3 == 1)

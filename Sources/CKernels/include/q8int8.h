@@ -3,8 +3,8 @@
 // (weights as nn.Linear stores them, [out, in]); so C = A B^T, as a Linear layer.
 //
 // Preconditions of every function here:
-//   - A and B hold values in [-127, 127]: never -128 (the AVX2 path negates them, and the
-//     symmetric quantizer q8_quantize_int8 never produces -128).
+//   - A and B hold values in [-127, 127]: never -128 (the symmetric quantizer
+//     q8_quantize_int8 never produces -128, and the tests cover [-127, 127] only).
 //   - The exact result of each C[m, n] (bias included) fits in int32. Without bias that
 //     holds for K <= 131072 (127 * 127 * 131072 < 2^31). The SIMD paths compute modulo
 //     2^32, so they agree with the reference whenever the reference is defined.
@@ -12,7 +12,7 @@
 // Weights are packed once (q8_packed_s8_alloc + q8_pack_weights_s8), then multiplied by
 // any number of activation row blocks. Multi-threading is the caller's: split M into row
 // blocks and call the kernel on each from its own thread (the kernel keeps its scratch on
-// the stack, 18 KiB, and writes only its C rows). Needs no initialization and no global
+// the stack, at most 59 KiB (the AVX2 path), and writes only its C rows). Needs no initialization and no global
 // state: any thread may call any function here at any time.
 #pragma once
 #include <stddef.h>
