@@ -16,7 +16,8 @@
 #  3. The peers, measured in the same run from the bench-only Python environment that
 #     scripts/bench-venv.sh makes (PyTorch eager FP32 and dynamic int8, ONNX Runtime FP32 and
 #     quantize_dynamic int8; scripts/bench_peers_infer.py), and ONNX Runtime on our own QDQ export
-#     of the same int8 model (q8train export --format onnx; "ORT q8 QDQ"), side by side with ours, with speed
+#     of the same int8 model (q8train export --format onnx; "ORT q8 QDQ" with session.qdqisint8allowed=1,
+#     exact; "ORT q8 QDQ u8" with ORT's default options, uint8 activations), side by side with ours, with speed
 #     ratios; "not measured" where the environment cannot be made. The CPU and the instruction-set
 #     path of each kernel family are printed.
 #  4. Peak RSS (getrusage ru_maxrss) of a process holding only the int8 MiniLM, and of one
@@ -67,13 +68,14 @@ awk '
                                    split(k, p, " "); split(p[2], b, "x"); return sprintf("%8.2f %7.1f/s", ms, 1000 * b[1] / ms) }
     function ratio(a, b, k) { return (t[a " " k] == "" || t[b " " k] == "") ? "   -  " : sprintf("%5.2fx", t[b " " k] / t[a " " k]) }
     END {
-        printf "  %-14s | %-18s %-18s | %-18s %-18s %-18s | %-18s %-18s | ours int8 vs: ORT int8, ORT q8 QDQ, torch int8 | ours FP32 vs: ORT FP32, torch FP32\n",
-               "model shape", "q8 int8", "q8 FP32", "ORT int8", "ORT q8 QDQ", "ORT FP32", "torch int8", "torch FP32"
+        printf "  %-14s | %-18s %-18s | %-18s %-18s %-18s %-18s | %-18s %-18s | ours int8 vs: ORT int8, ORT q8 QDQ, ORT q8 QDQ u8, torch int8 | ours FP32 vs: ORT FP32, torch FP32\n",
+               "model shape", "q8 int8", "q8 FP32", "ORT int8", "ORT q8 QDQ", "ORT q8 QDQ u8", "ORT FP32", "torch int8", "torch FP32"
         for (i = 0; i < n; i++) { k = order[i]
-            printf "  %-14s | %s %s | %s %s %s | %s %s | %s %s %s | %s %s\n", k,
-                   cell("q8-int8", k), cell("q8-fp32", k), cell("ort-int8", k), cell("ort-q8qdq", k), cell("ort-fp32", k),
-                   cell("torch-int8", k), cell("torch-fp32", k),
-                   ratio("q8-int8", "ort-int8", k), ratio("q8-int8", "ort-q8qdq", k), ratio("q8-int8", "torch-int8", k),
+            printf "  %-14s | %s %s | %s %s %s %s | %s %s | %s %s %s %s | %s %s\n", k,
+                   cell("q8-int8", k), cell("q8-fp32", k), cell("ort-int8", k), cell("ort-q8qdq", k), cell("ort-q8qdq-u8", k),
+                   cell("ort-fp32", k), cell("torch-int8", k), cell("torch-fp32", k),
+                   ratio("q8-int8", "ort-int8", k), ratio("q8-int8", "ort-q8qdq", k), ratio("q8-int8", "ort-q8qdq-u8", k),
+                   ratio("q8-int8", "torch-int8", k),
                    ratio("q8-fp32", "ort-fp32", k), ratio("q8-fp32", "torch-fp32", k) }
     }' "$TMP/ours.txt" "$TMP/peers.txt"
 

@@ -11,7 +11,9 @@ on the same model shapes, token batches of the same kind and the same thread cou
 - ONNX Runtime on q8train's own QDQ export of the same model our runtime ran (`q8train export
   --format onnx` of the int8 folder q8bench infer wrote; paths in Q8_QDQ_MINILM and Q8_QDQ_BASE),
   with the session entry session.qdqisint8allowed=1 (int8 x int8 kernels; docs/onnx.md): what
-  serving our model in ONNX Runtime costs or gains. ENGINE ort-q8qdq.
+  serving our model in ONNX Runtime costs or gains. ENGINE ort-q8qdq; and ort-q8qdq-u8 with
+  ONNX Runtime's default options (int8 activations converted to uint8: faster on CPUs without
+  VNNI, but its u8 x s8 kernel saturates there, so not exact).
 
 Models: the bundled MiniLM (MODEL_DIR, with a fresh 2-label head) and a BERT-base shape (hidden
 768, 12 layers, 12 heads, intermediate 3072, vocab 30522, Hugging Face's random init).
@@ -20,7 +22,7 @@ Timing: WARMUP untimed runs, then the median of ITERS timed runs, per engine and
 
 Prints one line per measurement, for bench-infer.sh to join with ours:
     peer ENGINE MODEL BxT MEDIAN_MS
-(ENGINE: torch-fp32, torch-int8, ort-fp32, ort-int8, ort-q8qdq; MODEL: minilm, base), after lines starting
+(ENGINE: torch-fp32, torch-int8, ort-fp32, ort-int8, ort-q8qdq, ort-q8qdq-u8; MODEL: minilm, base), after lines starting
 with "peers:" that say the versions and the instruction sets the libraries report.
 usage: bench_peers_infer.py MODEL_DIR THREADS ITERS WARMUP "PARTS"   (PARTS: "minilm base")"""
 import os
@@ -92,6 +94,7 @@ def bench(name, model, vocab, shapes, folder):
     qdq = os.environ.get("Q8_QDQ_" + name.upper())
     if qdq and os.path.exists(qdq):
         engines["ort-q8qdq"] = session(qdq, int8_allowed=True)
+        engines["ort-q8qdq-u8"] = session(qdq)
     torch_int8 = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     for b, t in shapes:
         feed = batch(b, t, vocab, 1000 * b + t)
