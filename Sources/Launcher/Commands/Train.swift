@@ -111,6 +111,7 @@ struct Train: ParsableCommand {
         guard communicator.isRoot else { return }
         let run = URL(fileURLWithPath: settings.resolvedOutputDir)
         try ReportCommand.write(run: run, logger: logger)
+        var exportedInt8 = false
         if export && model.quantization != nil {
             // The checkpoints are complete: an export failure is reported, not a failed run.
             do {
@@ -118,15 +119,16 @@ struct Train: ParsableCommand {
                                               dynamic: false) {
                     logger.info("\(line.trimmingCharacters(in: .whitespaces))")
                 }
+                exportedInt8 = true
             } catch {
                 logger.error("int8 export failed: \(error); the checkpoints are intact, retry with: q8train export --run \(run.path)")
             }
         }
         if exportOnnx {
             let int8 = model.quantization != nil
-            let int8Folder = run.appendingPathComponent("int8")
-            let fromFolder = int8 && export && FileManager.default.fileExists(atPath: int8Folder.path)
-            let source = fromFolder ? int8Folder : run.appendingPathComponent("best")
+            // From the int8 folder this run just wrote (never an older one), else from best/.
+            let fromFolder = exportedInt8
+            let source = fromFolder ? run.appendingPathComponent("int8") : run.appendingPathComponent("best")
             do {
                 let summary = try Export.exportONNX(source, isInt8Folder: fromFolder, int8: int8, to: run.appendingPathComponent(
                     int8 ? ONNXExporter.int8FileName : ONNXExporter.fp32FileName))
