@@ -25,9 +25,16 @@ import Tensor
 ///   q8bench infer-repeat INT8_DIR BATCHxSEQ RUNS
 ///       runs one random batch RUNS times on an exported int8 folder: median and best latency
 ///       (a fixed workload for callgrind / perf).
-///   q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
+///   q8bench dist-train MODEL_DIR|base THREADS STEPS BATCHxSEQ [fp32|q8bert]
 ///       data-parallel training step (plain, or under mpirun), allreduce and overlap figures
-///       (scripts/bench-dist.sh). BATCH is the global batch.
+///       (scripts/bench-dist.sh, scripts/bench-scaling.sh). BATCH is the global batch; base: a
+///       random model of BERT-base's shape.
+///   q8bench allreduce-cost [MAX_MB]
+///       under mpirun: allreduce times by message size and the fitted latency and bandwidth
+///       of the transport in use (scripts/bench-scaling.sh).
+///   q8bench token-union MODEL_DIR TASK B SEQ
+///       distinct word-embedding rows of W ranks' batches of B real training examples, W = 1..256
+///       (the rows a sparse word-embedding exchange sends; scripts/bench-scaling.sh).
 setvbuf(stdout, nil, _IOLBF, 0)
 let args = CommandLine.arguments
 let usage = """
@@ -37,7 +44,9 @@ let usage = """
            q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
            q8bench infer-texts INT8_DIR TSV BATCH
            q8bench infer-repeat INT8_DIR BATCHxSEQ RUNS
-           q8bench dist-train MODEL_DIR THREADS STEPS BATCHxSEQ [fp32|q8bert]
+           q8bench dist-train MODEL_DIR|base THREADS STEPS BATCHxSEQ [fp32|q8bert]
+           q8bench allreduce-cost [MAX_MB]
+           q8bench token-union MODEL_DIR TASK B SEQ
 
     """
 
@@ -68,6 +77,12 @@ do {
         }
         try runDistTrainBench(modelDir: URL(fileURLWithPath: args[2]), threads: threads, steps: steps,
                               shape: try parseShape(args[5]), mode: args.count == 7 ? args[6] : "fp32")
+    case "allreduce-cost":
+        guard args.count <= 3, let maxMiB = args.count == 3 ? Double(args[2]) : 64, maxMiB > 0 else { throw BenchError.usage }
+        try runAllreduceCostBench(maxMiB: maxMiB)
+    case "token-union":
+        guard args.count == 6, let b = Int(args[4]), let t = Int(args[5]), b > 0, t > 2 else { throw BenchError.usage }
+        try runTokenUnionBench(modelDir: URL(fileURLWithPath: args[2]), task: args[3], batch: b, seqLen: t)
     default:
         throw BenchError.usage
     }

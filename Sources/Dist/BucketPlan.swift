@@ -31,6 +31,21 @@ public struct BucketPlan: Sendable, Equatable {
         }
     }
 
+    /// A tensor whose gradient is a table of rows of which a step touches few (an embedding
+    /// table: only the rows of the batch's token ids get gradient): it gets a bucket of its
+    /// own, exchanged by rows.
+    public struct RowSparseTable: Sendable, Equatable {
+        public let name: String
+        /// Its first float in the flat buffer, and its shape [rows, width].
+        public let offset: Int
+        public let rows: Int
+        public let width: Int
+        public init(name: String, offset: Int, rows: Int, width: Int) {
+            self.name = name; self.offset = offset; self.rows = rows; self.width = width
+        }
+        public var floatCount: Int { rows * width }
+    }
+
     /// One unit of communication.
     public struct Bucket: Sendable, Equatable {
         /// Position in the plan: buckets start in this order on every rank.
@@ -44,6 +59,9 @@ public struct BucketPlan: Sendable, Equatable {
         public let highestLayer: Int
         /// Its tensors, in the order they were added (reverse layout order).
         public let names: [String]
+        /// The row-sparse table this bucket holds alone, when the plan was asked to exchange
+        /// that tensor by rows (`GradientReducer` then reduces only the rows some rank touched).
+        public var rowSparse: RowSparseTable? = nil
         /// Size in bytes (Float32).
         public var byteCount: Int { range.count * MemoryLayout<Float>.stride }
 
@@ -64,8 +82,9 @@ public struct BucketPlan: Sendable, Equatable {
 
     /// The plan for segments in forward (layout) order that tile 0..<count, with layers
     /// non-decreasing in -1...layerCount.
+    /// `rowSparse`: tensors (by segment name) to exchange by rows, each in a bucket of its own.
     public init(segments: [Segment], count: Int, layerCount: Int, bucketBytes: Int = defaultBucketBytes,
-                firstBucketBytes: Int = defaultFirstBucketBytes) throws {
+                firstBucketBytes: Int = defaultFirstBucketBytes, rowSparse: [RowSparseTable] = []) throws {
         guard bucketBytes > 0 else { throw DistError.invalidArgument(what: "bucket bytes", value: bucketBytes) }
         guard firstBucketBytes > 0 else {
             throw DistError.invalidArgument(what: "first bucket bytes", value: firstBucketBytes)
@@ -88,6 +107,15 @@ public struct BucketPlan: Sendable, Equatable {
         guard expectedStart == count else {
             throw DistError.countMismatch(what: "floats covered by the segments", expected: count, actual: expectedStart)
         }
+        var sparseBySegment: [String: RowSparseTable] = [:]
+        for t in rowSparse {
+            guard let s = segments.first(where: { $0.name == t.name }) else { throw DistError.unknownParameter(t.name) }
+            guard t.rows > 0, t.width > 0, t.offset == s.range.lowerBound, t.floatCount <= s.range.count else {
+                throw DistError.invalidArgument(what: "row-sparse shape of \(t.name) [\(t.rows), \(t.width)] at \(t.offset) "
+                                                + "(its span is \(s.range))", value: t.floatCount)
+            }
+            sparseBySegment[t.name] = t
+        }
 
         var buckets: [Bucket] = []
         var current: [Segment] = []   // reverse order: current.last has the lowest offset
@@ -99,6 +127,13 @@ public struct BucketPlan: Sendable, Equatable {
             current = []; currentBytes = 0
         }
         for s in segments.reversed() {
+            if let table = sparseBySegment[s.name] {
+                close()
+                current = [s]
+                close()
+                buckets[buckets.count - 1].rowSparse = table
+                continue
+            }
             let bytes = s.range.count * MemoryLayout<Float>.stride
             let cap = buckets.isEmpty ? firstBucketBytes : bucketBytes
             if !current.isEmpty && currentBytes + bytes > cap { close() }

@@ -341,6 +341,45 @@ public final class Communicator: @unchecked Sendable {
         }
     }
 
+    /// Every rank's `values`, concatenated in rank order into `out` (resized to the total);
+    /// counts may differ between ranks (MPI_Allgather of the counts, then MPI_Allgatherv).
+    /// `counts` receives each rank's count [size]. Both arrays keep their capacity across
+    /// calls (only the W displacements are allocated per call).
+    public func allgatherVariable(_ values: UnsafeBufferPointer<Int32>, into out: inout [Int32],
+                                  counts: inout [Int32]) throws {
+        guard let comm = live() else {
+            out.removeAll(keepingCapacity: true); out.append(contentsOf: values)
+            counts.removeAll(keepingCapacity: true); counts.append(Int32(values.count))
+            return
+        }
+        precondition(values.count <= Int(Int32.max), "Communicator.allgatherVariable: \(values.count) values")
+        counts.removeAll(keepingCapacity: true)
+        counts.append(contentsOf: repeatElement(0, count: size))
+        var mine = Int32(values.count)
+        try tracked(CollectiveOperation("MPI_Allgather", count: 1, "int32 per rank")) {
+            try counts.withUnsafeMutableBufferPointer {
+                try check(MPI_Allgather(&mine, 1, q8_mpi_int32(), $0.baseAddress, 1, q8_mpi_int32(), comm), "MPI_Allgather")
+            }
+        }
+        var displacements = [Int32](repeating: 0, count: size)
+        var total = 0
+        for r in 0..<size {
+            displacements[r] = Int32(total)
+            total += Int(counts[r])
+        }
+        precondition(total <= Int(Int32.max), "Communicator.allgatherVariable: \(total) values in all")
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: repeatElement(0, count: total))
+        try tracked(CollectiveOperation("MPI_Allgatherv", count: values.count, "int32 from this rank")) {
+            try out.withUnsafeMutableBufferPointer { dst in
+                try counts.withUnsafeBufferPointer { c in
+                    try check(MPI_Allgatherv(values.baseAddress, mine, q8_mpi_int32(), dst.baseAddress, c.baseAddress,
+                                             displacements, q8_mpi_int32(), comm), "MPI_Allgatherv")
+                }
+            }
+        }
+    }
+
     /// Every rank's `values` among the ranks on this machine, in local-rank order
     /// [localSize * values.count]. Every local rank must pass the same count.
     public func localAllgather(_ values: [Int64]) throws -> [Int64] {

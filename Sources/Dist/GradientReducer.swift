@@ -8,7 +8,8 @@ import Tensor
 /// Per step:
 ///
 ///     model.zeroGradients()
-///     model.backward(layerDone: reducer.layerDone)   // starts buckets as layers finish
+///     model.backward(layerDone: reducer.layerDone,   // starts buckets as layers finish
+///                    progress: reducer.poll)         // pushes them on between GEMMs
 ///     try reducer.finish()                           // waits; gradients = mean over ranks
 ///     clip, optimizer update (identical on every rank)
 ///
@@ -24,8 +25,16 @@ public final class GradientReducer {
     public struct Statistics: Sendable, Equatable {
         /// Calls of `finish()` and `allreduceAll()`.
         public var steps = 0
-        /// Bytes of gradient reduced (each rank's contribution, gaps included).
+        /// Bytes of gradient reduced (each rank's contribution, gaps included; a row-sparse
+        /// bucket counts its packed rows and the row ids this rank sent).
         public var bytesReduced = 0
+        /// The same for the last step.
+        public var lastBytesReduced = 0
+        /// Rows in the last step's union, per row-sparse bucket (nil: exchanged dense).
+        public var lastSparseRows: [Int?] = []
+        /// Seconds spent in `prepareRows` (the row-id allgathers), cumulative and last step.
+        public var rowIdSeconds = 0.0
+        public var lastRowIdSeconds = 0.0
         /// Seconds spent inside `finish()` / `allreduceAll()`: communication that did not
         /// overlap with backward, plus the averaging.
         public var waitSeconds = 0.0
@@ -51,6 +60,8 @@ public final class GradientReducer {
     /// allreduce. Needs a power-of-two world size.
     public let deterministic: Bool
     public private(set) var statistics = Statistics()
+    /// The row-sparse exchange of each bucket that has one (by bucket index).
+    public let rowExchanges: [Int: RowSparseExchange]
     /// TreeAllreduce's receive buffer per bucket (deterministic only), allocated once.
     private var scratch: [FloatBuffer] = []
 
@@ -59,9 +70,15 @@ public final class GradientReducer {
     private var lowestDoneLayer = Int.max               // the last layerDone report
     private var inFlight: [(bucket: Int, request: PendingReduction)] = []
     private var hookNanoseconds: UInt64 = 0             // inside layerDone this step
+    private var rowIdNanoseconds: UInt64 = 0            // inside prepareRows this step
+    private var rowIdBytes = 0                          // row ids this rank sent this step
+    private var stepBytes = 0                           // gradient bytes started this step
 
+    /// `sparseFraction`: for the plan's row-sparse buckets, the largest union of touched
+    /// rows (a fraction of the table's rows) still exchanged by rows; above it, or in a step
+    /// without `prepareRows`, the bucket is exchanged dense.
     public init(communicator: Communicator, plan: BucketPlan, gradients: FloatBuffer, average: Bool = true,
-                deterministic: Bool = false) throws {
+                deterministic: Bool = false, sparseFraction: Double = 0.5) throws {
         precondition(gradients.count == plan.count,
                      "GradientReducer: gradient buffer has \(gradients.count) floats, the plan \(plan.count)")
         let w = communicator.size
@@ -76,6 +93,16 @@ public final class GradientReducer {
         if deterministic && w > 1 {
             scratch = plan.buckets.map { FloatBuffer(count: TreeAllreduce.scratchCount($0.range.count)) }
         }
+        guard (0...1).contains(sparseFraction) else {
+            throw DistError.invalidArgument(what: "sparse fraction \(sparseFraction) (0...1)", value: 0)
+        }
+        var exchanges: [Int: RowSparseExchange] = [:]
+        if w > 1 {
+            for b in plan.buckets { if let t = b.rowSparse {
+                exchanges[b.index] = RowSparseExchange(table: t, denseFraction: sparseFraction, deterministic: deterministic)
+            } }
+        }
+        rowExchanges = exchanges
     }
 
     // The communication loop. Design constraints:
@@ -90,6 +117,22 @@ public final class GradientReducer {
     //    for all, starting any bucket the hook did not (a backward without the hook).
     // 5. Average = sum / world size, applied to each bucket once its sum is complete.
     // 6. With one rank nothing is communicated and nothing scaled.
+    // 7. A row-sparse bucket reduces only the union of the rows the ranks touched, packed
+    //    (RowSparseExchange), when `prepareRows` ran this step on every rank and the union is
+    //    small enough; otherwise it is reduced dense like any other bucket.
+
+    /// Before backward (or forward): the rows of table `name` this rank's batch touches
+    /// (`ids`, repeats allowed, `skipping` left out), for the row-sparse bucket of that
+    /// table. A collective (allgather of the row ids): every rank calls it at the same point
+    /// of every step, or none does. Does nothing with one rank or no such bucket.
+    public func prepareRows(of name: String, ids: UnsafeBufferPointer<Int32>, skipping: Int32 = -1) throws {
+        guard communicator.size > 1,
+              let exchange = rowExchanges.values.first(where: { $0.table.name == name }) else { return }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try exchange.prepare(ids: ids, skipping: skipping, communicator: communicator)
+        rowIdNanoseconds += DispatchTime.now().uptimeNanoseconds - t0
+        rowIdBytes += 4 * (exchange.localRowCount + 1)
+    }
 
     /// The model's backward hook: layer `layer` (L = head, ..., 0, -1 = embeddings) has
     /// final gradients. Starts every bucket that became ready and progresses those in flight.
@@ -113,6 +156,18 @@ public final class GradientReducer {
         }
     }
 
+    /// backward's `progress` hook, between the GEMMs of a layer: tests the buckets in flight
+    /// (each test lets MPI advance them by the rounds whose data has arrived). Cheap when
+    /// nothing is in flight.
+    public func poll() {
+        guard !inFlight.isEmpty else { return }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { hookNanoseconds += DispatchTime.now().uptimeNanoseconds - t0 }
+        do { try progress() } catch {
+            communicator.abortJob("gradient allreduce (progress between layers) failed: \(error)")
+        }
+    }
+
     /// Waits until every bucket is reduced; afterwards `gradients` holds the average (or the
     /// sum, without `average`) over ranks, the same on every rank. Resets for the next step.
     public func finish() throws {
@@ -127,7 +182,7 @@ public final class GradientReducer {
             }
             for (b, request) in inFlight {
                 try request.wait()
-                scale(plan.buckets[b].range)
+                complete(b)
             }
         } catch {
             communicator.abortJob("gradient allreduce (finishing the step's \(plan.buckets.count) buckets) failed: \(error)")
@@ -143,28 +198,50 @@ public final class GradientReducer {
         defer { reset() }
         guard communicator.size > 1 else { return record(since: t0, doneEarly: 0) }
         precondition(inFlight.isEmpty && nextBucket == 0, "GradientReducer: allreduceAll() during a bucketed step")
-        if deterministic {
-            for (b, bucket) in plan.buckets.enumerated() {
-                try TreeAllreduce(communicator: communicator, gradients.pointer + bucket.range.lowerBound,
-                                  count: bucket.range.count, scratch: scratch[b].pointer, tag: 1000 + 64 * b).wait()
+        if deterministic || rowExchanges.values.contains(where: \.isSparse) {
+            for b in plan.buckets.indices {
+                try start(b)
+                try inFlight.removeLast().request.wait()
+                complete(b)
             }
         } else {
             try communicator.allreduceSum(gradients.pointer, count: gradients.count)
+            stepBytes = plan.byteCount
+            scale(0..<gradients.count)
         }
-        scale(0..<gradients.count)
         record(since: t0, doneEarly: 0)
     }
 
+    /// Starts bucket b's reduction: its range, or, for a row-sparse bucket in a sparse step,
+    /// its packed rows.
     private func start(_ b: Int) throws {
-        let range = plan.buckets[b].range
+        var p = gradients.pointer + plan.buckets[b].range.lowerBound
+        var count = plan.buckets[b].range.count
+        var treeScratch = scratch.isEmpty ? nil : scratch[b].pointer
+        if let exchange = rowExchanges[b], exchange.isSparse {
+            exchange.pack(from: gradients.pointer)
+            p = exchange.packed.pointer
+            count = exchange.packedCount
+            treeScratch = exchange.scratch?.pointer
+        }
         let request: PendingReduction
         if deterministic {
-            request = try TreeAllreduce(communicator: communicator, gradients.pointer + range.lowerBound,
-                                        count: range.count, scratch: scratch[b].pointer, tag: 1000 + 64 * b)
+            request = try TreeAllreduce(communicator: communicator, p, count: count, scratch: treeScratch!, tag: 1000 + 64 * b)
         } else {
-            request = try communicator.iallreduceSum(gradients.pointer + range.lowerBound, count: range.count)
+            request = try communicator.iallreduceSum(p, count: count)
         }
+        stepBytes += count * MemoryLayout<Float>.stride
         inFlight.append((b, request))
+    }
+
+    /// Bucket b's sum is complete: the average in place (a sparse bucket's rows back into
+    /// the table).
+    private func complete(_ b: Int) {
+        if let exchange = rowExchanges[b], exchange.isSparse {
+            exchange.unpack(into: gradients.pointer, divisor: average ? Float(communicator.size) : 1)
+        } else {
+            scale(plan.buckets[b].range)
+        }
     }
 
     /// Tests every bucket in flight (each test drives MPI's progress engine) and averages
@@ -173,7 +250,7 @@ public final class GradientReducer {
         var k = 0
         while k < inFlight.count {
             if try inFlight[k].request.test() {
-                scale(plan.buckets[inFlight[k].bucket].range)
+                complete(inFlight[k].bucket)
                 inFlight.remove(at: k)
             } else {
                 k += 1
@@ -193,7 +270,14 @@ public final class GradientReducer {
     private func record(since t0: UInt64, doneEarly: Int) {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
         statistics.steps += 1
-        statistics.bytesReduced += communicator.size > 1 ? plan.byteCount : 0
+        let bytes = communicator.size > 1 ? stepBytes + rowIdBytes : 0
+        statistics.bytesReduced += bytes
+        statistics.lastBytesReduced = bytes
+        statistics.lastSparseRows = plan.buckets.compactMap { b in
+            rowExchanges[b.index].map { $0.isSparse ? $0.union.count : nil }
+        }
+        statistics.lastRowIdSeconds = Double(rowIdNanoseconds) * 1e-9
+        statistics.rowIdSeconds += statistics.lastRowIdSeconds
         statistics.waitSeconds += seconds
         statistics.lastWaitSeconds = seconds
         statistics.lastBucketsDoneBeforeFinish = doneEarly
@@ -206,5 +290,9 @@ public final class GradientReducer {
         nextBucket = 0
         lowestDoneLayer = .max
         hookNanoseconds = 0
+        rowIdNanoseconds = 0
+        rowIdBytes = 0
+        stepBytes = 0
+        for exchange in rowExchanges.values { exchange.reset() }
     }
 }

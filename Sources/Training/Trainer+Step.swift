@@ -58,6 +58,12 @@ extension Trainer {
         for (k, q) in model.linearQuantizers.enumerated() {
             quantizerSnapshot[k] = (q.step, q.input.value, q.output.value)
         }
+        if communicator.size > 1 {
+            // The word-embedding rows this step touches, for its row-sparse exchange.
+            try batch.inputIds.withUnsafeBufferPointer {
+                try reducer.prepareRows(of: BucketPlan.wordEmbeddings, ids: $0, skipping: Int32(model.config.padTokenId))
+            }
+        }
         model.forward(batch, mode: .train(seed: settings.seed, step: step))
         var loss = model.loss(batch)
         if weights.contains(where: { $0 != 1 }) { model.weightLossGradient(weights) }
@@ -66,7 +72,9 @@ extension Trainer {
             model.backward()
             try inspect(StepGradients(step: step + 1, rank: communicator.rank, model: model))
         } else {
-            model.backward(layerDone: communicator.size > 1 ? reducer.layerDone : nil)  // reduce as layers finish
+            // Reduce as layers finish; push the reductions on between a layer's GEMMs.
+            model.backward(layerDone: communicator.size > 1 ? reducer.layerDone : nil,
+                           progress: communicator.size > 1 ? reducer.poll : nil)
         }
         try reducer.finish()
         if communicator.size > 1 { loss = Float(try communicator.allreduceSum(Double(loss)) / Double(communicator.size)) }

@@ -89,8 +89,10 @@ public final class Trainer {
         sampler = try DistributedSampler(count: task.train.count, communicator: communicator,
                                          globalBatchSize: settings.batchSize, seed: settings.seed,
                                          reductionGroups: settings.reductionGroups)
-        reducer = try GradientReducer(communicator: communicator, plan: try BucketPlan(layout: model.layout),
-                                      gradients: model.gradients, deterministic: settings.reductionGroups > 1)
+        reducer = try GradientReducer(communicator: communicator,
+                                      plan: try BucketPlan(layout: model.layout, sparseWordEmbeddings: settings.sparseEmbeddings > 0),
+                                      gradients: model.gradients, deterministic: settings.reductionGroups > 1,
+                                      sparseFraction: settings.sparseEmbeddings)
         stepsPerEpoch = sampler.stepsPerEpoch
         let epochSteps = Int((Double(stepsPerEpoch) * settings.epochs).rounded(.up))
         totalSteps = min(epochSteps, settings.maxSteps ?? .max)

@@ -41,6 +41,10 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// size dividing it gives bitwise-identical training (a power of two dividing batch_size;
     /// 1: plain sums, fastest).
     public var reductionGroups = 1
+    /// Data parallel: the word-embedding gradient is exchanged by rows (the union of the
+    /// rows the ranks' token ids touched, RowSparseExchange) while that union is at most this
+    /// fraction of the vocabulary; above it the step exchanges the table dense. 0: always dense.
+    public var sparseEmbeddings = 0.5
     /// Quantization-aware training: none, a preset (q8bert, q8bert-paper, all-outputs), or a per-layer JSON/YAML file.
     public var quantize = "none"
     /// Write a full training-state checkpoint (OUTPUT/checkpoints/step-N) every N steps (0: never).
@@ -72,6 +76,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         Field("threads", \.threads), Field("eval_every", \.evalEvery), Field("max_steps", \.maxSteps),
         Field("pad_to_max_length", \.padToMaxLength), Field("eval_batch_size", \.evalBatchSize),
         Field("log_file", \.logFile), Field("check_sync", \.checkSync), Field("reduction_groups", \.reductionGroups),
+        Field("sparse_embeddings", \.sparseEmbeddings),
         Field("quantize", \.quantize), Field("checkpoint_every", \.checkpointEvery),
         Field("checkpoint_minutes", \.checkpointMinutes), Field("keep_checkpoints", \.keepCheckpoints),
         Field("max_bad_steps", \.maxBadSteps), Field("resume", \.resume), Field("text_columns", \.textColumns),
@@ -136,6 +141,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         try check(reductionGroups >= 1 && reductionGroups <= 64 && reductionGroups & (reductionGroups - 1) == 0
                   && batchSize % reductionGroups == 0, "reduction_groups",
                   "must be a power of two up to 64 that divides batch_size \(batchSize), found \(reductionGroups)")
+        try check(sparseEmbeddings >= 0 && sparseEmbeddings <= 1, "sparse_embeddings",
+                  "must be a fraction of the vocabulary in [0, 1], found \(sparseEmbeddings)")
         try check(checkpointEvery >= 0, "checkpoint_every", "must be non-negative, found \(checkpointEvery)")
         try check(checkpointMinutes >= 0 && checkpointMinutes.isFinite, "checkpoint_minutes",
                   "must be non-negative, found \(checkpointMinutes)")

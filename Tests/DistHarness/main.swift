@@ -11,6 +11,8 @@ import Foundation
 //   info                  rank, size, local rank and size, thread level
 //   allreduce             sums, maxima, broadcast, (all)gather, also split into small pieces
 //   reducer               bucketed non-blocking reducer == blocking allreduce, on every rank
+//   tree                  the deterministic reduction == the single-process tree, bit for bit
+//   sparse                the row-sparse word-embedding exchange == the dense one
 //   sampler               per-rank batches disjoint and covering each global batch; eval shards
 //   verify-mismatch       verifyIdentical catches a different hash on rank 1
 //   mpi-error             an invalid MPI call on the last rank ends the job (abortsOnError)
@@ -43,6 +45,7 @@ do {
         case "allreduce": try checks.checkAllreduce()
         case "reducer": try checks.checkReducer()
         case "tree": try checks.checkTreeReduction()
+        case "sparse": try checks.checkSparseRows()
         case "sampler": try checks.checkSampler()
         case "verify-mismatch": try checks.checkVerifyMismatch()
         case "mpi-error": try checks.failOneCollective()

@@ -50,6 +50,22 @@ final class MPIRunTests: XCTestCase {
         try run(ranks: nil, ["tree"])
     }
 
+    /// (b'') The word-embedding gradient exchanged by rows (the union of the ranks' token
+    /// rows) equals the dense exchange: byte for byte with the deterministic reduction and
+    /// with 2 ranks, within rounding with MPI's allreduce on 3; dense once the union passes
+    /// the set fraction; fewer bytes when sparse.
+    func testSparseWordEmbeddingExchangeMatchesDense() throws {
+        for W in [2, 3, 4] {
+            let output = try run(ranks: W, ["sparse"])
+            XCTAssertTrue(output.contains("rank 0/\(W): sparse plain step 0:"), output)
+            XCTAssertTrue(output.contains("(dense fallback)"), output)
+            if W != 3 {
+                XCTAssertTrue(output.contains("rank 0/\(W): sparse deterministic step 1:"), output)
+            }
+        }
+        try run(ranks: nil, ["sparse"])
+    }
+
     /// (c) Each step's rank batches are disjoint and together the single-process batch;
     /// evaluation results gather back to dataset order without padding.
     func testSamplerSharesCoverTheGlobalBatch() throws {

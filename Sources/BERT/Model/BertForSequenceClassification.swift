@@ -128,8 +128,11 @@ public final class BertForSequenceClassification {
     /// Backward from the dLogits `loss` left; adds into `gradients`.
     /// `layerDone(l)` is called once the gradients of encoder layer l (and, for l == 0, the
     /// embeddings) are final, in the order L-1 ... 0, -1 (embeddings): the hook for overlapping
-    /// gradient communication with the rest of backward.
-    public func backward(layerDone: ((Int) -> Void)? = nil) {
+    /// gradient communication with the rest of backward. `progress` is called between the
+    /// sub-steps of each layer's backward (after each of its GEMM groups, about 7 per layer):
+    /// the hook for pushing non-blocking collectives on (MPI progresses them only inside MPI
+    /// calls, and a ring allreduce needs 2(W - 1) rounds).
+    public func backward(layerDone: ((Int) -> Void)? = nil, progress: (() -> Void)? = nil) {
         guard let ws = activations, let last else { preconditionFailure("backward: no forward to differentiate") }
         let B = last.batch, T = last.seqLen, mode = last.mode
         var dOut = ws.g0.pointer, dX = ws.g3.pointer
@@ -137,11 +140,12 @@ public final class BertForSequenceClassification {
         layerDone?(layers.count)
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let x = l == 0 ? ws.embOut.pointer : ws.layers[l - 1].out.pointer
-            layers[l].backward(dX: dX, dOut: dOut, x: x, ws.layers[l], ws: ws, batch: B, seqLen: T, mode: mode)
+            layers[l].backward(dX: dX, dOut: dOut, x: x, ws.layers[l], ws: ws, batch: B, seqLen: T, mode: mode,
+                               progress: progress)
             swap(&dOut, &dX)
             layerDone?(l)
         }
-        embeddings.backward(dOut: dOut, ws: ws, batch: B, seqLen: T, mode: mode)
+        embeddings.backward(dOut: dOut, ws: ws, batch: B, seqLen: T, mode: mode, progress: progress)
         layerDone?(-1)
     }
 

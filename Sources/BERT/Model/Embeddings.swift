@@ -63,13 +63,15 @@ struct Embeddings {
     }
 
     /// dOut [N, C] is the gradient of x0 (it is overwritten: used as scratch).
-    func backward(dOut: UnsafeMutablePointer<Float>, ws: Activations, batch B: Int, seqLen T: Int, mode: ForwardMode) {
+    func backward(dOut: UnsafeMutablePointer<Float>, ws: Activations, batch B: Int, seqLen T: Int, mode: ForwardMode,
+                  progress: (() -> Void)? = nil) {
         let N = B * T
         let p = mode.training ? dropout : 0
         if p > 0 { dropoutBackward(dInput: dOut, dOut: dOut, mask: ws.embMask.pointer, probability: p, count: N * dim) }
         let dSum = ws.g1.pointer
         norm.backward(dInput: dSum, dOut: dOut, input: ws.embSum.pointer, mean: ws.embMean.pointer,
                       rstd: ws.embRstd.pointer, rows: N, scratch: ws.normScratch, groups: ws.groups)
+        progress?()
         embeddingBackward(dTable: dWord, dOut: dSum, ids: ws.inputIds.pointer, rows: N, dim: dim, skipping: padTokenId,
                           tableRows: vocabSize, groups: ws.groups)
         embeddingBackward(dTable: dPosition, dOut: dSum, ids: ws.positionIds.pointer, rows: N, dim: dim,

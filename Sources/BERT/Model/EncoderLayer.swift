@@ -73,7 +73,8 @@ struct EncoderLayer {
     /// Backward: dOut [N, C] is the gradient of this layer's output; writes the gradient of
     /// its input x into dX [N, C] and adds into the parameter gradients. dOut and dX must differ.
     func backward(dX: UnsafeMutablePointer<Float>, dOut: UnsafePointer<Float>, x: UnsafePointer<Float>,
-                  _ a: Activations.Layer, ws: Activations, batch B: Int, seqLen T: Int, mode: ForwardMode) {
+                  _ a: Activations.Layer, ws: Activations, batch B: Int, seqLen T: Int, mode: ForwardMode,
+                  progress: (() -> Void)? = nil) {
         let N = B * T, C = query.outFeatures, I = intermediate.outFeatures
         let shape = AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads)
         let gA = ws.g1.pointer, gB = ws.g2.pointer
@@ -84,21 +85,27 @@ struct EncoderLayer {
         // dropout, W2: gB = d dense-out; gInter = d interAct.
         if pHidden > 0 { dropoutBackward(dInput: gB, dOut: gA, mask: a.ffnMask.pointer, probability: pHidden, count: N * C) }
         output.backward(dInput: ws.gInter.pointer, dOut: pHidden > 0 ? gB : gA, input: a.interAct.pointer, rows: N, groups: ws.groups)
+        progress?()
         geluBackward(dInput: ws.gInter.pointer, dOut: ws.gInter.pointer, input: a.interPre.pointer, count: N * I)
         // W1: d ln1Out = gA (residual) + W1^T-path.
         intermediate.backward(dInput: gA, accumulate: true, dOut: ws.gInter.pointer, input: a.ln1Out.pointer, rows: N, groups: ws.groups)
+        progress?()
         // LN1: dX starts as d attnResidual (the residual path to x).
         attentionNorm.backward(dInput: dX, dOut: gA, input: a.attnResidual.pointer, mean: a.ln1Mean.pointer,
                                rstd: a.ln1Rstd.pointer, rows: N, scratch: ws.normScratch, groups: ws.groups)
         // dropout, Wo: gA = d context.
         if pHidden > 0 { dropoutBackward(dInput: gB, dOut: dX, mask: a.attnMask.pointer, probability: pHidden, count: N * C) }
         attentionOutput.backward(dInput: gA, dOut: pHidden > 0 ? gB : dX, input: a.context.pointer, rows: N, groups: ws.groups)
+        progress?()
         attentionBackward(dQ: ws.dQ.pointer, dK: ws.dK.pointer, dV: ws.dV.pointer, dContext: gA,
                           q: a.q.pointer, k: a.k.pointer, v: a.v.pointer, probs: a.probs.pointer,
                           dropped: a.dropped.pointer, mask: a.probsMask.pointer, keyMask: ws.keyMask.pointer, shape: shape,
                           dropout: mode.training ? attentionDropout : 0, scratch: ws.attentionScratch)
+        progress?()
         query.backward(dInput: dX, accumulate: true, dOut: ws.dQ.pointer, input: x, rows: N, groups: ws.groups)
+        progress?()
         key.backward(dInput: dX, accumulate: true, dOut: ws.dK.pointer, input: x, rows: N, groups: ws.groups)
+        progress?()
         value.backward(dInput: dX, accumulate: true, dOut: ws.dV.pointer, input: x, rows: N, groups: ws.groups)
     }
 }

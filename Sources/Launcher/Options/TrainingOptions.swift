@@ -68,6 +68,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Deterministic data parallelism: sum gradients over G fixed groups of each batch in a fixed tree, so that every rank count dividing G trains bit for bit the same (a power of two dividing the batch size). (default: \(TrainingOptions.defaults.reductionGroups), plain sums)", valueName: "G"))
     var reductionGroups: Int?
 
+    @Option(help: ArgumentHelp("Data parallel: exchange the word-embedding gradient by rows, the union of the rows the ranks' tokens touched, while that union is at most F of the vocabulary (dense above it); 0: always dense. (default: \(TrainingOptions.defaults.sparseEmbeddings))", valueName: "F"))
+    var sparseEmbeddings: Double?
+
     @Option(help: ArgumentHelp("Write a full training-state checkpoint (OUTPUT/checkpoints/step-N: parameters, AdamW moments, position, Q8BERT ranges, best dev result) every N steps. (default: \(TrainingOptions.defaults.checkpointEvery), off)", valueName: "steps"))
     var checkpointEvery: Int?
 
@@ -110,6 +113,7 @@ struct TrainingOptions: ParsableArguments {
         if let logFile { s.logFile = logFile }
         if let checkSync { s.checkSync = checkSync }
         if let reductionGroups { s.reductionGroups = reductionGroups }
+        if let sparseEmbeddings { s.sparseEmbeddings = sparseEmbeddings }
         if let checkpointEvery { s.checkpointEvery = checkpointEvery }
         if let checkpointMinutes { s.checkpointMinutes = checkpointMinutes }
         if let keepCheckpoints { s.keepCheckpoints = keepCheckpoints }
