@@ -60,6 +60,31 @@ final class BucketPlanTests: XCTestCase {
         XCTAssertEqual(plan.byteCount, layout.count * 4)
     }
 
+    /// A row-sparse table gets a bucket of its own even under a cap that would merge it with
+    /// its neighbours, with its shape; a shape that does not fit its span is refused.
+    func testRowSparseWordEmbeddingsGetABucketOfTheirOwn() throws {
+        let tiny = BertConfig(vocabSize: 50, hiddenSize: 20, numHiddenLayers: 2, numAttentionHeads: 2,
+                              intermediateSize: 24, maxPositionEmbeddings: 20)
+        let layout = ParameterLayout.bertForSequenceClassification(tiny, numLabels: 3)
+        let dense = try BucketPlan(layout: layout, bucketBytes: 1 << 30, firstBucketBytes: 1 << 30)
+        XCTAssertEqual(dense.buckets.count, 1)
+        let plan = try BucketPlan(layout: layout, bucketBytes: 1 << 30, firstBucketBytes: 1 << 30, sparseWordEmbeddings: true)
+        XCTAssertEqual(plan.buckets.count, 2)
+        let word = layout.require(BucketPlan.wordEmbeddings)
+        XCTAssertEqual(plan.buckets.last?.names, [BucketPlan.wordEmbeddings])
+        XCTAssertEqual(plan.buckets.last?.rowSparse,
+                       BucketPlan.RowSparseTable(name: word.name, offset: word.offset, rows: 50, width: 20))
+        XCTAssertNil(plan.buckets.first?.rowSparse)
+        XCTAssertEqual(plan.buckets.reduce(0) { $0 + $1.range.count }, layout.count)
+        let segments = [BucketPlan.Segment(name: "t", range: 0..<64, layer: -1)]
+        XCTAssertThrowsError(try BucketPlan(segments: segments, count: 64, layerCount: 0,
+                                            rowSparse: [.init(name: "t", offset: 0, rows: 9, width: 8)])) {
+            XCTAssertTrue("\($0)".contains("row-sparse shape of t [9, 8]"), "\($0)")
+        }
+        XCTAssertThrowsError(try BucketPlan(segments: segments, count: 64, layerCount: 0,
+                                            rowSparse: [.init(name: "u", offset: 0, rows: 8, width: 8)]))
+    }
+
     /// A bucket is ready once backward reported its lowest layer; ready buckets always form
     /// a prefix of the plan, so starting in plan order never waits on a later bucket.
     func testReadinessPerLayer() throws {
