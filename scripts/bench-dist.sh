@@ -40,9 +40,9 @@ for mode in $MODES; do
   base_one=""; base_two=""
   for groups in $GROUP_COUNTS; do
     one=$(run REDUCTION_GROUPS=$groups "$BENCH" dist-train "$MODEL" 2 "$STEPS" "$BATCH" "$mode")
-    echo "$one" | grep -v '^RESULT'
+    echo "$one" | grep -vE '^(RESULT|PROFILE)'
     two=$(run REDUCTION_GROUPS=$groups OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -n 2 --bind-to none -x REDUCTION_GROUPS "$BENCH" dist-train "$MODEL" 1 "$STEPS" "$BATCH" "$mode")
-    echo "$two" | grep -v '^RESULT'
+    echo "$two" | grep -vE '^(RESULT|PROFILE)'
     awk -v a="$(field "$two" seq_per_s)" -v b="$(field "$one" seq_per_s)" \
         -v w="$(field "$two" wait_ms)" -v r="$(field "$two" allreduce_ms)" -v m="$mode" -v s="$BATCH" -v g="$groups" \
         'BEGIN{printf "%s %s groups %s: throughput (-n 2)/(-n 1) = %.3f (target >= 0.95); allreduce hidden behind backward = 1 - %.1f/%.1f ms = %.1f%% (target >= 80%%)\n",

@@ -43,7 +43,7 @@ clean_env=()
 while IFS= read -r name; do clean_env+=(-u "$name"); done < <(env | grep -oE '^(OMPI|PMIX|ORTE|OPAL)_[A-Za-z0-9_]*' || true)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPIRUN=(env "${clean_env[@]}" OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --bind-to none
-        -x WARMUP -x SPARSE -x POLL)
+        -x WARMUP)
 
 # keep TAG KEY=VALUE... : the PROFILE/LINK/UNION lines of stdin, tagged, into OUT; the rest shown.
 keep() {
@@ -104,9 +104,13 @@ fi
 if has overlap; then
     echo "== 5. exposed communication, 8 x 64 per rank, one thread per rank (oversubscribed past 2)"
     for n in 2 4 8; do
-        for variant in before after; do
-            if [ $variant = before ]; then export SPARSE=0 POLL=0; else export SPARSE=0.5 POLL=1; fi
-            "${MPIRUN[@]}" -n $n "$BENCH" dist-train "$MODEL" 1 "$STEPS" $((8 * n))x64 q8bert \
+        for variant in before sparse after; do
+            case $variant in
+                before) export SPARSE=0 POLL=0 ;;     # dense word embeddings, buckets tested at layer ends
+                sparse) export SPARSE=0.5 POLL=0 ;;   # rows only
+                after) export SPARSE=0.5 POLL=1 ;;    # rows, and tested between each layer's GEMMs
+            esac
+            "${MPIRUN[@]}" -x SPARSE -x POLL -n $n "$BENCH" dist-train "$MODEL" 1 "$STEPS" $((8 * n))x64 q8bert \
                 | keep overlap-$n-$variant | grep -E 'dist-train|reduced per step|blocking allreduce|hidden' || true
         done
     done
@@ -118,17 +122,25 @@ for line in open(sys.argv[1]):
     kind, _, rest = line.partition(" ")
     if kind == "PROFILE":
         d = json.loads(rest); p[d["tag"]] = d
-print("exposed communication per step (finish() wait on the rank whose backward ended last), before -> after:")
+print("exposed communication per step: finish() wait on the rank whose backward ended last (ms), its share of")
+print("the step, bytes reduced per step, share of the same exchange's blocking allreduce hidden behind backward,")
+print("and the range allreduces' time per step (mostly waiting for the other ranks: oversubscribed ranks take turns)")
+print(f"  {'':5} | {'before: dense, layer-end tests':>44} | {'sparse rows':>44} | {'sparse rows + tests between GEMMs':>44}")
 for n in (2, 4, 8):
-    b, a = p.get(f"overlap-{n}-before"), p.get(f"overlap-{n}-after")
-    if not (b and a):
-        continue
-    print(f"  -n {n}: {b['wait_s']*1e3:7.1f} -> {a['wait_s']*1e3:7.1f} ms  (step {b['step_s']*1e3:.0f} -> {a['step_s']*1e3:.0f} ms, "
-          f"bytes/step {b['bytes_per_step']/1e6:.1f} -> {a['bytes_per_step']/1e6:.1f} MB, "
-          f"hidden {100*(1-b['wait_s']/b['allreduce_s']):.0f}% -> {100*(1-a['wait_s']/a['allreduce_s']):.0f}%, "
-          f"range allreduces {b['range_s_per_step']*1e3:.1f} -> {a['range_s_per_step']*1e3:.1f} ms/step)")
+    row = f"  -n {n:<2}"
+    for v in ("before", "sparse", "after"):
+        d = p.get(f"overlap-{n}-{v}")
+        if d is None:
+            row += " | " + "not measured".rjust(44)
+            continue
+        row += (f" | {d['wait_s']*1e3:6.1f} ms {100*d['wait_s']/d['step_s']:4.1f}% {d['bytes_per_step']/1e6:5.1f} MB "
+                f"hid {100*(1-d['wait_s']/d['allreduce_s']):3.0f}% rng {d['range_s_per_step']*1e3:5.1f}")
+    print(row)
 EOF
 fi
 echo
 python3 scripts/scaling_model.py "$OUT" --latency-us "${LATENCY_US:-25}"
+echo
+echo "What if each rank computed 10x faster than one core here (a many-core node): the same model, compute / 10"
+python3 scripts/scaling_model.py "$OUT" --latency-us "${LATENCY_US:-25}" --compute-scale 0.1 --no-validation
 echo "(measurements: $OUT)"

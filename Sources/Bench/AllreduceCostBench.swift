@@ -10,7 +10,8 @@ import Tensor
 ///
 ///     t(n) = 2 (W - 1) alpha + 2 (W - 1) / W * n / beta        (n bytes per rank)
 ///
-/// (least squares on relative error): alpha the per-message latency, beta the bandwidth.
+/// (least squares on relative error, sizes from 64 KiB: the gradient buckets' range):
+/// alpha the per-message latency, beta the bandwidth.
 /// Open MPI may pick another algorithm per size; the fit gives the effective parameters
 /// of the formula the model uses, and each size's residual is printed. Also the one-float
 /// MAX allreduce (a Q8BERT range synchronization) on its own.
@@ -48,9 +49,10 @@ func runAllreduceCostBench(maxMiB: Double) throws {
     try oneFloat.withUnsafeMutableBufferPointer { try comm.allreduceMax($0.baseAddress!, count: $0.count) }
     let rangeSync = median(oneFloat.map(Double.init))
 
-    // t = a + b n, weights 1/t (relative error): a = 2 (W-1) alpha, b = 2 (W-1) / (W beta).
+    // t = a + b n, weights 1/t (relative error), over the sizes of gradient buckets (64 KiB
+    // and up; smaller messages take other algorithms): a = 2 (W-1) alpha, b = 2 (W-1) / (W beta).
     var sww = 0.0, swn = 0.0, swnn = 0.0, swt = 0.0, swnt = 0.0
-    for (n, t) in zip(sizes, medians) {
+    for (n, t) in zip(sizes, medians) where n >= 64 << 10 || sizes.max()! < 64 << 10 {
         let w = 1 / (t * t), x = Double(n)
         sww += w; swn += w * x; swnn += w * x * x; swt += w * t; swnt += w * x * t
     }

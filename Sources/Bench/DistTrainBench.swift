@@ -25,7 +25,8 @@ import Training
 /// the sparse figures are the worst case (real text repeats its frequent tokens).
 /// POLL=1 (default): backward tests the buckets in flight between a layer's GEMMs
 /// (`GradientReducer.poll`), as the trainer does; 0: only at layer ends (before issue 16).
-/// BUCKET_MB=M (default 25, DDP's): the bucket cap; FIRST_BUCKET_MB (default 1).
+/// BUCKET_MB=M (default 25, DDP's): the bucket cap; FIRST_BUCKET_MB (default 1);
+/// LAST_BUCKET_MB (default 8: the lowest layers' own bucket, BucketPlan).
 ///
 /// Rank 0 prints the throughput (global B / median step), a step breakdown, the allreduce time,
 /// the time `finish()` waited, and the share of the allreduce hidden behind backward,
@@ -66,10 +67,12 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
         ? randomBert(baseShape, seed: 2024)
         : try PretrainedLoader.load(directory: modelDir, numLabels: 2).model
     var ranges: MPIRangeReducer?
+    let counting = CountingRangeReducer()
     if mode != "fp32" {
         let quantization = try QuantizationConfig.preset(mode)
         if W > 1 { ranges = MPIRangeReducer(communicator: comm) }
-        try model.enableQuantization(quantization, reducer: ranges ?? LocalRangeReducer())
+        counting.inner = ranges ?? LocalRangeReducer()
+        try model.enableQuantization(quantization, reducer: counting)
     }
     try comm.broadcastParameters(model.parameters)
     let sparse = environmentDouble("SPARSE", 0.5)
@@ -78,6 +81,7 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
     let plan = try BucketPlan(layout: model.layout,
                               bucketBytes: Int(environmentDouble("BUCKET_MB", 25) * 1048576),
                               firstBucketBytes: Int(environmentDouble("FIRST_BUCKET_MB", 1) * 1048576),
+                              lastBucketBytes: Int(environmentDouble("LAST_BUCKET_MB", 8) * 1048576),
                               sparseWordEmbeddings: sparse > 0)
     let reducer = try GradientReducer(communicator: comm, plan: plan, gradients: model.gradients,
                                       deterministic: groups > 1, sparseFraction: sparse)
@@ -113,7 +117,7 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
     try comm.barrier()
     for step in 0..<(warmup + steps) {
         let t0 = now()
-        let rangeBefore = (ranges?.seconds ?? 0, ranges?.calls ?? 0)
+        let rangeBefore = (ranges?.seconds ?? 0, counting.calls)
         try prepareRows()
         model.forward(batch, mode: .train(seed: 1, step: step))
         var loss = model.loss(batch)
@@ -135,7 +139,7 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
             bytesPerStep.append(Double(reducer.statistics.lastBytesReduced))
             readyRecord += plan.buckets.map { Float(layerDoneAt[$0.lowestLayer + 1]) }
             rangeSeconds.append((ranges?.seconds ?? 0) - rangeBefore.0)
-            rangeCalls.append(Double((ranges?.calls ?? 0) - rangeBefore.1))
+            rangeCalls.append(Double(counting.calls - rangeBefore.1))
             rowIdSeconds.append(reducer.statistics.lastRowIdSeconds)
             tickCounts.append(Double(ticks))
             if let rows = reducer.statistics.lastSparseRows.first { unionRows.append(Double(rows ?? -1)) }
@@ -239,4 +243,14 @@ let baseShape = BertConfig(vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 1
 
 private func modelName(_ dir: URL) -> String {
     dir.lastPathComponent == "base" ? "bert-base-shape" : dir.lastPathComponent
+}
+
+/// Counts the range reductions a forward asks for (on one rank too, where nothing is sent).
+private final class CountingRangeReducer: RangeReducer {
+    var inner: RangeReducer = LocalRangeReducer()
+    var calls = 0
+    func globalMax(_ local: Float) -> Float {
+        calls += 1
+        return inner.globalMax(local)
+    }
 }

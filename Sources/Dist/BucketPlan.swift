@@ -15,6 +15,11 @@
 /// floats = 47 MB in MiniLM) gets a bucket of its own. Splitting it would not help: all of it becomes
 /// final at the same moment, at the very end of backward.
 ///
+/// One departure from DDP: the tensors of the lowest layers, up to `lastBucketBytes` (in
+/// forward order), form the last dense bucket on their own. Those gradients are final only
+/// when backward ends, so whatever bucket holds them cannot overlap anything; greedy packing
+/// from the head would leave there whatever remains (17.4 MB of MiniLM: layers 2..0).
+///
 /// Layout offsets are aligned to 16 floats, so tensors have gaps between them (zeros in the
 /// gradient buffer). Each tensor's span runs from its offset to the next tensor's offset, so
 /// the spans, and therefore the buckets, tile the whole buffer 0..<count without overlap and
@@ -72,6 +77,7 @@ public struct BucketPlan: Sendable, Equatable {
 
     public static let defaultBucketBytes = 25 << 20
     public static let defaultFirstBucketBytes = 1 << 20
+    public static let defaultLastBucketBytes = 8 << 20
 
     /// In start order: head first, embeddings last.
     public let buckets: [Bucket]
@@ -84,7 +90,8 @@ public struct BucketPlan: Sendable, Equatable {
     /// non-decreasing in -1...layerCount.
     /// `rowSparse`: tensors (by segment name) to exchange by rows, each in a bucket of its own.
     public init(segments: [Segment], count: Int, layerCount: Int, bucketBytes: Int = defaultBucketBytes,
-                firstBucketBytes: Int = defaultFirstBucketBytes, rowSparse: [RowSparseTable] = []) throws {
+                firstBucketBytes: Int = defaultFirstBucketBytes, lastBucketBytes: Int = defaultLastBucketBytes,
+                rowSparse: [RowSparseTable] = []) throws {
         guard bucketBytes > 0 else { throw DistError.invalidArgument(what: "bucket bytes", value: bucketBytes) }
         guard firstBucketBytes > 0 else {
             throw DistError.invalidArgument(what: "first bucket bytes", value: firstBucketBytes)
@@ -117,6 +124,20 @@ public struct BucketPlan: Sendable, Equatable {
             sparseBySegment[t.name] = t
         }
 
+        // The tail: the lowest dense tensors, forward order, while they fit the last cap
+        // (never all of them: then there is nothing to split off).
+        var tail = Set<String>()
+        var tailBytes = 0
+        let tailCap = min(lastBucketBytes, bucketBytes)
+        for s in segments where sparseBySegment[s.name] == nil {
+            let bytes = s.range.count * MemoryLayout<Float>.stride
+            if tail.isEmpty && bytes > tailCap { continue }   // alone anyway (a dense word table)
+            if tailBytes + bytes > tailCap { break }
+            tail.insert(s.name)
+            tailBytes += bytes
+        }
+        if tail.count == segments.count - sparseBySegment.count { tail = [] }
+
         var buckets: [Bucket] = []
         var current: [Segment] = []   // reverse order: current.last has the lowest offset
         var currentBytes = 0
@@ -136,7 +157,12 @@ public struct BucketPlan: Sendable, Equatable {
             }
             let bytes = s.range.count * MemoryLayout<Float>.stride
             let cap = buckets.isEmpty ? firstBucketBytes : bucketBytes
-            if !current.isEmpty && currentBytes + bytes > cap { close() }
+            let inTail = tail.contains(s.name)
+            if let last = current.last, tail.contains(last.name) != inTail {
+                close()                                          // the tail starts or ends
+            } else if !inTail && !current.isEmpty && currentBytes + bytes > cap {
+                close()
+            }
             current.append(s)
             currentBytes += bytes
         }

@@ -8,7 +8,8 @@ extension BucketPlan {
     /// `sparseWordEmbeddings`: the word-embedding table in a bucket of its own, exchanged by
     /// rows (the rows of the step's token ids).
     public init(layout: ParameterLayout, bucketBytes: Int = defaultBucketBytes,
-                firstBucketBytes: Int = defaultFirstBucketBytes, sparseWordEmbeddings: Bool = false) throws {
+                firstBucketBytes: Int = defaultFirstBucketBytes, lastBucketBytes: Int = defaultLastBucketBytes,
+                sparseWordEmbeddings: Bool = false) throws {
         let L = layout.encoderLayerCount
         var segments: [Segment] = []
         for (k, e) in layout.entries.enumerated() {
@@ -24,7 +25,8 @@ extension BucketPlan {
             sparse.append(RowSparseTable(name: e.name, offset: e.offset, rows: e.shape[0], width: e.shape[1]))
         }
         try self.init(segments: segments, count: layout.count, layerCount: L,
-                      bucketBytes: bucketBytes, firstBucketBytes: firstBucketBytes, rowSparse: sparse)
+                      bucketBytes: bucketBytes, firstBucketBytes: firstBucketBytes, lastBucketBytes: lastBucketBytes,
+                      rowSparse: sparse)
     }
 }
 

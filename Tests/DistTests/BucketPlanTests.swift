@@ -85,6 +85,27 @@ final class BucketPlanTests: XCTestCase {
                                             rowSparse: [.init(name: "u", offset: 0, rows: 8, width: 8)]))
     }
 
+    /// The lowest layers' tensors (up to 8 MiB, forward order after the word table) are the
+    /// last dense bucket on their own: MiniLM's small embedding tables and layer 0, not the
+    /// 17.4 MB of layers 2..0 that greedy packing from the head leaves.
+    func testLowestLayersFormASmallLastBucket() throws {
+        let layout = ParameterLayout.bertForSequenceClassification(Self.miniLM, numLabels: 2)
+        for sparse in [false, true] {
+            let plan = try BucketPlan(layout: layout, sparseWordEmbeddings: sparse)
+            let tail = plan.buckets[plan.buckets.count - 2]
+            XCTAssertEqual(tail.lowestLayer, -1)
+            XCTAssertEqual(tail.highestLayer, 0)
+            XCTAssertLessThanOrEqual(tail.byteCount, BucketPlan.defaultLastBucketBytes)
+            XCTAssertTrue(tail.names.contains("bert.embeddings.position_embeddings.weight"))
+            XCTAssertTrue(tail.names.contains("bert.encoder.layer.0.attention.self.query.weight"))
+            XCTAssertGreaterThanOrEqual(plan.buckets[plan.buckets.count - 3].lowestLayer, 0, "a bucket before the tail waits for the embeddings")
+        }
+        // A cap under every tensor's size: no tail, DDP's plan.
+        let plain = try BucketPlan(layout: layout, lastBucketBytes: 16)
+        XCTAssertEqual(plain.buckets.count, 4)
+        XCTAssertGreaterThan(plain.buckets[2].byteCount, 17 << 20)
+    }
+
     /// A bucket is ready once backward reported its lowest layer; ready buckets always form
     /// a prefix of the plan, so starting in plan order never waits on a later bucket.
     func testReadinessPerLayer() throws {
