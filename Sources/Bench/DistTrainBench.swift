@@ -203,7 +203,7 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
                      allreduceMedian * 1e3, Double(allreduce.min()!) * 1e3))
         print(String(format: "  optimizer waited in finish(): median %.1f ms/step on the rank that finished backward last "
                      + "(%.1f ms on the other: also waits for that rank's backward)", wait * 1e3, waitSlowest * 1e3))
-        print(String(format: "  => allreduce hidden behind backward: 1 - %.1f / %.1f = %.1f%%  (target >= 80%%)",
+        print(String(format: "  => allreduce hidden behind backward: 1 - %.1f / %.1f = %.1f%%  (target >= 85%%)",
                      wait * 1e3, allreduceMedian * 1e3, hidden * 100))
     } else {
         print("  one rank: nothing to reduce (finish() returns at once)")
