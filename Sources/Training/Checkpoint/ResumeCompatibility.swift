@@ -8,7 +8,8 @@ import ModelFormat
 /// Fixed: what defines the model, the data order, the learning-rate schedule and the
 /// arithmetic. May change: how the run is executed (threads, ranks, logging), how often it
 /// evaluates, checks and checkpoints, and where it stops. Changing the threads (without
-/// --reduction-groups) or the number of ranks continues correctly but not bit for bit.
+/// --reduction-groups), the number of ranks or --sparse-embeddings (without
+/// --reduction-groups) continues correctly but not bit for bit.
 public enum ResumeCompatibility {
     /// Settings that must equal the checkpoint's, by field name, as text.
     static let fixed: [(field: String, value: (TrainingSettings) -> String)] = [
@@ -35,7 +36,8 @@ public enum ResumeCompatibility {
 
     /// Settings that may differ.
     static let free = ["output_dir", "threads", "eval_every", "max_steps", "eval_batch_size", "log_file", "check_sync",
-                       "checkpoint_every", "checkpoint_minutes", "keep_checkpoints", "max_bad_steps", "resume"]
+                       "checkpoint_every", "checkpoint_minutes", "keep_checkpoints", "max_bad_steps", "resume",
+                       "sparse_embeddings"]
 
     /// Throws `settingMismatch` naming the first setting that must not change but did.
     /// `layers`: the quantizable layers, whose effective Q8BERT settings are compared.
