@@ -9,8 +9,9 @@
 #      at which each gradient bucket becomes ready, the bytes per bucket dense and sparse, the
 #      range allreduces per step: MiniLM 32 x 64 and a random BERT-base-shaped model 8 x 128
 #   3. allreduce-cost: latency alpha and bandwidth beta of the transport in use, fitted to
-#      the ring formula: shared memory at -n 2 and -n 4, TCP between 2 emulated hosts (network
-#      namespaces, scripts/emulate-hosts.sh; skipped without root or `ip netns`)
+#      the ring formula, and the one-float MAX allreduce of a Q8BERT range synchronization:
+#      shared memory at -n 2, 4, 8, TCP between 2, 4, 8 emulated hosts (network namespaces,
+#      scripts/emulate-hosts.sh, one rank per host; skipped without root or `ip netns`)
 #   4. dist-train -n 2 and -n 4 (shared memory) and -n 2 over the emulated hosts (TCP), 32 x 64
 #      per rank: the measured points the model is validated on
 #   5. exposed communication at -n 2, 4, 8 (8 x 64 per rank, one thread each, oversubscribed):
@@ -66,7 +67,7 @@ cleanup() { if [ $hosts_up = 1 ]; then scripts/emulate-hosts.sh down >/dev/null 
 trap cleanup EXIT
 tcp_args=()
 if has link || has validate; then
-    if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && SLOTS=1 scripts/emulate-hosts.sh up 2 >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && SLOTS=1 scripts/emulate-hosts.sh up 8 >/dev/null 2>&1; then
         hosts_up=1
         mapfile -t tcp_args < .build/emulated-hosts/mpirun-args
     else
@@ -89,8 +90,28 @@ if has link; then
     "${MPIRUN[@]}" -n 2 "$BENCH" allreduce-cost 64 | keep shm-2
     "${MPIRUN[@]}" -n 4 "$BENCH" allreduce-cost 64 | keep shm-4
     if [ $hosts_up = 1 ]; then
-        "${MPIRUN[@]}" "${tcp_args[@]}" --wdir "$PWD" -n 2 "$BENCH" allreduce-cost 64 | keep tcp-2
+        # One rank per emulated host (one slot each): every message crosses TCP.
+        for n in 2 4 8; do
+            "${MPIRUN[@]}" "${tcp_args[@]}" --wdir "$PWD" -n $n "$BENCH" allreduce-cost $([ $n = 2 ] && echo 64 || echo 16) \
+                | keep tcp-$n
+        done
     fi
+    "${MPIRUN[@]}" -n 8 "$BENCH" allreduce-cost 16 | keep shm-8
+    python3 - "$OUT" <<'EOF2'
+import json, sys
+links, calls = {}, {"MiniLM q8bert": 26, "BERT-base q8bert": 50}
+for line in open(sys.argv[1]):
+    kind, _, rest = line.partition(" ")
+    if kind == "LINK":
+        d = json.loads(rest); links[d["tag"]] = d
+print("Q8BERT range synchronization: one blocking one-float MAX allreduce per quantized activation")
+print(f"  {'transport':10} {'ranks':>5} {'per call':>9}   per step: " + ", ".join(f"{k} ({v} calls)" for k, v in calls.items()))
+for tag in ("shm-2", "shm-4", "shm-8", "tcp-2", "tcp-4", "tcp-8"):
+    if tag in links:
+        l = links[tag]
+        print(f"  {tag.split('-')[0]:10} {l['ranks']:5d} {l['range_sync_s']*1e6:7.1f} us   "
+              + ", ".join(f"{v * l['range_sync_s'] * 1e3:.2f} ms" for v in calls.values()))
+EOF2
 fi
 if has validate; then
     echo "== 4. measured multi-rank steps (32 x 64 per rank, one thread per rank)"
