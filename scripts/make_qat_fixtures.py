@@ -75,6 +75,8 @@ QUANT_CONFIG = {
     },
 }
 SEED = 77
+# Summation-order noise is ~1e-6 relative; a fixture needs its values well clear of ties.
+MIN_MARGIN = 1e-5
 B, T = 4, 16
 LENGTHS = [16, 11, 7, 13]
 STEPS = 4
@@ -100,6 +102,10 @@ class Stats:
 
     def __init__(self):
         self.c = defaultdict(lambda: defaultdict(int))
+        # The smallest distance of any x S to a rounding tie, relative to max(|x S|, 1): how
+        # far a value may move (two implementations' summation orders differ by ~1e-7
+        # relative) before one of them rounds it the other way. (margin, kind, x S)
+        self.margin = (float("inf"), None, None)
 
     def add(self, kind, p, M):
         p = p.detach()
@@ -111,6 +117,12 @@ class Stats:
         d["near_ties(|frac-0.5|<1e-4)"] += int((((frac - 0.5).abs() < 1e-4) & inside).sum())
         d["clamped(|xS|>M+0.5)"] += int((~inside).sum())
         d["at_pm_M"] += int((p.round().clamp(-M, M).abs() == M).sum())
+        if inside.any():
+            rel = (frac - 0.5).abs() / p.abs().clamp(min=1.0)
+            rel = torch.where(inside, rel, torch.full_like(rel, float("inf")))
+            i = int(rel.argmin())
+            if float(rel.flatten()[i]) < self.margin[0]:
+                self.margin = (float(rel.flatten()[i]), kind, float(p.flatten()[i]))
 
 
 STATS = Stats()
@@ -396,11 +408,15 @@ def main():
     ap.add_argument("--scale", choices=["divide", "reciprocal"], default="divide",
                     help="how S = M / threshold is rounded (default: divide, one rounding)")
     ap.add_argument("--out", default=os.path.join(OUT, "tiny_qat.safetensors"))
+    ap.add_argument("--seed", type=int, default=SEED, help=f"weights and batches (default {SEED})")
+    ap.add_argument("--min-margin", type=float, default=MIN_MARGIN,
+                    help="refuse (exit 3, nothing written) a run where some x S lies closer than this to a "
+                         f"rounding tie, relative to max(|x S|, 1) (default {MIN_MARGIN})")
     args = ap.parse_args()
     SCALE_RULE = args.scale
     torch.set_num_threads(1)
     torch.set_default_dtype(F32)
-    gen = torch.Generator().manual_seed(SEED)
+    gen = torch.Generator().manual_seed(args.seed)
     model, qlayers = build_model(gen)
     batches = [make_batch(gen) for _ in range(STEPS)]
     params = dict(model.named_parameters())
@@ -508,7 +524,9 @@ def main():
         "model_config": json.dumps(MODEL_CONFIG),
         "sgd_lr": "0.05",
         "steps": str(STEPS),
-        "seed": str(SEED),
+        "seed": str(args.seed),
+        "tie_margin": f"{STATS.margin[0]:.3g} (smallest |frac(x S) - 1/2| / max(|x S|, 1), at {STATS.margin[1]} "
+                      f"x S = {STATS.margin[2]:.6f})",
         "scale_rule": {"divide": "S = float32(M / threshold), one rounding",
                        "reciprocal": "S = float32(float32(1 / threshold) * M)"}[SCALE_RULE],
         "ema_coefficient": "float32(1 - ema_decay) computed in double then rounded: "
@@ -516,6 +534,12 @@ def main():
         "torch": torch.__version__,
         "transformers": transformers.__version__,
     }
+    print(f"seed {args.seed}: tie margin {STATS.margin[0]:.3g} at {STATS.margin[1]} x S = {STATS.margin[2]:.6f}")
+    if STATS.margin[0] < args.min_margin:
+        print(f"refused: some value lies within {STATS.margin[0]:.3g} (relative) of a rounding tie, under "
+              f"--min-margin {args.min_margin:g}; a summation order other than PyTorch's could round it the "
+              "other way (try another --seed)")
+        raise SystemExit(3)
     path = args.out
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     save_file({k: v.detach().contiguous() for k, v in t.items()}, path, metadata=meta)

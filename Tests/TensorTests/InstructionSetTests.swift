@@ -57,8 +57,10 @@ final class InstructionSetTests: XCTestCase {
         }
     }
 
-    /// The builds are distinct: adjacent levels give different AdamW bits somewhere (FMA
-    /// contraction, vector widths), which is why mixed-CPU jobs need a common level.
+    /// The builds are distinct: adjacent levels give different bits somewhere, which is why
+    /// mixed-CPU jobs need a common level. AdamW is elementwise, so only FMA contraction
+    /// separates its builds (baseline vs AVX2; AVX2 + FMA and AVX-512 agree on it, as measured
+    /// on a Zen 4); LayerNorm's and softmax's row sums also differ in vector width.
     func testAdjacentLevelsRoundDifferently() throws {
         guard levels.count > 1 else { throw XCTSkip("this CPU runs only the baseline build; AVX2 and AVX-512 machines run this test") }
         var outputs: [[UInt32]] = []
@@ -66,10 +68,19 @@ final class InstructionSetTests: XCTestCase {
             InstructionSet.cap(level)
             var (p, m, v, g) = adamInputs()
             q8_adamw_update(&p, &m, &v, g, p.count, 1e-3, 0.9, 0.999, 1e-8, 0.01, 1 - 0.9, 1 - 0.999)
-            outputs.append(p.map(\.bitPattern) + m.map(\.bitPattern) + v.map(\.bitPattern))
+            // Rows of 384 (the MiniLM's hidden size) for LayerNorm, of 67 for softmax.
+            let rows = 8, dim = 384, x = Array(p.prefix(rows * dim / 2)) + Array(g.prefix(rows * dim / 2))
+            let ones = [Float](repeating: 1, count: dim), zeros = [Float](repeating: 0, count: dim)
+            var norm = [Float](repeating: 0, count: rows * dim), mean = [Float](repeating: 0, count: rows)
+            var rstd = mean
+            q8_layernorm_forward(&norm, &mean, &rstd, x, ones, zeros, rows, dim, 1e-12)
+            var probs = [Float](repeating: 0, count: 15 * 67)
+            q8_softmax_masked_forward(&probs, Array(x.prefix(15 * 67)), nil, 15, 67)
+            outputs.append(p.map(\.bitPattern) + m.map(\.bitPattern) + v.map(\.bitPattern) + norm.map(\.bitPattern)
+                           + mean.map(\.bitPattern) + rstd.map(\.bitPattern) + probs.map(\.bitPattern))
         }
         for i in 1..<outputs.count {
-            XCTAssertNotEqual(outputs[i], outputs[i - 1], "\(levels[i]) and \(levels[i - 1]) builds give the same AdamW bits")
+            XCTAssertNotEqual(outputs[i], outputs[i - 1], "\(levels[i]) and \(levels[i - 1]) builds give the same AdamW, LayerNorm and softmax bits")
         }
     }
 
