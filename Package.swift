@@ -146,7 +146,7 @@ let package = Package(
                     swiftSettings: swift5),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "Tensor", "TestSupport"], resources: [.copy("Fixtures")],
                     swiftSettings: swift5),
-        .testTarget(name: "BERTTests", dependencies: ["BERT", "ModelFormat", "Tensor", "CKernels", "TestSupport"],
+        .testTarget(name: "BERTTests", dependencies: ["BERT", "ModelFormat", "Tensor", "CKernels", "TestSupport", "TestModels"],
                     resources: [.copy("Fixtures")], swiftSettings: swift5),
     ]
 )

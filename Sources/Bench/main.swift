@@ -97,16 +97,21 @@ do {
 /// `q8bench train`: one line per mode and shape (scripts/bench-train.sh parses them).
 func runTrainBench(modelDir: String, threads: Int, steps: Int, shapes: [String]) throws {
     Parallel.configure(threads: threads)
+    print("paths: FP32 kernels \(InstructionSet.current), int8 GEMM \(InstructionSet.int8Path), OpenBLAS \(InstructionSet.openBLASCore)")
     let modes = (ProcessInfo.processInfo.environment["MODES"] ?? "fp32 qat").split(separator: " ").map(String.init)
     for mode in modes {
         let (model, _) = try PretrainedLoader.load(directory: URL(fileURLWithPath: modelDir), numLabels: 2)
-        switch mode {
+        // A "-fp32gemm" suffix: the quantized Linears' forward as an FP32 GEMM (the reference)
+        // instead of the int8 kernels (the default, `QuantizedGemm`).
+        let recipe = mode.hasSuffix("-fp32gemm") ? String(mode.dropLast("-fp32gemm".count)) : mode
+        let gemm: QuantizedGemm = mode.hasSuffix("-fp32gemm") ? .fp32 : .int8
+        switch recipe {
         case "fp32": break
         // qat: the most work, every input, weight and output fake-quantized (all-outputs).
-        case "qat", "all-outputs": try model.enableQuantization(.allOutputs)
-        case "q8bert": try model.enableQuantization(.q8bert)
-        case "q8bert-paper": try model.enableQuantization(.q8bertPaper)
-        default: throw BenchError.message("MODES: unknown mode \(mode) (fp32, qat = all-outputs, q8bert, q8bert-paper)")
+        case "qat", "all-outputs": try model.enableQuantization(.allOutputs, gemm: gemm)
+        case "q8bert": try model.enableQuantization(.q8bert, gemm: gemm)
+        case "q8bert-paper": try model.enableQuantization(.q8bertPaper, gemm: gemm)
+        default: throw BenchError.message("MODES: unknown mode \(mode) (fp32, qat = all-outputs, q8bert, q8bert-paper; QAT modes take -fp32gemm)")
         }
         for shape in shapes {
             let (b, t) = try parseShape(shape)

@@ -40,6 +40,26 @@ Q8_INLINE void q8_quantize_int8_body(int8_t *out, const float *in, size_t n, flo
 Q8_DISPATCH(void, q8_quantize_int8, (int8_t *out, const float *in, size_t n, float scale),
             (out, in, n, scale))
 
+/// The weight side of a quantized Linear in one pass: fq = q / scale (the fake-quantized
+/// weight, which backward uses) and q = clamp(round_half_even(in * scale), -maxq, maxq) as int8
+/// (the int8 GEMM's operand), for maxq <= 127. NaN products: q = 0, fq NaN. scale == 0: zeros.
+Q8_INLINE void q8_fake_quantize_int8_body(float *fq, int8_t *q, const float *in, size_t n, float scale,
+                                          float maxq) {
+    if (scale == 0.0f) {
+        for (size_t i = 0; i < n; i++) { fq[i] = 0.0f; q[i] = 0; }
+        return;
+    }
+    Q8_ELEMENTWISE
+    for (size_t i = 0; i < n; i++) {
+        float v = q8_round_even(q8_clamp(in[i] * scale, maxq));
+        fq[i] = v / scale;
+        q[i] = (int8_t)(v == v ? v : 0.0f);
+    }
+}
+Q8_DISPATCH(void, q8_fake_quantize_int8,
+            (float *fq, int8_t *q, const float *in, size_t n, float scale, float maxq),
+            (fq, q, in, n, scale, maxq))
+
 Q8_INLINE void q8_rescale_body(float *out, size_t n, float factor) {
     Q8_ELEMENTWISE
     for (size_t i = 0; i < n; i++) out[i] *= factor;

@@ -47,6 +47,10 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var sparseEmbeddings = 0.5
     /// Quantization-aware training: none, a preset (q8bert, q8bert-paper, all-outputs), or a per-layer JSON/YAML file.
     public var quantize = "none"
+    /// Quantization-aware training: the quantized Linears' forward product on the int8 kernels
+    /// (exact int32 sums, the same bits on every CPU) or as an FP32 GEMM of the fake-quantized
+    /// values (the reference); BERT.QuantizedGemm. Also the dev evaluation's.
+    public var qatGemm = QuantizedGemm.int8.rawValue
     /// Write a full training-state checkpoint (OUTPUT/checkpoints/step-N) every N steps (0: never).
     public var checkpointEvery = 0
     /// Write a checkpoint when this many minutes have passed since the last one (0: never).
@@ -77,7 +81,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         Field("pad_to_max_length", \.padToMaxLength), Field("eval_batch_size", \.evalBatchSize),
         Field("log_file", \.logFile), Field("check_sync", \.checkSync), Field("reduction_groups", \.reductionGroups),
         Field("sparse_embeddings", \.sparseEmbeddings),
-        Field("quantize", \.quantize), Field("checkpoint_every", \.checkpointEvery),
+        Field("quantize", \.quantize), Field("qat_gemm", \.qatGemm), Field("checkpoint_every", \.checkpointEvery),
         Field("checkpoint_minutes", \.checkpointMinutes), Field("keep_checkpoints", \.keepCheckpoints),
         Field("max_bad_steps", \.maxBadSteps), Field("resume", \.resume), Field("text_columns", \.textColumns),
         Field("label_column", \.labelColumn), Field("label_names", \.labelNames),
@@ -120,6 +124,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     public var resolvedDataDir: String { dataDir ?? "assets/data/\(task)" }
     public var resolvedOutputDir: String { outputDir ?? "runs/\(task)" }
+    /// `qat_gemm` as its enum (validate() has checked it; int8 before that).
+    public var resolvedQATGemm: QuantizedGemm { QuantizedGemm(rawValue: qatGemm) ?? .int8 }
 
     /// Checks values before anything runs; the message names the field.
     public func validate() throws {
@@ -143,6 +149,8 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
                   "must be a power of two up to 64 that divides batch_size \(batchSize), found \(reductionGroups)")
         try check(sparseEmbeddings >= 0 && sparseEmbeddings <= 1, "sparse_embeddings",
                   "must be a fraction of the vocabulary in [0, 1], found \(sparseEmbeddings)")
+        try check(QuantizedGemm(rawValue: qatGemm) != nil, "qat_gemm",
+                  "must be \(QuantizedGemm.allCases.map(\.rawValue).joined(separator: " or ")), found \(qatGemm)")
         try check(checkpointEvery >= 0, "checkpoint_every", "must be non-negative, found \(checkpointEvery)")
         try check(checkpointMinutes >= 0 && checkpointMinutes.isFinite, "checkpoint_minutes",
                   "must be non-negative, found \(checkpointMinutes)")

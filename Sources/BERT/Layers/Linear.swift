@@ -22,7 +22,8 @@ struct Linear {
 
     /// Forward. With a quantizer (Q8BERT), in training: y = fq(x) fq(W)^T + b, then y = fq(y)
     /// when requantizing outputs; in evaluation, as the integer runtime computes:
-    /// y = (q(x) q(W)^T + q32(b)) / (S_x S_w), requantized likewise. `sharing`: a Linear that
+    /// y = (q(x) q(W)^T + q32(b)) / (S_x S_w), requantized likewise. The product runs on the int8
+    /// kernels (exact int32 sums) or as an FP32 GEMM of the quantized values (`QuantizedGemm`). `sharing`: a Linear that
     /// just quantized the same input (query for key and value): its batch max is reused, and
     /// its quantized input too when the scales agree. `active`: in evaluation, the rows that
     /// hold tokens (the GEMM runs over them only; the padding rows of `out` get no product).
@@ -49,24 +50,39 @@ struct Linear {
                 ?? q.batchMax(input, count: n)
         }
         let sx = quantizationScale(threshold: q.threshold(&q.input, batchMax: batchMax, training: training), maxQ: maxQ)
-        let xq: UnsafePointer<Float>
+        let int8 = q.int8Weights(outFeatures: outFeatures, inFeatures: inFeatures)
+        // The quantized input as floats: backward's x (training), or the FP32 GEMM's operand.
+        var xq: UnsafePointer<Float>?
         if let shared, shared.lastScale.bitPattern == sx.bitPattern, let other = shared.usedInput {
             xq = other
-        } else {
+        } else if training || int8 == nil {
             let buffer = q.inputBuffer(count: n).pointer
             if training { fakeQuantize(out: buffer, input: input, count: n, scale: sx, maxQ: maxQ) }
             else { quantizeValues(out: buffer, input: input, count: n, scale: sx, maxQ: maxQ) }
             xq = UnsafePointer(buffer)
         }
         (q.lastSource, q.lastCount, q.lastBatchMax, q.lastScale, q.usedInput) = (input, n, batchMax, sx, xq)
-        if training {
+        if let int8 {
+            // The int8 kernels quantize x themselves (the same integers as xq's).
+            if training {
+                int8.pack(fakeQuantized: q.weightQ.pointer, from: weight, scale: sw, maxQ: maxQ)
+                quantizedLinearForward(out: out, input: input, rows: rows, weights: int8, inputScale: sx, weightScale: sw,
+                                       maxQ: maxQ, floatBias: bias)
+            } else {
+                int8.pack(fakeQuantized: q.weightQ.pointer, from: weight, scale: sw, maxQ: maxQ)
+                let biasScale = sx * sw
+                for c in 0..<outFeatures { int8.int32Bias[c] = Int8Format.quantizeBias(bias[c], scale: biasScale) }
+                quantizedLinearForward(out: out, input: input, rows: rows, weights: int8, inputScale: sx, weightScale: sw,
+                                       maxQ: maxQ, floatBias: nil, int32Bias: int8.int32Bias, active: active)
+            }
+        } else if training {
             fakeQuantize(out: q.weightQ.pointer, input: weight, count: w, scale: sw, maxQ: maxQ)
             // Bias in FP32 while training, as nlp-architect; int32 in evaluation and the runtime.
-            linearForward(out: out, input: xq, weight: q.weightQ.pointer, bias: bias, rows: rows,
+            linearForward(out: out, input: xq!, weight: q.weightQ.pointer, bias: bias, rows: rows,
                           inFeatures: inFeatures, outFeatures: outFeatures, groups: groups)
         } else {
             quantizeValues(out: q.weightQ.pointer, input: weight, count: w, scale: sw, maxQ: maxQ)
-            linearForward(out: out, input: xq, weight: q.weightQ.pointer, bias: nil, rows: rows,
+            linearForward(out: out, input: xq!, weight: q.weightQ.pointer, bias: nil, rows: rows,
                           inFeatures: inFeatures, outFeatures: outFeatures, groups: groups, active: active)
             let biasScale = sx * sw
             let qb = q.quantizedBias(bias, count: outFeatures, scale: biasScale)

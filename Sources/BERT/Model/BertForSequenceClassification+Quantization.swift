@@ -11,15 +11,17 @@ extension BertForSequenceClassification {
     }
 
     /// Turns on Q8BERT fake quantization with per-layer settings from `config`. `reducer`
-    /// combines batch maxima across ranks. Thresholds start at 0, steps at 0.
+    /// combines batch maxima across ranks; `gemm`: the quantized Linears' forward kernels.
+    /// Thresholds start at 0, steps at 0.
     public func enableQuantization(_ config: QuantizationConfig, reducer: RangeReducer = LocalRangeReducer(),
-                                   source: String = "--quantize") throws {
+                                   source: String = "--quantize", gemm: QuantizedGemm = .int8) throws {
         try config.validate(layerNames: quantizableLayerNames, source: source)
         quantization = config
         linearQuantizers = []
         func attach(_ linear: inout Linear) {
             let q = LinearQuantizer(name: linear.name, settings: config.settings(for: linear.name),
                                     inFeatures: linear.inFeatures, outFeatures: linear.outFeatures, reducer: reducer)
+            q.gemm = gemm
             linear.quantizer = q
             linearQuantizers.append(q)
         }

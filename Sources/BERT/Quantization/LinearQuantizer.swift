@@ -17,6 +17,10 @@ public final class LinearQuantizer {
     public internal(set) var weightThreshold: Float = 0
     let weightQ: FloatBuffer
     var inputQ: FloatBuffer
+    /// The forward product's kernels (`QuantizedGemm`; bits are 2...8, so int8 holds every q).
+    public var gemm = QuantizedGemm.int8
+    /// q(W) packed for the int8 GEMM, made on the first int8 forward.
+    private var packedWeights: PackedInt8Weights?
     var biasQ = FloatBuffer(count: 0)
     public let reducer: RangeReducer
     /// Whether the last forward quantized (backward must then use weightQ and `usedInput`).
@@ -46,6 +50,13 @@ public final class LinearQuantizer {
         self.step = step
         input.value = inputThreshold
         output.value = outputThreshold
+    }
+
+    /// The packed int8 weight when the forward runs on the int8 kernels, else nil.
+    func int8Weights(outFeatures: Int, inFeatures: Int) -> PackedInt8Weights? {
+        guard gemm == .int8 else { return nil }
+        if packedWeights == nil { packedWeights = PackedInt8Weights(outFeatures: outFeatures, inFeatures: inFeatures) }
+        return packedWeights
     }
 
     func inputBuffer(count: Int) -> FloatBuffer {

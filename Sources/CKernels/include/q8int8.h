@@ -113,7 +113,8 @@ typedef struct q8_linear_args {
     const float *factor;                ///< [N]
     const float *requant;               ///< [N] or NULL
     float requant_maxq;
-    const float *residual; int ldr;     ///< [M, N] with row stride ldr, or NULL
+    const float *residual; int ldr;     ///< [M, N] with row stride ldr (0: one row [N] added to
+                                        ///< every row, e.g. an FP32 bias), or NULL
 } q8_linear_args;
 
 /// Scalar reference of the fused Linear, the oracle in tests: quantizes, multiplies by the

@@ -113,6 +113,9 @@ void q8_fake_quantize(float *out, const float *in, size_t n, float scale, float 
 void q8_quantize_values(float *out, const float *in, size_t n, float scale, float maxq);
 /// out = (int8) clamp(round_half_even(in * scale), -127, 127); NaN products become 0.
 void q8_quantize_int8(int8_t *out, const float *in, size_t n, float scale);
+/// fq = clamp(round_half_even(in * scale), -maxq, maxq) / scale (as q8_fake_quantize) and q =
+/// the same integers as int8, in one pass; maxq <= 127. NaN products: q = 0 (fq NaN).
+void q8_fake_quantize_int8(float *fq, int8_t *q, const float *in, size_t n, float scale, float maxq);
 /// out *= factor.
 void q8_rescale(float *out, size_t n, float factor);
 

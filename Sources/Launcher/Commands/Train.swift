@@ -28,6 +28,9 @@ struct Train: ParsableCommand {
     @Option(help: "Quantization-aware training: none, q8bert (recommended), q8bert-paper (the authors' recipe), all-outputs, or a per-layer JSON/YAML file (ours or nlp-architect's).")
     var quantize: String?
 
+    @Option(help: ArgumentHelp("Quantization-aware training: compute the quantized Linears' forward products on the int8 kernels (exact int32 sums; VNNI, AVX2 or scalar, the same bits on every CPU) or as an FP32 GEMM of the fake-quantized values (the reference). (default: \(TrainingSettings().qatGemm))", valueName: "int8|fp32"))
+    var qatGemm: String?
+
     @Flag(inversion: .prefixedNo,
           help: ArgumentHelp("After a quantization-aware run, export the best checkpoint as the int8 model folder OUTPUT/int8.",
                              discussion: "The same folder as q8train export --run OUTPUT (written by rank 0)."))
@@ -46,6 +49,7 @@ struct Train: ParsableCommand {
     func resolvedSettings() throws -> TrainingSettings {
         var s = try options.resolve()
         if let quantize { s.quantize = quantize }
+        if let qatGemm { s.qatGemm = qatGemm }
         return s
     }
 
@@ -92,8 +96,9 @@ struct Train: ParsableCommand {
         }
         if let quantization = try ConfigFiles.quantization(settings.quantize) {
             let ranges: RangeReducer = communicator.size > 1 ? MPIRangeReducer(communicator: communicator) : LocalRangeReducer()
-            try model.enableQuantization(quantization, reducer: ranges, source: settings.quantize)
-            logger.info("Q8BERT quantization-aware training: \(quantization.method)")
+            try model.enableQuantization(quantization, reducer: ranges, source: settings.quantize,
+                                         gemm: settings.resolvedQATGemm)
+            logger.info("Q8BERT quantization-aware training: \(quantization.method), \(settings.qatGemm) forward GEMMs")
         }
         let trainer = try Trainer(settings: settings, model: model, task: task, vocabulary: vocabulary,
                                   baseConfig: modelDir.appendingPathComponent("config.json"),

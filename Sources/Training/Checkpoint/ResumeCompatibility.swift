@@ -25,6 +25,7 @@ public enum ResumeCompatibility {
         ("seed", { "\($0.seed)" }),
         ("pad_to_max_length", { "\($0.padToMaxLength)" }),
         ("reduction_groups", { "\($0.reductionGroups)" }),
+        ("qat_gemm", { $0.qatGemm }),
         ("text_columns", { $0.textColumns.map { "\($0)" } ?? "none" }),
         ("label_column", { $0.labelColumn ?? "none" }),
         ("label_names", { $0.labelNames.map { "\($0)" } ?? "none" }),
