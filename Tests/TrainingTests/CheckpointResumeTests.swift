@@ -236,6 +236,7 @@ final class CheckpointResumeTests: XCTestCase {
         assertMismatch("learning_rate") { $0.learningRate = 2e-3 }
         assertMismatch("epochs") { $0.epochs = 4 }
         assertMismatch("reduction_groups") { $0.reductionGroups = 2 }
+        assertMismatch("qat_gemm") { $0.qatGemm = "fp32" }
         XCTAssertThrowsError(try resume(change: { $0.quantize = "q8bert" })) { error in
             XCTAssertEqual("\(error)", "quantize: the checkpoint was trained with all-outputs (bert.embeddings.word_embeddings: ema, 8 bits, start_step 0, ema_decay 0.9999, requantize_output true), this run has q8bert (bert.embeddings.word_embeddings: ema, 8 bits, start_step 0, ema_decay 0.9999, requantize_output false) (it must not change on resume)")
         }

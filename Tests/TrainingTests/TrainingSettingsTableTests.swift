@@ -32,6 +32,18 @@ final class TrainingSettingsTableTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(TrainingSettings.self, from: data), s)
     }
 
+    func testQATGemmIsInt8OrFP32() throws {
+        var s = TrainingSettings()
+        XCTAssertEqual(s.resolvedQATGemm, .int8, "the int8 kernels are the default")
+        s.qatGemm = "fp32"
+        XCTAssertNoThrow(try s.validate())
+        XCTAssertEqual(s.resolvedQATGemm, .fp32)
+        s.qatGemm = "int4"
+        XCTAssertThrowsError(try s.validate()) { error in
+            XCTAssertEqual("\(error)", "\(SettingsError.invalid(field: "qat_gemm", message: "must be int8 or fp32, found int4"))")
+        }
+    }
+
     func testPartialAndStrictDecoding() throws {
         let partial = try JSONDecoder().decode(TrainingSettings.self, from: Data(#"{"batch_size": 16, "threads": 2}"#.utf8))
         var expected = TrainingSettings()
