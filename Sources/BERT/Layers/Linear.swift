@@ -23,7 +23,8 @@ struct Linear {
     /// Forward. With a quantizer (Q8BERT), in training: y = fq(x) fq(W)^T + b, then y = fq(y)
     /// when requantizing outputs; in evaluation, as the integer runtime computes:
     /// y = (q(x) q(W)^T + q32(b)) / (S_x S_w), requantized likewise. The product runs on the int8
-    /// kernels (exact int32 sums) or as an FP32 GEMM of the quantized values (`QuantizedGemm`). `sharing`: a Linear that
+    /// kernels (exact int32 sums) or as an FP32 GEMM of the quantized values (`QuantizedGemm`).
+    /// `sharing`: a Linear that
     /// just quantized the same input (query for key and value): its batch max is reused, and
     /// its quantized input too when the scales agree. `active`: in evaluation, the rows that
     /// hold tokens (the GEMM runs over them only; the padding rows of `out` get no product).
@@ -64,12 +65,11 @@ struct Linear {
         (q.lastSource, q.lastCount, q.lastBatchMax, q.lastScale, q.usedInput) = (input, n, batchMax, sx, xq)
         if let int8 {
             // The int8 kernels quantize x themselves (the same integers as xq's).
+            int8.pack(fakeQuantized: q.weightQ.pointer, from: weight, scale: sw, maxQ: maxQ)
             if training {
-                int8.pack(fakeQuantized: q.weightQ.pointer, from: weight, scale: sw, maxQ: maxQ)
                 quantizedLinearForward(out: out, input: input, rows: rows, weights: int8, inputScale: sx, weightScale: sw,
                                        maxQ: maxQ, floatBias: bias)
             } else {
-                int8.pack(fakeQuantized: q.weightQ.pointer, from: weight, scale: sw, maxQ: maxQ)
                 let biasScale = sx * sw
                 for c in 0..<outFeatures { int8.int32Bias[c] = Int8Format.quantizeBias(bias[c], scale: biasScale) }
                 quantizedLinearForward(out: out, input: input, rows: rows, weights: int8, inputScale: sx, weightScale: sw,
