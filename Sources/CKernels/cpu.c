@@ -23,6 +23,14 @@ int q8_cpu_has_avx2_fma(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
+int q8_kernels_optimized(void) {
+#ifdef __OPTIMIZE__
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 int q8_isa_detected(void) {
     return q8_cpu_has_avx512f() ? Q8_ISA_AVX512 : q8_cpu_has_avx2_fma() ? Q8_ISA_AVX2 : Q8_ISA_BASELINE;
 }

@@ -60,7 +60,10 @@ final class InstructionSetTests: XCTestCase {
     /// The builds are distinct: adjacent levels give different bits somewhere, which is why
     /// mixed-CPU jobs need a common level. AdamW is elementwise, so only FMA contraction
     /// separates its builds (baseline vs AVX2; AVX2 + FMA and AVX-512 agree on it, as measured
-    /// on a Zen 4); LayerNorm's and softmax's row sums also differ in vector width.
+    /// on a Zen 4); LayerNorm's row sums also differ in vector width, in release builds: at -O0
+    /// (debug) nothing is vectorized and the AVX2 and AVX-512 builds agree, so that pair is
+    /// compared only when the kernels were optimized (checked with a C harness on a Zen 4: at
+    /// -O2 LayerNorm differs between the two, at -O0 it does not).
     func testAdjacentLevelsRoundDifferently() throws {
         guard levels.count > 1 else { throw XCTSkip("this CPU runs only the baseline build; AVX2 and AVX-512 machines run this test") }
         var outputs: [[UInt32]] = []
@@ -79,7 +82,7 @@ final class InstructionSetTests: XCTestCase {
             outputs.append(p.map(\.bitPattern) + m.map(\.bitPattern) + v.map(\.bitPattern) + norm.map(\.bitPattern)
                            + mean.map(\.bitPattern) + rstd.map(\.bitPattern) + probs.map(\.bitPattern))
         }
-        for i in 1..<outputs.count {
+        for i in 1..<outputs.count where levels[i] != .avx512 || q8_kernels_optimized() == 1 {
             XCTAssertNotEqual(outputs[i], outputs[i - 1], "\(levels[i]) and \(levels[i - 1]) builds give the same AdamW, LayerNorm and softmax bits")
         }
     }

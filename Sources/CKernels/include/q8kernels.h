@@ -30,6 +30,9 @@ int q8_cpu_has_avx2_fma(void);
 #define Q8_ISA_AVX512 2
 /// The highest level this CPU runs.
 int q8_isa_detected(void);
+/// 1 when these kernels were compiled with optimization (release builds), 0 at -O0 (debug
+/// builds): unvectorized, the AVX2 and AVX-512 builds then sum in the same order.
+int q8_kernels_optimized(void);
 /// The level the kernels use: detected, capped by the environment variable Q8_MAX_ISA
 /// (baseline, avx2 or avx512; other values are ignored here) until q8_isa_set_cap is called.
 int q8_isa_level(void);
