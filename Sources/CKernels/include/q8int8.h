@@ -12,7 +12,7 @@
 // Weights are packed once (q8_packed_s8_alloc + q8_pack_weights_s8), then multiplied by
 // any number of activation row blocks. Multi-threading is the caller's: split M into row
 // blocks and call the kernel on each from its own thread (the kernel keeps its scratch on
-// the stack, at most 59 KiB (the AVX2 path), and writes only its C rows). Needs no initialization and no global
+// the stack, at most 61 KiB (the AVX2 path), and writes only its C rows). Needs no initialization and no global
 // state: any thread may call any function here at any time.
 #pragma once
 #include <stddef.h>
