@@ -28,11 +28,9 @@
 #ifndef Q8_VNNI_NB
 #define Q8_VNNI_NB 3   // 16-column blocks per VNNI micro-kernel
 #endif
-#ifndef Q8_AVX2_MR
 #define Q8_AVX2_MR 4   // rows per AVX2 micro-kernel (4 x 16: 8 accumulators, B's 4 vectors in registers)
-#endif
 #ifndef Q8_AVX2_MC
-#define Q8_AVX2_MC (64 / Q8_AVX2_MR * Q8_AVX2_MR)  // rows per packed int16 A block of the AVX2 GEMM
+#define Q8_AVX2_MC 64  // rows per packed int16 A block of the AVX2 GEMM (multiple of Q8_AVX2_MR)
 #endif
 #ifndef Q8_AVX2_KC
 #define Q8_AVX2_KC 384 // k per chunk of the AVX2 GEMM: 45 KiB of int16 A block, 12 KiB of B panel
@@ -249,9 +247,9 @@ Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const int16_t *ap, const
     _Pragma("clang loop unroll(disable)")  // unrolled, clang runs out of registers and spills
     for (int g = 0; g < G; g++) {
         const __m256i *b = (const __m256i *)(bw + (size_t)g * 64);
-#if Q8_AVX2_MR <= 4
-        // 8 accumulators, B's 4 vectors, ax, ay and the two sums: the 16 ymm registers, so B is
-        // loaded once per group (two loads per row: the broadcasts).
+        // With MR = 4: 8 accumulators, B's 4 vectors, ax, ay and the two sums fill the 16 ymm
+        // registers, so B is loaded once per group (the 5-row form of fe79e6f had to reload it
+        // per row, and Zen 4 was bound by those loads).
         const __m256i bv[4] = {_mm256_load_si256(b), _mm256_load_si256(b + 1), _mm256_load_si256(b + 2),
                                _mm256_load_si256(b + 3)};
         Q8_UNROLL for (int r = 0; r < MR; r++) {
@@ -263,20 +261,6 @@ Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const int16_t *ap, const
                 acc[r][h] = _mm256_add_epi32(acc[r][h], _mm256_madd_epi16(x, y));
             }
         }
-#else
-        Q8_UNROLL for (int r = 0; r < MR; r++) {
-            // Keeps bx and by as memory operands of vpaddw: hoisted into registers, they would
-            // leave too few for the accumulators.
-            __asm__("" : "+r"(b));
-            const __m256i ax = _mm256_set1_epi32(a32[(g * MR + r) * 2]);
-            const __m256i ay = _mm256_set1_epi32(a32[(g * MR + r) * 2 + 1]);
-            Q8_UNROLL for (int h = 0; h < 2; h++) {
-                const __m256i x = _mm256_add_epi16(ax, _mm256_load_si256(b + h));
-                const __m256i y = _mm256_add_epi16(ay, _mm256_load_si256(b + 2 + h));
-                acc[r][h] = _mm256_add_epi32(acc[r][h], _mm256_madd_epi16(x, y));
-            }
-        }
-#endif
     }
     Q8_UNROLL for (int r = 0; r < MR; r++)
         if (r < mr)

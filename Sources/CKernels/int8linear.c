@@ -17,7 +17,7 @@
 #define Q8_LINEAR_MC 64        // rows per packed X block of the VNNI path (multiple of its MR)
 #endif
 #ifndef Q8_LINEAR_AVX2_MC
-#define Q8_LINEAR_AVX2_MC (64 / Q8_AVX2_MR * Q8_AVX2_MR + (64 % Q8_AVX2_MR ? Q8_AVX2_MR : 0))  // the AVX2 path's: a 64-row task in one block of whole panels
+#define Q8_LINEAR_AVX2_MC 64   // the same for the AVX2 path: 16 panels of 4, a 64-row task in one block
 #endif
 
 /// round-half-even for |v| <= 2^22 (as fakequant.c), and the symmetric clamp.

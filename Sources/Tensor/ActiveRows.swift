@@ -33,8 +33,19 @@ public final class ActiveRows {
     /// No rows selected (total 0): users compute every row.
     public func clear() { count = 0; total = 0 }
 
+    /// Runs `body(x', y', count)` with x' the active rows of x [total, inCols] packed into
+    /// [count, inCols], writing y' [count, outCols]; then y [total, outCols] gets y' at the
+    /// active rows and 0 in the others. `caller` names the kernel in the shape check.
+    func runPacked(_ x: UnsafePointer<Float>, rows: Int, inCols: Int, into y: UnsafeMutablePointer<Float>, outCols: Int,
+                   caller: String, _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) {
+        precondition(total == rows, "\(caller): active rows of \(total) rows, \(rows) given")
+        let packedOut = outputScratch(cols: outCols)
+        body(gather(x, cols: inCols), packedOut, count)
+        scatter(packedOut, into: y, cols: outCols)
+    }
+
     /// Copies the active rows of x [total, cols] into a packed [count, cols] scratch.
-    func gather(_ x: UnsafePointer<Float>, cols: Int) -> UnsafePointer<Float> {
+    private func gather(_ x: UnsafePointer<Float>, cols: Int) -> UnsafePointer<Float> {
         let packed = Self.grow(&packedInput, count * cols), list = indices!.pointer
         Parallel.forEachChunk(count, minChunk: 64) { range in
             for i in range { (packed + i * cols).update(from: x + Int(list[i]) * cols, count: cols) }
@@ -43,10 +54,10 @@ public final class ActiveRows {
     }
 
     /// Scratch for the packed output [count, cols].
-    func outputScratch(cols: Int) -> UnsafeMutablePointer<Float> { Self.grow(&packedOutput, count * cols) }
+    private func outputScratch(cols: Int) -> UnsafeMutablePointer<Float> { Self.grow(&packedOutput, count * cols) }
 
     /// y [total, cols] <- the packed rows at their places, 0 in the other rows.
-    func scatter(_ packed: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, cols: Int) {
+    private func scatter(_ packed: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, cols: Int) {
         let list = indices!.pointer
         y.update(repeating: 0, count: total * cols)
         Parallel.forEachChunk(count, minChunk: 64) { range in

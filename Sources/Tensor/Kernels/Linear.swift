@@ -14,11 +14,9 @@ public func linearForward(out: UnsafeMutablePointer<Float>, input: UnsafePointer
                           rows: Int, inFeatures: Int, outFeatures: Int, groups: RowGroups = .single,
                           active: ActiveRows? = nil) {
     if let active, !active.isAll, !groups.deterministic {
-        precondition(active.total == rows, "linearForward: active rows of \(active.total) rows, \(rows) given")
-        let packedOut = active.outputScratch(cols: outFeatures)
-        linearForward(out: packedOut, input: active.gather(input, cols: inFeatures), weight: weight, bias: bias,
-                      rows: active.count, inFeatures: inFeatures, outFeatures: outFeatures)
-        active.scatter(packedOut, into: out, cols: outFeatures)
+        active.runPacked(input, rows: rows, inCols: inFeatures, into: out, outCols: outFeatures, caller: "linearForward") {
+            linearForward(out: $1, input: $0, weight: weight, bias: bias, rows: $2, inFeatures: inFeatures, outFeatures: outFeatures)
+        }
         return
     }
     groups.forEachRowBlock(rows, minChunk: 32) { r in

@@ -59,24 +59,22 @@ public func quantizedLinearForward(out: UnsafeMutablePointer<Float>, input: Unsa
     let n = w.outFeatures, k = w.inFeatures
     let scale = inputScale * weightScale
     w.factor.update(repeating: scale > 0 && scale.isFinite ? 1 / scale : 0, count: n)
-    if let active, !active.isAll {
-        precondition(active.total == rows, "quantizedLinearForward: active rows of \(active.total) rows, \(rows) given")
-        let packedOut = active.outputScratch(cols: n)
-        quantizedLinearForward(out: packedOut, input: active.gather(input, cols: k), rows: active.count, weights: w,
-                               inputScale: inputScale, weightScale: weightScale, maxQ: maxQ,
-                               floatBias: floatBias, int32Bias: int32Bias)
-        active.scatter(packedOut, into: out, cols: n)
-        return
-    }
     let factor = UnsafePointer(w.factor), packed = UnsafePointer(w.packed)
     // Rows are independent (exact sums, then one rescale per element): any split gives the
     // same bits, so reduction groups need no fixed blocks here.
-    Parallel.forEachChunk(rows, minChunk: 64) { r in
-        var args = q8_linear_args(
-            y: out + r.lowerBound * n, ldy: Int32(n), x: input + r.lowerBound * k, ldx: Int32(k), m: Int32(r.count),
-            xscale: inputScale, maxq: maxQ, w: packed, bias: int32Bias, factor: factor, requant: nil, requant_maxq: 0,
-            residual: floatBias, ldr: 0)
-        let status = q8_linear_s8(&args)
-        precondition(status == 0, "quantizedLinearForward: the int8 kernel's scratch buffer could not be allocated")
+    func run(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ m: Int) {
+        Parallel.forEachChunk(m, minChunk: 64) { r in
+            var args = q8_linear_args(
+                y: y + r.lowerBound * n, ldy: Int32(n), x: x + r.lowerBound * k, ldx: Int32(k), m: Int32(r.count),
+                xscale: inputScale, maxq: maxQ, w: packed, bias: int32Bias, factor: factor, requant: nil, requant_maxq: 0,
+                residual: floatBias, ldr: 0)
+            let status = q8_linear_s8(&args)
+            precondition(status == 0, "quantizedLinearForward: the int8 kernel's scratch buffer could not be allocated")
+        }
+    }
+    if let active, !active.isAll {
+        active.runPacked(input, rows: rows, inCols: k, into: out, outCols: n, caller: "quantizedLinearForward", run)
+    } else {
+        run(input, out, rows)
     }
 }
