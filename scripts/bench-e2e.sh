@@ -37,11 +37,13 @@ name, steps, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 last = [json.loads(line) for line in open(log) if '"type":"step"' in line][-1]
 if last["step"] != steps:
     sys.exit(f"{log}: the last step record is step {last['step']}, expected {steps}")
-print(f"ours {name} {32 * steps / last['elapsed_s']:.2f} {last['elapsed_s']:.1f}")
+losses = [json.loads(line)["loss"] for line in open(log) if '"type":"step"' in line]
+print(f"ours {name} {32 * steps / last['elapsed_s']:.2f} {last['elapsed_s']:.1f} "
+      f"{sum(losses[:10]) / len(losses[:10]):.4f} {sum(losses[-10:]) / len(losses[-10:]):.4f}")
 PY
 done
-while read -r _ name rate secs; do
-    echo "ours q8train e2e $name steps=$STEPS batch=32 seq=64 threads=$THREADS  $rate seq/s  ($secs s)"
+while read -r _ name rate secs first last; do
+    echo "ours q8train e2e $name steps=$STEPS batch=32 seq=64 threads=$THREADS  $rate seq/s  ($secs s; mean loss of the first and last 10 steps $first -> $last)"
 done <"$TMP/ours.txt"
 
 # PyTorch, measured now in the bench-only environment, never a stored figure.

@@ -7,7 +7,8 @@ The loop, as ours (q8train train's defaults): the TSV tokenized once before the 
 WordPiece from the model's vocab.txt, truncated to MAX_LEN), a seeded shuffle, batches of
 BATCH, cross-entropy, AdamW (lr 5e-5, weight decay 0), the learning rate warmed up over 10% of
 2 epochs' steps then decayed linearly, the gradient norm clipped to 1.0, the loss read back
-every step (ours logs it). Timed: from the first step's start to the last step's end, as
+every step (ours logs it; the mean loss of the first and last 10 steps is printed, to show
+both loops learn). Timed: from the first step's start to the last step's end, as
 q8train's elapsed_s; loading and tokenizing are outside, as ours.
 Recipes: fp32, and the Q8BERT fake quantization of scripts/pytorch_qat.py (q8bert, all-outputs).
 usage: bench_pytorch_e2e.py MODEL_DIR TRAIN_TSV THREADS STEPS RECIPE [RECIPE ...]
@@ -57,6 +58,7 @@ def main():
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
         g = torch.Generator().manual_seed(seed)
         order = torch.randperm(len(sentences), generator=g)
+        losses = []
         t0 = time.perf_counter()
         for step in range(steps):
             i = step % per_epoch
@@ -69,10 +71,11 @@ def main():
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
-            loss = out.loss.item()
+            losses.append(out.loss.item())
         seconds = time.perf_counter() - t0
         print(f"pytorch-{torch.__version__}-eager e2e {recipe} steps={steps} batch={batch} seq={max_len} "
-              f"threads={threads}  {steps * batch / seconds:.1f} seq/s  ({seconds:.1f} s, last loss {loss:.4f})",
+              f"threads={threads}  {steps * batch / seconds:.1f} seq/s  ({seconds:.1f} s; mean loss of the first "
+              f"and last 10 steps {sum(losses[:10]) / len(losses[:10]):.4f} -> {sum(losses[-10:]) / len(losses[-10:]):.4f})",
               flush=True)
 
 

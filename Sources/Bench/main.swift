@@ -10,6 +10,9 @@ import Tensor
 ///   q8bench gemm [MxNxK ...]
 ///       single-threaded int8 GEMM on every path, on the given shapes (default: BERT-base
 ///       Linear shapes at M = 2048).
+///   q8bench attention [TxD ...]
+///       one (example, head) of attention, one thread: the fused kernel against OpenBLAS sgemm +
+///       softmax + sgemm, on every instruction-set level (default shapes 128x32 64x32 128x64).
 ///   q8bench infer MINILM_DIR [INT8_OUT_DIR [BASE_INT8_OUT_DIR]]
 ///       int8 GEMM GOPS at M = 128 (VNNI), end-to-end int8 runtime vs FP32 forward for MiniLM
 ///       and a random BERT-base-shaped model, our medians as lines bench-infer.sh joins with the peers it measures (scripts/bench-infer.sh).
@@ -40,6 +43,7 @@ let args = CommandLine.arguments
 let usage = """
     usage: q8bench train MODEL_DIR THREADS STEPS BATCHxSEQ...
            q8bench gemm [MxNxK ...]
+           q8bench attention [TxD ...]
            q8bench infer MINILM_DIR [INT8_OUT_DIR [BASE_INT8_OUT_DIR]]
            q8bench infer-rss int8|fp32 MODEL_DIR BATCHxSEQ
            q8bench infer-texts INT8_DIR TSV BATCH
@@ -55,6 +59,8 @@ do {
     case "train":
         guard args.count >= 6, let threads = Int(args[3]), let steps = Int(args[4]) else { throw BenchError.usage }
         try runTrainBench(modelDir: args[2], threads: threads, steps: steps, shapes: Array(args[5...]))
+    case "attention":
+        try runAttentionBench(shapes: Array(args.dropFirst(2)))
     case "gemm":
         try runInt8GemmBench(shapes: Array(args.dropFirst(2)))
     case "infer":

@@ -61,6 +61,21 @@ void q8_tanh_forward(float *out, const float *in, size_t n);
 void q8_tanh_backward(float *dIn, const float *dOut, const float *out, size_t n);
 
 // ---- Softmax over rows with a key mask (attention) --------------------------------------
+/// Attention of one (example, head), FP32 (attention.c): scores S = scale q k^T over keys
+/// [0, n), P = softmax over the keys with keyMask[j] != 0 (keyMask NULL: all n), context = P v.
+/// q [rows, D] row stride ldq; k, v [n, D] row strides ldk, ldv. The same bits on the AVX-512
+/// and AVX2 builds, and from the fused kernel as from probs + context.
+/// P [rows, n] (row stride ldp) = softmax(scale q k^T); kt: scratch of ceil(n / 16) * 16 * D floats.
+void q8_attention_probs(float *P, int ldp, const float *q, int ldq, const float *k, int ldk, const float *keyMask,
+                        int rows, int n, int D, float scale, float *kt);
+/// ctx [rows, D] (row stride ldc) = P [rows, n] (row stride ldp) v.
+void q8_attention_context(float *ctx, int ldc, const float *P, int ldp, const float *v, int ldv, int rows, int n,
+                          int D);
+/// Both, fused per block of query rows: ctx = softmax(scale q k^T) v; scratch of
+/// q8_attention_scratch_floats(n, D) floats.
+void q8_attention_head(float *ctx, int ldc, const float *q, int ldq, const float *k, int ldk, const float *v,
+                       int ldv, const float *keyMask, int rows, int n, int D, float scale, float *scratch);
+size_t q8_attention_scratch_floats(int n, int D);
 /// probs[r, j] = softmax_j(scores[r, :]) over the columns with keyMask[j] != 0; masked
 /// columns get probability 0 (as adding -inf). rows x cols, row-major. keyMask may be NULL.
 void q8_softmax_masked_forward(float *probs, const float *scores, const float *keyMask,

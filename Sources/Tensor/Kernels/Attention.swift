@@ -50,8 +50,12 @@ func attentionHeadForward(context: UnsafeMutablePointer<Float>, probs P: UnsafeM
                                     keys: n, mask: mask, C: C, D: D, scale: scale, dropout: p, dropoutMask: dropoutMask,
                                     dropoutRowKey: dropoutRowKey, ld: ld)
     }
-    BLAS.sgemm(transB: true, m: T, n: n, k: D, alpha: scale, a: q, lda: ld, b: k, ldb: ld, c: P, ldc: n)
-    q8_softmax_masked_forward(P, P, mask, T, n)
+    // P = softmax(scale Q K^T) and context = P' V on the attention kernels (attention.c): the
+    // same bits as the runtime's fused q8_attention_head, on the AVX-512 and AVX2 builds alike.
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: (n + 15) / 16 * 16 * D) { kt in
+        q8_attention_probs(P, Int32(n), q, Int32(ld), k, Int32(ld), mask, Int32(T), Int32(n), Int32(D), scale,
+                           kt.baseAddress!)
+    }
     var Pv = UnsafePointer(P)
     if let dropped {
         if p > 0, let dropoutMask {
@@ -63,7 +67,7 @@ func attentionHeadForward(context: UnsafeMutablePointer<Float>, probs P: UnsafeM
         }
         Pv = UnsafePointer(dropped)
     }
-    BLAS.sgemm(m: T, n: D, k: n, a: Pv, lda: n, b: v, ldb: ld, c: context, ldc: C)
+    q8_attention_context(context, Int32(C), Pv, Int32(n), v, Int32(ld), Int32(T), Int32(n), Int32(D))
 }
 
 /// Training forward: saves probs and dropped [B, H, T, T] (each head's first T n floats used)
@@ -93,7 +97,9 @@ public func attentionForward(context: UnsafeMutablePointer<Float>, probs: Unsafe
 }
 
 /// Inference forward (no dropout, nothing saved): each (example, head) is a task taken by
-/// whichever thread is free, with its own T x T scratch on that thread's stack.
+/// whichever thread is free, run by the fused kernel q8_attention_head (scores, softmax and
+/// context per block of 6 query rows) with its scratch (K^T and a 6 x n block of P) on that
+/// thread's stack.
 /// q, k, v [B, T, *] have row stride `inputStride` (C, or 3 C when they sit side by side in
 /// one buffer); context [B, T, C]. The same bits as `attentionForward` without dropout.
 public func attentionInference(context: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
@@ -102,15 +108,16 @@ public func attentionInference(context: UnsafeMutablePointer<Float>, q: UnsafePo
     let T = s.seqLen, C = s.channels, D = s.headDim, ld = inputStride ?? s.channels
     let scale = 1 / Float(D).squareRoot()
     let tasks = s.batch * s.heads
+    let scratchFloats = q8_attention_scratch_floats(Int32(T), Int32(D))
     Parallel.forEachChunk(tasks, chunks: Parallel.threads > 1 ? tasks : 1) { _, range in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: T * T) { scratch in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchFloats) { scratch in
             for bh in range {
                 let b = bh / s.heads, h = bh % s.heads
                 let base = b * T * ld + h * D
                 let keys = attendedKeys(keyMask, example: b, seqLen: T)
-                attentionHeadForward(context: context + b * T * C + h * D, probs: scratch.baseAddress!, dropped: nil,
-                                     q: q + base, k: k + base, v: v + base, T: T, keys: keys.count, mask: keys.mask,
-                                     C: C, D: D, scale: scale, ld: ld)
+                q8_attention_head(context + b * T * C + h * D, Int32(C), q + base, Int32(ld), k + base, Int32(ld),
+                                  v + base, Int32(ld), keys.mask, Int32(T), Int32(keys.count), Int32(D), scale,
+                                  scratch.baseAddress!)
             }
         }
     }
