@@ -16,7 +16,7 @@ usage: bench_pytorch_e2e.py MODEL_DIR TRAIN_TSV THREADS STEPS RECIPE [RECIPE ...
 Environment: BATCH (32), MAX_LEN (64), SEED (42)."""
 import csv, os, sys, time
 import torch
-from transformers import BertForSequenceClassification, BertTokenizerFast
+from transformers import AutoTokenizer, BertForSequenceClassification
 
 from pytorch_qat import quantize_modules
 
@@ -38,7 +38,12 @@ def main():
     batch, max_len, seed = (int(os.environ.get(k, d)) for k, d in (("BATCH", 32), ("MAX_LEN", 64), ("SEED", 42)))
     torch.set_num_threads(threads)
     sentences, labels = read_tsv(tsv)
-    tok = BertTokenizerFast(vocab_file=os.path.join(model_dir, "vocab.txt"), do_lower_case=True)
+    # from_pretrained reads the folder's vocab.txt (transformers 5's BertTokenizerFast(vocab_file=)
+    # ignores it and maps every word to [UNK]).
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    probe = tok("the movie", add_special_tokens=False)["input_ids"]
+    if tok.unk_token_id in probe:
+        sys.exit(f"{model_dir}/vocab.txt: the tokenizer maps common words to [UNK]; expected a BERT WordPiece vocabulary")
     enc = tok(sentences, truncation=True, max_length=max_len, padding="max_length", return_tensors="pt")
     ids, mask, y = enc["input_ids"], enc["attention_mask"], torch.tensor(labels)
     per_epoch = len(sentences) // batch

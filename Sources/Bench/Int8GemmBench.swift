@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import Tensor
 
 /// Single-threaded throughput of the int8 GEMM (q8int8.h): C[M, N] = A[M, K] B[N, K]^T + bias
 /// on packed weights, on random int8 values in [-127, 127]. GOPS = 2 M N K / time.
@@ -63,7 +64,25 @@ func runInt8GemmBench(shapes given: [String] = []) throws {
             print(String(format: "  %@ M=%d N=%d K=%d  best %.1f GOPS, mean %.1f GOPS  (%d calls, best %.3f ms)",
                          pad(name, 6), m, n, k, t.bestGOPS, t.meanGOPS, t.calls, t.best * 1e3))
         }
+        // The FP32 GEMM the int8 one replaces, same shape, one thread: OpenBLAS's core as this
+        // process runs it (OPENBLAS_CORETYPE=Haswell for its AVX2 kernels on an AVX-512 CPU).
+        let s = timeSgemm(m: rows, n: n, k: k, seconds: 0.5)
+        print(String(format: "  %@ M=%d N=%d K=%d  best %.1f GFLOP/s, mean %.1f GFLOP/s  (OpenBLAS %@ sgemm, C = A B^T)",
+                     pad("FP32", 6), rows, n, k, s.bestGOPS, s.meanGOPS, InstructionSet.openBLASCore))
     }
+}
+
+/// OpenBLAS sgemm C[M, N] = A[M, K] B[N, K]^T on one thread, random values.
+func timeSgemm(m: Int, n: Int, k: Int, seconds: Double) -> Int8GemmTiming {
+    var rng = SplitMix64(seed: UInt64(m * 7 + n * 3 + k))
+    let a = (0..<(m * k)).map { _ in Float(rng.nextNormal()) }, b = (0..<(n * k)).map { _ in Float(rng.nextNormal()) }
+    var c = [Float](repeating: 0, count: m * n)
+    Parallel.configure(threads: 1)
+    let times = timeCalls(seconds: seconds) {
+        BLAS.sgemm(transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &c, ldc: n)
+    }
+    return Int8GemmTiming(m: m, n: n, k: k, calls: times.count, best: times[0], median: times[times.count / 2],
+                          mean: times.reduce(0, +) / Double(times.count))
 }
 
 /// "MxNxK" with positive sizes.
