@@ -6,7 +6,8 @@
 # record in log.jsonl (from the first step's start, after loading and tokenizing); PyTorch: the
 # same span of its loop. Recipes: none (FP32), q8bert (the default; int8 forward GEMMs), and
 # whatever RECIPES adds (all-outputs; "q8bert --qat-gemm fp32" runs ours only).
-# Prints the CPU, each figure, and the ratios the issue asks for: ours/PyTorch per recipe
+# Prints the CPU, the instruction-set paths each side ran (ours from q8train's placement line,
+# PyTorch's CPU capability), each figure, and the ratios the issue asks for: ours/PyTorch per recipe
 # (goals: FP32 >= 1.4x, q8bert >= 1.5x) and ours q8bert / ours FP32 (goal >= 0.92x).
 # usage: scripts/bench-e2e.sh [STEPS]            (default 80; run it on a quiet machine)
 set -euo pipefail
@@ -42,6 +43,8 @@ print(f"ours {name} {32 * steps / last['elapsed_s']:.2f} {last['elapsed_s']:.1f}
       f"{sum(losses[:10]) / len(losses[:10]):.4f} {sum(losses[-10:]) / len(losses[-10:]):.4f}")
 PY
 done
+paths=$(grep -m1 -o 'kernels [^;]*OpenBLAS [A-Za-z0-9]*' "$TMP"/run-*.log 2>/dev/null | head -n 1 | cut -d: -f2-)
+echo "ours: ${paths:-paths not found in the run log}"
 while read -r _ name rate secs first last; do
     echo "ours q8train e2e $name steps=$STEPS batch=32 seq=64 threads=$THREADS  $rate seq/s  ($secs s; mean loss of the first and last 10 steps $first -> $last)"
 done <"$TMP/ours.txt"

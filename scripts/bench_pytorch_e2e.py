@@ -53,6 +53,8 @@ def main():
     def lr_factor(step):  # step 0-based, as the scheduler counts
         return (step + 1) / warmup if step < warmup else max(0.0, (total - step - 1) / max(1, total - warmup))
 
+    print(f"peers: PyTorch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, "
+          f"{threads} threads", flush=True)
     for recipe in recipes:
         torch.manual_seed(seed)
         model = BertForSequenceClassification.from_pretrained(model_dir, num_labels=2)
