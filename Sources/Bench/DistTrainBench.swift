@@ -186,6 +186,8 @@ private func distTrain(_ comm: Communicator, modelDir: URL, threads: Int, steps:
     print(String(format: "dist-train %@ ranks=%d threads=%d batch=%dx%d (%dx%d per rank)%@, %d timed steps: %.1f seq/s  (median step %.0f ms)",
                  name, W, threads, globalB, T, B, T, groups > 1 ? ", reduction groups \(groups)" : "", steps,
                  Double(globalB) / step, step * 1e3))
+    print("  \(cpuModelName()); rank 0 paths: kernels \(InstructionSet.current), int8 GEMM \(InstructionSet.int8Path), "
+          + "OpenBLAS \(InstructionSet.openBLASCore)")
     print(String(format: "  median step breakdown (slowest rank): forward+loss %.0f ms, backward %.0f ms (in layerDone hooks %.1f ms), "
                  + "finish() wait %.1f ms, loss allreduce+clip+AdamW %.0f ms", forward * 1e3, backward * 1e3, hooks * 1e3,
                  waitSlowest * 1e3, rest * 1e3))
