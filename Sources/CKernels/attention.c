@@ -80,133 +80,118 @@ Q8_AVX2_FMA static void q8_att_transpose_k_avx(float *kt, const float *k, int ld
     }
 }
 
-// ---- AVX2 register tiles, written out: clang's vectorizer split the generic tiles' 12 ymm
-// accumulators into xmm pieces kept in memory (measured 0.65x OpenBLAS's Haswell kernels).
-// The same fmaf chains, element by element, as the generic tiles: the same bits.
+// ---- The two products. Scores S = scale Q K^T and context = P V are one register tile:
+//   out[r, c] = (scale *) sum over t < steps of a_r[t] b[t ldb + c]
+// for a tile of TR rows a_r and W columns, one multiply-add chain per element with t increasing
+// (scores: a = rows of Q, t over d, b = K^T with ldb = n16; context: a = rows of P, t over the
+// keys, b = V with ldb = ldv). Rows past mr repeat row mr - 1 (computed, not stored).
 
-/// As q8_att_scores_tile with TR = 6, W = 16: 12 accumulators, B's 2 vectors, 1 broadcast.
-Q8_AVX2_FMA static void q8_att_scores_avx2(float *s, int lds, const float *q, int ldq, const float *kt, int n,
-                                           int D, float scale, int mr) {
-    const int n16 = q8_att_round16(n);
-    const float *qr[6];
-    for (int r = 0; r < 6; r++) qr[r] = q + (size_t)q8_att_min(r, mr - 1) * ldq;
-    const __m256 vscale = _mm256_set1_ps(scale);
-    for (int j0 = 0; j0 < n16; j0 += 16) {
-        __m256 acc[6][2];
-        Q8_ATT_UNROLL for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-        const float *kv = kt + j0;
-        for (int d = 0; d < D; d++, kv += n16) {
-            const __m256 k0 = _mm256_loadu_ps(kv), k1 = _mm256_loadu_ps(kv + 8);
-            Q8_ATT_UNROLL for (int r = 0; r < 6; r++) {
-                const __m256 a = _mm256_broadcast_ss(qr[r] + d);
-                acc[r][0] = _mm256_fmadd_ps(a, k0, acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(a, k1, acc[r][1]);
-            }
-        }
-        const int cols = q8_att_min(16, n - j0);
-        Q8_ATT_UNROLL for (int r = 0; r < 6; r++) {
-            if (r >= mr) break;
-            float *out = s + (size_t)r * lds + j0;
-            const __m256 y0 = _mm256_mul_ps(acc[r][0], vscale), y1 = _mm256_mul_ps(acc[r][1], vscale);
-            if (cols == 16) {
-                _mm256_storeu_ps(out, y0);
-                _mm256_storeu_ps(out + 8, y1);
-            } else {
-                float t[16];
-                _mm256_storeu_ps(t, y0);
-                _mm256_storeu_ps(t + 8, y1);
-                for (int l = 0; l < cols; l++) out[l] = t[l];
-            }
-        }
-    }
+/// a[r] = x + min(r, mr - 1) ldx for r < TR.
+Q8_INLINE void q8_att_rows(const float **a, const float *x, int ldx, int mr, int TR) {
+    Q8_ATT_UNROLL for (int r = 0; r < TR; r++) a[r] = x + (size_t)q8_att_min(r, mr - 1) * ldx;
 }
 
-/// As q8_att_context_tile with TR = 6, DW = 16, then the columns past the last 16 one at a time.
-Q8_AVX2_FMA static void q8_att_context_avx2(float *ctx, int ldc, const float *P, int ldp, const float *v, int ldv,
-                                            int n, int D, int mr) {
-    const float *pr[6];
-    for (int r = 0; r < 6; r++) pr[r] = P + (size_t)q8_att_min(r, mr - 1) * ldp;
-    int d0 = 0;
-    for (; d0 + 16 <= D; d0 += 16) {
-        __m256 acc[6][2];
-        Q8_ATT_UNROLL for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-        const float *vv = v + d0;
-        for (int j = 0; j < n; j++, vv += ldv) {
-            const __m256 v0 = _mm256_loadu_ps(vv), v1 = _mm256_loadu_ps(vv + 8);
-            Q8_ATT_UNROLL for (int r = 0; r < 6; r++) {
-                const __m256 a = _mm256_broadcast_ss(pr[r] + j);
-                acc[r][0] = _mm256_fmadd_ps(a, v0, acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(a, v1, acc[r][1]);
-            }
-        }
-        Q8_ATT_UNROLL for (int r = 0; r < 6; r++) {
-            if (r >= mr) break;
-            _mm256_storeu_ps(ctx + (size_t)r * ldc + d0, acc[r][0]);
-            _mm256_storeu_ps(ctx + (size_t)r * ldc + d0 + 8, acc[r][1]);
+/// One TR x W tile into out (row stride ldo), columns [0, cols) stored (cols <= W); scaled:
+/// each sum multiplied by scale once at the end (the scores). The generic C, vectorized by clang.
+Q8_INLINE void q8_att_tile(float *out, int ldo, const float *const *a, const float *b, size_t ldb, int steps,
+                           float scale, int scaled, int mr, int cols, int TR, int W, int fused) {
+    float acc[TR][W];
+    Q8_ATT_UNROLL for (int r = 0; r < TR; r++) Q8_ATT_UNROLL for (int l = 0; l < W; l++) acc[r][l] = 0.0f;
+    for (int t = 0; t < steps; t++) {
+        const float *bt = b + (size_t)t * ldb;
+        Q8_ATT_UNROLL for (int r = 0; r < TR; r++) {
+            const float x = a[r][t];
+            Q8_ATT_UNROLL for (int l = 0; l < W; l++) acc[r][l] = Q8_ATT_MADD(x, bt[l], acc[r][l]);
         }
     }
-    for (; d0 < D; d0++)
-        for (int r = 0; r < mr; r++) {
-            float acc = 0.0f;
-            for (int j = 0; j < n; j++) acc = fmaf(P[(size_t)r * ldp + j], v[(size_t)j * ldv + d0], acc);
-            ctx[(size_t)r * ldc + d0] = acc;
-        }
-}
-
-/// s [mr, n] (row stride lds) = scale (q kt) for mr <= TR query rows: a register tile of TR rows
-/// by W keys (a multiple of 16), the last block narrowed to 16. Rows past mr repeat row mr - 1
-/// (computed, not stored).
-Q8_INLINE void q8_att_scores_tile(float *s, int lds, const float *q, int ldq, const float *kt, int n, int D,
-                                  float scale, int mr, int TR, int W, int fused) {
-    const int n16 = q8_att_round16(n);
-    const float *qr[TR];
-    Q8_ATT_UNROLL for (int r = 0; r < TR; r++) qr[r] = q + (size_t)q8_att_min(r, mr - 1) * ldq;
-    int j0 = 0;
-    for (; j0 + W <= n16; j0 += W) {
-        float acc[TR][W];
-        Q8_ATT_UNROLL for (int r = 0; r < TR; r++) Q8_ATT_UNROLL for (int l = 0; l < W; l++) acc[r][l] = 0.0f;
-        for (int d = 0; d < D; d++) {
-            const float *kv = kt + (size_t)d * n16 + j0;
-            Q8_ATT_UNROLL for (int r = 0; r < TR; r++) {
-                const float a = qr[r][d];
-                Q8_ATT_UNROLL for (int l = 0; l < W; l++) acc[r][l] = Q8_ATT_MADD(a, kv[l], acc[r][l]);
-            }
-        }
-        const int cols = q8_att_min(W, n - j0);
-        if (cols == W) {  // whole rows of the tile: stores straight from the registers
-            Q8_ATT_UNROLL for (int r = 0; r < TR; r++)
-                if (r < mr) Q8_ATT_UNROLL for (int l = 0; l < W; l++) s[(size_t)r * lds + j0 + l] = acc[r][l] * scale;
-        } else {
-            for (int r = 0; r < mr; r++)
-                for (int l = 0; l < cols; l++) s[(size_t)r * lds + j0 + l] = acc[r][l] * scale;
-        }
-    }
-    for (; j0 < n16; j0 += Q8_ATT_LANES) {  // the last keys, 16 at a time
-        float acc[TR][Q8_ATT_LANES];
-        Q8_ATT_UNROLL for (int r = 0; r < TR; r++) Q8_ATT_UNROLL for (int l = 0; l < Q8_ATT_LANES; l++) acc[r][l] = 0.0f;
-        for (int d = 0; d < D; d++) {
-            const float *kv = kt + (size_t)d * n16 + j0;
-            Q8_ATT_UNROLL for (int r = 0; r < TR; r++) {
-                const float a = qr[r][d];
-                Q8_ATT_UNROLL for (int l = 0; l < Q8_ATT_LANES; l++) acc[r][l] = Q8_ATT_MADD(a, kv[l], acc[r][l]);
-            }
-        }
-        const int cols = q8_att_min(Q8_ATT_LANES, n - j0);
+    if (cols == W) {  // whole rows of the tile: stores straight from the registers
+        Q8_ATT_UNROLL for (int r = 0; r < TR; r++)
+            if (r < mr) Q8_ATT_UNROLL for (int l = 0; l < W; l++)
+                out[(size_t)r * ldo + l] = scaled ? acc[r][l] * scale : acc[r][l];
+    } else {
         for (int r = 0; r < mr; r++)
-            for (int l = 0; l < cols; l++) s[(size_t)r * lds + j0 + l] = acc[r][l] * scale;
+            for (int l = 0; l < cols; l++) out[(size_t)r * ldo + l] = scaled ? acc[r][l] * scale : acc[r][l];
     }
 }
 
-/// The scores of mr <= R rows, TR rows per register tile (TR and W fit the build's registers).
+/// q8_att_tile with TR = 6, W = 16 for the AVX2 build, written out: from the generic C, clang's
+/// vectorizer split the 12 ymm accumulators into xmm pieces kept in memory (measured 0.65x
+/// OpenBLAS's Haswell kernels). The same fmaf chains, element by element: the same bits.
+Q8_AVX2_FMA static void q8_att_tile_avx2(float *out, int ldo, const float *const *a, const float *b, size_t ldb,
+                                         int steps, float scale, int scaled, int mr, int cols) {
+    __m256 acc[6][2];
+    Q8_ATT_UNROLL for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int t = 0; t < steps; t++) {
+        const float *bt = b + (size_t)t * ldb;
+        const __m256 b0 = _mm256_loadu_ps(bt), b1 = _mm256_loadu_ps(bt + 8);
+        Q8_ATT_UNROLL for (int r = 0; r < 6; r++) {
+            const __m256 x = _mm256_broadcast_ss(a[r] + t);
+            acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+        }
+    }
+    const __m256 vscale = _mm256_set1_ps(scale);
+    Q8_ATT_UNROLL for (int r = 0; r < 6; r++) {
+        if (r >= mr) break;
+        float *o = out + (size_t)r * ldo;
+        const __m256 y0 = scaled ? _mm256_mul_ps(acc[r][0], vscale) : acc[r][0];
+        const __m256 y1 = scaled ? _mm256_mul_ps(acc[r][1], vscale) : acc[r][1];
+        if (cols == 16) {
+            _mm256_storeu_ps(o, y0);
+            _mm256_storeu_ps(o + 8, y1);
+        } else {
+            float t[16];
+            _mm256_storeu_ps(t, y0);
+            _mm256_storeu_ps(t + 8, y1);
+            for (int l = 0; l < cols; l++) o[l] = t[l];
+        }
+    }
+}
+
+/// out [mr, ncols] (row stride ldo) for mr <= R rows of x (row stride ldx): tiles of TR rows by
+/// W columns, then 16, over the bcols columns of b that may be read (K^T is zero-padded to n16,
+/// so scores run whole 16-column blocks past n; V is not, so the context's last columns of a head
+/// size that is not a multiple of 16 go one at a time). avx2: the written-out 6 x 16 tiles.
+Q8_INLINE void q8_att_product(float *out, int ldo, const float *x, int ldx, const float *b, size_t ldb, int steps,
+                              int ncols, int bcols, float scale, int scaled, int mr, int TR, int W, int fused,
+                              int avx2) {
+    for (int r0 = 0; r0 < mr; r0 += TR) {
+        const int tr = q8_att_min(TR, mr - r0);
+        const float *a[TR];
+        q8_att_rows(a, x + (size_t)r0 * ldx, ldx, tr, TR);
+        float *o = out + (size_t)r0 * ldo;
+        int c0 = 0;
+        if (avx2) {
+            for (; c0 + 16 <= bcols; c0 += 16)
+                q8_att_tile_avx2(o + c0, ldo, a, b + c0, ldb, steps, scale, scaled, tr, q8_att_min(16, ncols - c0));
+        } else {
+            for (; c0 + W <= bcols; c0 += W)
+                q8_att_tile(o + c0, ldo, a, b + c0, ldb, steps, scale, scaled, tr, q8_att_min(W, ncols - c0), TR, W,
+                            fused);
+            for (; c0 + 16 <= bcols; c0 += 16)
+                q8_att_tile(o + c0, ldo, a, b + c0, ldb, steps, scale, scaled, tr, q8_att_min(16, ncols - c0), TR,
+                            16, fused);
+        }
+        for (; c0 < ncols; c0++)  // head sizes that are not a multiple of 16 (test models)
+            for (int r = 0; r < tr; r++) {
+                float acc = 0.0f;
+                for (int t = 0; t < steps; t++) acc = Q8_ATT_MADD(a[r][t], b[(size_t)t * ldb + c0], acc);
+                o[(size_t)r * ldo + c0] = scaled ? acc * scale : acc;
+            }
+    }
+}
+
+/// s [mr, n] (row stride lds) = scale (q kt) for mr <= R query rows.
 Q8_INLINE void q8_att_scores(float *s, int lds, const float *q, int ldq, const float *kt, int n, int D,
                              float scale, int mr, int TR, int W, int fused) {
-    if (fused && W == 16) {  // the AVX2 build
-        q8_att_scores_avx2(s, lds, q, ldq, kt, n, D, scale, mr);
-        return;
-    }
-    for (int r0 = 0; r0 < mr; r0 += TR)
-        q8_att_scores_tile(s + (size_t)r0 * lds, lds, q + (size_t)r0 * ldq, ldq, kt, n, D, scale,
-                           q8_att_min(TR, mr - r0), TR, W, fused);
+    const int n16 = q8_att_round16(n);
+    q8_att_product(s, lds, q, ldq, kt, (size_t)n16, D, n, n16, scale, 1, mr, TR, W, fused, fused && W == 16);
+}
+
+/// ctx [mr, D] (row stride ldc) = P [mr, n] (row stride ldp) V [n, D] (row stride ldv), mr <= R.
+Q8_INLINE void q8_att_context(float *ctx, int ldc, const float *P, int ldp, const float *v, int ldv, int n, int D,
+                              int mr, int TR, int DW, int fused) {
+    q8_att_product(ctx, ldc, P, ldp, v, (size_t)ldv, n, D, D, 1.0f, 0, mr, TR, DW, fused, fused && DW == 16);
 }
 
 /// One row in place: p[j] = exp(s[j] - max) / sum over the kept keys (keyMask[j] != 0, or all
@@ -254,52 +239,6 @@ Q8_INLINE void q8_att_softmax_rows(float *p, int ldp, const float *keyMask, int 
         if (keyMask) q8_att_softmax_row(p + (size_t)r * ldp, keyMask, n, 1);
         else q8_att_softmax_row(p + (size_t)r * ldp, NULL, n, 0);
     }
-}
-
-/// ctx [mr, D] (row stride ldc) = P [mr, n] (row stride ldp) V [n, D] (row stride ldv), mr <= TR:
-/// register tiles of TR rows by DW output columns (a multiple of 16), then 16, then one column
-/// at a time.
-Q8_INLINE void q8_att_context_tile(float *ctx, int ldc, const float *P, int ldp, const float *v, int ldv, int n,
-                                   int D, int mr, int TR, int DW, int fused) {
-    const float *pr[TR];
-    Q8_ATT_UNROLL for (int r = 0; r < TR; r++) pr[r] = P + (size_t)q8_att_min(r, mr - 1) * ldp;
-    int d0 = 0;
-#define Q8_ATT_CONTEXT_BLOCK(WIDTH)                                                                 \
-    for (; d0 + (WIDTH) <= D; d0 += (WIDTH)) {                                                      \
-        float acc[TR][WIDTH];                                                                 \
-        Q8_ATT_UNROLL for (int r = 0; r < TR; r++)                                            \
-            Q8_ATT_UNROLL for (int l = 0; l < (WIDTH); l++) acc[r][l] = 0.0f;                       \
-        for (int j = 0; j < n; j++) {                                                               \
-            const float *vv = v + (size_t)j * ldv + d0;                                             \
-            Q8_ATT_UNROLL for (int r = 0; r < TR; r++) {                                      \
-                const float a = pr[r][j];                                                           \
-                Q8_ATT_UNROLL for (int l = 0; l < (WIDTH); l++) acc[r][l] = Q8_ATT_MADD(a, vv[l], acc[r][l]); \
-            }                                                                                       \
-        }                                                                                           \
-        Q8_ATT_UNROLL for (int r = 0; r < TR; r++)                                            \
-            if (r < mr) Q8_ATT_UNROLL for (int l = 0; l < (WIDTH); l++) ctx[(size_t)r * ldc + d0 + l] = acc[r][l]; \
-    }
-    if (DW == 32) { Q8_ATT_CONTEXT_BLOCK(32) }
-    Q8_ATT_CONTEXT_BLOCK(16)
-#undef Q8_ATT_CONTEXT_BLOCK
-    for (; d0 < D; d0++)  // head sizes that are not a multiple of 16 (test models)
-        for (int r = 0; r < mr; r++) {
-            float acc = 0.0f;
-            for (int j = 0; j < n; j++) acc = Q8_ATT_MADD(P[(size_t)r * ldp + j], v[(size_t)j * ldv + d0], acc);
-            ctx[(size_t)r * ldc + d0] = acc;
-        }
-}
-
-/// The context of mr <= R rows, TR rows per register tile.
-Q8_INLINE void q8_att_context(float *ctx, int ldc, const float *P, int ldp, const float *v, int ldv, int n, int D,
-                              int mr, int TR, int DW, int fused) {
-    if (fused && DW == 16) {  // the AVX2 build
-        q8_att_context_avx2(ctx, ldc, P, ldp, v, ldv, n, D, mr);
-        return;
-    }
-    for (int r0 = 0; r0 < mr; r0 += TR)
-        q8_att_context_tile(ctx + (size_t)r0 * ldc, ldc, P + (size_t)r0 * ldp, ldp, v, ldv, n, D,
-                            q8_att_min(TR, mr - r0), TR, DW, fused);
 }
 
 // ---- The three entry points, each built per instruction set ---------------------------
