@@ -220,7 +220,7 @@ Q8_AVX2 Q8_INLINE void q8_pack_x_w16(int16_t *dst, int32_t *ra, const float *X, 
 
 /// As q8_linear_vnni on the AVX2 operands (int8kernels.h): per row block, X quantized into
 /// int16 panels over all of K; per 16-column block of W, the block converted over all of K,
-/// then the 5 x 16 micro-kernel per panel into a stack tile and the epilogue.
+/// then the 4 x 16 micro-kernel per panel into a stack tile and the epilogue.
 Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, int16_t *xbuf, int16_t *wbuf, int32_t *ra,
                                    int8_t *rowq) {
     enum { MR = Q8_AVX2_MR, MC = Q8_LINEAR_AVX2_MC };

@@ -24,10 +24,10 @@ struct Linear {
     /// when requantizing outputs; in evaluation, as the integer runtime computes:
     /// y = (q(x) q(W)^T + q32(b)) / (S_x S_w), requantized likewise. The product runs on the int8
     /// kernels (exact int32 sums) or as an FP32 GEMM of the quantized values (`QuantizedGemm`).
-    /// `sharing`: a Linear that
-    /// just quantized the same input (query for key and value): its batch max is reused, and
-    /// its quantized input too when the scales agree. `active`: in evaluation, the rows that
-    /// hold tokens (the GEMM runs over them only; the padding rows of `out` get no product).
+    /// `sharing`: a Linear that just quantized the same input (query for key and value): its
+    /// batch max is reused, and its quantized input too when the scales agree. `active`: in
+    /// evaluation, the rows that hold tokens (the GEMM runs over them only; the padding rows of
+    /// `out` get no product).
     func forward(_ out: UnsafeMutablePointer<Float>, _ input: UnsafePointer<Float>, rows: Int, training: Bool = false,
                  sharing: LinearQuantizer? = nil, groups: RowGroups = .single, active: ActiveRows? = nil) {
         guard let q = quantizer, q.quantizes(training: training) else {
