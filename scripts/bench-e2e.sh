@@ -35,10 +35,10 @@ for recipe in $RECIPES; do
     python3 - "$name" "$STEPS" "$out/log.jsonl" >>"$TMP/ours.txt" <<'PY'
 import json, sys
 name, steps, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-last = [json.loads(line) for line in open(log) if '"type":"step"' in line][-1]
+records = [json.loads(line) for line in open(log) if '"type":"step"' in line]
+last, losses = records[-1], [r["loss"] for r in records]
 if last["step"] != steps:
     sys.exit(f"{log}: the last step record is step {last['step']}, expected {steps}")
-losses = [json.loads(line)["loss"] for line in open(log) if '"type":"step"' in line]
 print(f"ours {name} {32 * steps / last['elapsed_s']:.2f} {last['elapsed_s']:.1f} "
       f"{sum(losses[:10]) / len(losses[:10]):.4f} {sum(losses[-10:]) / len(losses[-10:]):.4f}")
 PY
