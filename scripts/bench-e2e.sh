@@ -21,7 +21,7 @@ Q8_SKIP_BUILD=1 scripts/setup.sh >/dev/null
 if ! build=$(swift build -c release --product q8train 2>&1); then echo "$build" >&2; exit 1; fi
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')), $THREADS threads, $STEPS steps of 32 x 64"
+echo "CPU: $(scripts/cpu-name.sh), $THREADS threads, $STEPS steps of 32 x 64"
 
 # ours: one line per recipe, "ours RECIPE SEQ_PER_S"
 : > "$TMP/ours.txt"

@@ -23,6 +23,8 @@
 #  4. Peak RSS (getrusage ru_maxrss) of a process holding only the int8 MiniLM, and of one
 #     holding only the FP32 MiniLM, each running one batch of 1x128 and of 32x128; int8/FP32.
 # usage: scripts/bench-infer.sh            (from anywhere; run it on a quiet machine)
+#   scripts/emulate-cpu.sh avx2 scripts/bench-infer.sh: every library (ours, ONNX Runtime, PyTorch,
+#   OpenBLAS) on its AVX2 path, on an AVX-512 machine with CPUID faulting (the header says so)
 # Environment: ITERS (timed runs per shape, default 20), WARMUP (untimed runs first, 2),
 #   GEMM_SECONDS (timing per GEMM shape, 1), THREADS (2), PARTS (subset of "gemm minilm base").
 #   Quick check that it works: ITERS=2 WARMUP=1 GEMM_SECONDS=0.1 scripts/bench-infer.sh
@@ -60,7 +62,7 @@ else
     : > "$TMP/peers.txt"
 fi
 echo
-echo "side by side, this run ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $THREADS threads): median ms per batch, seq/s;"
+echo "side by side, this run ($(scripts/cpu-name.sh), $THREADS threads): median ms per batch, seq/s;"
 echo "ratio = our speed / theirs (> 1: ours faster); 'not measured' where a peer could not run"
 awk '
     $1 == "ours" || $1 == "peer" { t[$2 " " $3 " " $4] = $5; if (!($3 " " $4 in seen)) { seen[$3 " " $4] = 1; order[n++] = $3 " " $4 } }

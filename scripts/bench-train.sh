@@ -15,7 +15,7 @@ THREADS=${THREADS:-2}
 MODEL=assets/models/minilm-l6-h384
 Q8_SKIP_BUILD=1 scripts/setup.sh >/dev/null
 swift build -c release --product q8bench >/dev/null
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') model $(grep -m1 '^model[[:space:]]' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')), $THREADS threads"
+echo "CPU: $(scripts/cpu-name.sh), $THREADS threads"
 ours=$(MODES="fp32 qat q8bert q8bert-fp32gemm" .build/release/q8bench train "$MODEL" "$THREADS" "$STEPS" 32x64 32x128)
 echo "$ours"
 rate() { echo "$1" | grep "$2-train batch=32 seq=$3 " | grep -oE '[0-9.]+ seq/s' | cut -d' ' -f1; }

@@ -3,7 +3,8 @@
 # (swift test), the cross-check of the QAT fixture against nlp-architect's own code
 # (scripts/check-nlp-architect.sh, one test; its Python environment .venv-reference/ is made
 # on the first run, about 2 minutes; skipped when it cannot be installed), the module walls
-# (scripts/check-walls.sh, one test; docs/architecture.md), the ONNX export against ONNX Runtime
+# (scripts/check-walls.sh, one test; docs/architecture.md), the AVX-512 mask the benches use to
+# time every library's AVX2 path (scripts/emulate-cpu/check.sh, one test), the ONNX export against ONNX Runtime
 # (scripts/check-onnx.sh, two tests: tiny models, and a trained movie run when there is one;
 # its environment .venv-onnx/ is made on the first run, under a minute), then the cluster
 # tests (scripts/cluster-tests.sh: emulated hosts over TCP, Slurm, scripts/launch.sh; they need
@@ -41,6 +42,14 @@ case $walls_status in
     77) wpass=0 wfail=0 wskip=1; echo "module walls: skipped" ;;
     *) wpass=0 wfail=1 wskip=0; echo "module walls: FAILED (exit $walls_status)" ;;
 esac
+# The CPUID mask behind scripts/emulate-cpu.sh (docs/runtime.md), one test; skipped on a CPU
+# without AVX-512 or without CPUID faulting.
+scripts/emulate-cpu/check.sh 2>&1 | tee .build/emulate-cpu-check-output.txt
+case ${PIPESTATUS[0]} in
+    0) epass=1 efail=0 eskip=0 ;;   # the script says "passed" itself
+    77) epass=0 efail=0 eskip=1; echo "emulate-cpu check: skipped" ;;
+    *) epass=0 efail=1 eskip=0 ;;
+esac
 # The ONNX export against ONNX Runtime (docs/onnx.md), two tests: tiny models (always), and the
 # movie model of a trained run (runs/quickstart; skipped when there is none, as on a new clone).
 onnx_pass=0 onnx_fail=0 onnx_skip=0; : > .build/onnx-check-output.txt
@@ -63,8 +72,8 @@ read -r cpass cfail cskip < <(tail -1 .build/cluster-test-output.txt | sed -E 's
 executed=${executed:-0} skipped=${skipped:-0} failures=${failures:-0} cpass=${cpass:-0} cfail=${cfail:-0} cskip=${cskip:-0}
 [ "$status" != 0 ] && [ "$failures" = 0 ] && failures=1   # a crash without a count still fails
 [ "$cluster_status" != 0 ] && [ "$cfail" = 0 ] && cfail=1
-if [ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$onnx_fail" = 0 ] && [ "$cluster_status" = 0 ]; then
+if [ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$efail" = 0 ] && [ "$onnx_fail" = 0 ] && [ "$cluster_status" = 0 ]; then
     echo "all tests passed"; else
-    echo "TESTS FAILED (swift test exit $status, nlp-architect cross-check exit $nlpa_status, walls check exit $walls_status, ONNX checks failed $onnx_fail, cluster tests exit $cluster_status)"; fi
-echo "all tests: $((executed - skipped - failures + npass + wpass + onnx_pass + cpass)) passed, $((failures + nfail + wfail + onnx_fail + cfail)) failed, $((skipped + nskip + wskip + onnx_skip + cskip)) skipped"
-[ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$onnx_fail" = 0 ] && [ "$cluster_status" = 0 ]
+    echo "TESTS FAILED (swift test exit $status, nlp-architect cross-check exit $nlpa_status, walls check exit $walls_status, emulate-cpu check failed $efail, ONNX checks failed $onnx_fail, cluster tests exit $cluster_status)"; fi
+echo "all tests: $((executed - skipped - failures + npass + wpass + epass + onnx_pass + cpass)) passed, $((failures + nfail + wfail + efail + onnx_fail + cfail)) failed, $((skipped + nskip + wskip + eskip + onnx_skip + cskip)) skipped"
+[ "$status" = 0 ] && [ "$nfail" = 0 ] && [ "$wfail" = 0 ] && [ "$efail" = 0 ] && [ "$onnx_fail" = 0 ] && [ "$cluster_status" = 0 ]
