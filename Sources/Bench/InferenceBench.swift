@@ -78,7 +78,7 @@ func benchGemmAt128(seconds: Double) {
     let peak = 460.0, target = 0.85
     let best = q8_int8_best_path()
     let path = q8_int8_path_supported(Q8_INT8_PATH_VNNI) != 0 ? Q8_INT8_PATH_VNNI : best
-    let pathName = ["scalar", "AVX2", "VNNI"][Int(path)]
+    let pathName = InstructionSet.int8PathName(path)
     print("")
     print(String(format: "int8 GEMM, single thread, %@ path (C[M,N] = A[M,K] B[N,K]^T + bias, packed weights); "
                  + "single-core VNNI peak %.0f GOPS, target >= %.0f%% (%.0f GOPS)", pathName, peak, target * 100, peak * target))

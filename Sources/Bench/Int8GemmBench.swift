@@ -3,7 +3,8 @@ import Foundation
 import Tensor
 
 /// Single-threaded throughput of the int8 GEMM (q8int8.h): C[M, N] = A[M, K] B[N, K]^T + bias
-/// on packed weights, on random int8 values in [-127, 127]. GOPS = 2 M N K / time.
+/// on packed weights, activations uniform in [-127, 127], weights as `Int8Weights` says.
+/// GOPS = 2 M N K / time.
 struct Int8GemmTiming {
     var m: Int, n: Int, k: Int
     var calls: Int
@@ -14,10 +15,42 @@ struct Int8GemmTiming {
     var meanGOPS: Double { ops / mean / 1e9 }
 }
 
+/// The int8 weights a GEMM bench multiplies by. The AVX2 path's speed depends on them: it splits
+/// the groups holding a pair with |b0| + |b1| > 128 (q8int8.h), and runs those at half speed.
+enum Int8Weights {
+    /// N(0, 1) values quantized as Q8BERT quantizes a weight (scale 127 / max |w|): like BERT's
+    /// randomly initialized Linears, which split about 1-5% of groups (trained ones about 1%).
+    case gaussian
+    /// Uniform in [-127, 127]: about half the pairs exceed 128, almost every group is split
+    /// (the AVX2 path's worst case).
+    case uniform
+}
+
+/// `count` int8 weights of the given kind, from a fixed seed.
+func int8Weights(_ kind: Int8Weights, count: Int, seed: UInt64) -> [Int8] {
+    var state = seed
+    func next() -> UInt64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return state >> 33
+    }
+    switch kind {
+    case .uniform:
+        return (0..<count).map { _ in Int8(Int(next() % 255) - 127) }
+    case .gaussian:  // Box-Muller
+        let z = (0..<count).map { _ -> Double in
+            let u1 = (Double(next() % (1 << 30)) + 1) / Double(1 << 30), u2 = Double(next() % (1 << 30)) / Double(1 << 30)
+            return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+        }
+        let scale = 127 / max(z.map { abs($0) }.max() ?? 1, 1e-9)
+        return z.map { Int8(($0 * scale).rounded(.toNearestOrEven)) }
+    }
+}
+
 /// Times `q8_gemm_s8s8s32_packed_path` on `path` for M x N x K on the calling thread: one
 /// warm-up call, then calls until `seconds` have passed (at least `minCalls`, at most 100000).
 /// nil when this CPU lacks the path.
-func timeInt8Gemm(m: Int, n: Int, k: Int, path: Int32, seconds: Double, minCalls: Int = 3) -> Int8GemmTiming? {
+func timeInt8Gemm(m: Int, n: Int, k: Int, path: Int32, seconds: Double, minCalls: Int = 3,
+                  weights: Int8Weights = .gaussian) -> Int8GemmTiming? {
     guard q8_int8_path_supported(path) != 0 else { return nil }
     var state: UInt64 = 12345 &+ UInt64(m * 31 + n * 7 + k)
     func nextInt8() -> Int8 {
@@ -25,7 +58,7 @@ func timeInt8Gemm(m: Int, n: Int, k: Int, path: Int32, seconds: Double, minCalls
         return Int8(Int((state >> 33) % 255) - 127)
     }
     let a = (0..<(m * k)).map { _ in nextInt8() }
-    let b = (0..<(n * k)).map { _ in nextInt8() }
+    let b = int8Weights(weights, count: n * k, seed: 99 &+ UInt64(n * 13 + k))
     let bias = (0..<n).map { Int32($0) - 100 }
     let packed = q8_packed_s8_alloc(Int32(n), Int32(k))!
     defer { q8_packed_s8_free(packed) }
@@ -53,22 +86,28 @@ func timeInt8Gemm(m: Int, n: Int, k: Int, path: Int32, seconds: Double, minCalls
 func runInt8GemmBench(shapes given: [String] = []) throws {
     var shapes = [(2048, 384, 384), (2048, 1536, 384), (2048, 384, 1536)]  // (M, N, K)
     if !given.isEmpty { shapes = try given.map(parseGemmShape) }
-    print("int8 GEMM, single thread, \(cpuModelName()), best path here: \(["scalar", "AVX2", "VNNI"][Int(q8_int8_best_path())])")
+    print("int8 GEMM, single thread, \(cpuModelName()), best path here: \(InstructionSet.int8Path);"
+          + " weights N(0, 1) quantized to max 127 unless marked 'uniform' (every AVX2 group split)")
+    let runs: [(Int32, String, Int8Weights)] = [
+        (Q8_INT8_PATH_VNNI, "VNNI", .gaussian), (Q8_INT8_PATH_AVX2, "AVX2", .gaussian),
+        (Q8_INT8_PATH_AVX2, "AVX2 uniform", .uniform), (Q8_INT8_PATH_AVX2_W16, "AVX2 Winograd", .gaussian),
+        (Q8_INT8_PATH_SCALAR, "scalar", .gaussian),
+    ]
     for (rows, n, k) in shapes {
-        for (path, name) in [(Q8_INT8_PATH_VNNI, "VNNI"), (Q8_INT8_PATH_AVX2, "AVX2"), (Q8_INT8_PATH_SCALAR, "scalar")] {
+        for (path, name, weights) in runs {
             let m = path == Q8_INT8_PATH_SCALAR ? min(64, rows) : rows
-            guard let t = timeInt8Gemm(m: m, n: n, k: k, path: path, seconds: 0.5) else {
-                print(String(format: "  %@ M=%d N=%d K=%d  (not on this CPU)", pad(name, 6), m, n, k))
+            guard let t = timeInt8Gemm(m: m, n: n, k: k, path: path, seconds: 0.5, weights: weights) else {
+                print(String(format: "  %@ M=%d N=%d K=%d  (not on this CPU)", pad(name, 13), m, n, k))
                 continue
             }
             print(String(format: "  %@ M=%d N=%d K=%d  best %.1f GOPS, mean %.1f GOPS  (%d calls, best %.3f ms)",
-                         pad(name, 6), m, n, k, t.bestGOPS, t.meanGOPS, t.calls, t.best * 1e3))
+                         pad(name, 13), m, n, k, t.bestGOPS, t.meanGOPS, t.calls, t.best * 1e3))
         }
         // The FP32 GEMM the int8 one replaces, same shape, one thread: OpenBLAS's core as this
         // process runs it (OPENBLAS_CORETYPE=Haswell for its AVX2 kernels on an AVX-512 CPU).
         let s = timeSgemm(m: rows, n: n, k: k, seconds: 0.5)
         print(String(format: "  %@ M=%d N=%d K=%d  best %.1f GFLOP/s, mean %.1f GFLOP/s  (OpenBLAS %@ sgemm, C = A B^T)",
-                     pad("FP32", 6), rows, n, k, s.bestGOPS, s.meanGOPS, InstructionSet.openBLASCore))
+                     pad("FP32", 13), rows, n, k, s.bestGOPS, s.meanGOPS, InstructionSet.openBLASCore))
     }
 }
 
@@ -121,7 +160,7 @@ func timeInt8Linear(m: Int, n: Int, k: Int, path: Int32, seconds: Double) -> (fu
         return state >> 33
     }
     let x = (0..<(m * k)).map { _ in Float(Int(next() % 2001) - 1000) / 100 }
-    let w = (0..<(n * k)).map { _ in Int8(Int(next() % 255) - 127) }
+    let w = int8Weights(.gaussian, count: n * k, seed: 99 &+ UInt64(n * 13 + k))
     let bias = (0..<n).map { Int32($0) - 100 }
     let factor = [Float](repeating: 1e-4, count: n)
     let packed = q8_packed_s8_alloc(Int32(n), Int32(k))!

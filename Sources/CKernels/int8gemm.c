@@ -58,7 +58,8 @@ static size_t q8_header_bytes(void) { return (sizeof(q8_packed_s8) + 63) / 64 * 
 
 size_t q8_packed_s8_size(int N, int K) {
     size_t np = ((size_t)N + 15) / 16 * 16, kp = ((size_t)K + 3) / 4 * 4;
-    return q8_header_bytes() + np * kp + (np * sizeof(int32_t) + 63) / 64 * 64;
+    return q8_header_bytes() + np * kp + (np * sizeof(int32_t) + 63) / 64 * 64 +
+           (np / 16 + 2) * sizeof(int32_t);
 }
 
 q8_packed_s8 *q8_packed_s8_alloc(int N, int K) {
@@ -76,6 +77,7 @@ q8_packed_s8 *q8_packed_s8_alloc(int N, int K) {
     p->k_cap = K;
     p->data = (int8_t *)(mem + q8_header_bytes());
     p->comp = (int32_t *)(mem + q8_header_bytes() + (size_t)p->n_pad * p->k_pad);
+    p->split_first = (int32_t *)((unsigned char *)p->comp + ((size_t)p->n_pad * sizeof(int32_t) + 63) / 64 * 64);
     return p;
 }
 
@@ -85,13 +87,71 @@ int q8_pack_weights_s8_nk(q8_packed_s8 *dst, int N, int K, const int8_t *B, int 
     dst->k = K;
     dst->n_pad = (N + 15) / 16 * 16;
     dst->k_pad = (K + 3) / 4 * 4;
-    q8_pack_weights_s8(dst, B, ldb);
+    q8_pack_weights_s8(dst, B, ldb);  // a failed split leaves split_count = -1: still usable
     return 0;
 }
 
-void q8_packed_s8_free(q8_packed_s8 *p) { free(p); }
+void q8_packed_s8_free(q8_packed_s8 *p) {
+    if (!p) return;
+    free(p->split_g);
+    free(p->split_w);
+    free(p);
+}
 
-void q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb) {
+/// Whether group g of column block jb holds a pair the AVX2 kernel cannot multiply as it is
+/// (|b0| + |b1| > 128; q8int8.h); with out != NULL, writes the group's b'' there (64 bytes).
+static int q8_split_group(const q8_packed_s8 *P, int jb, int g, int8_t *out) {
+    const int8_t *grp = P->data + ((size_t)jb * (P->k_pad / 4) + g) * 64;
+    int split = 0;
+    for (int i = 0; i < 64; i += 2) {
+        const int b0 = grp[i], b1 = grp[i + 1];
+        const int over = abs(b0) + abs(b1) > 128;
+        split |= over;
+        if (out) {
+            out[i] = over ? (int8_t)(b0 - (b0 >> 1)) : 0;
+            out[i + 1] = over ? (int8_t)(b1 - (b1 >> 1)) : 0;
+        }
+    }
+    return split;
+}
+
+/// Finds the split groups of the packed data (q8int8.h), growing the split storage as needed.
+static int q8_pack_splits(q8_packed_s8 *P) {
+    const int nblk = P->n_pad / 16, G = P->k_pad / 4;
+    int count = 0;
+    for (int jb = 0; jb < nblk; jb++)
+        for (int g = 0; g < G; g++) count += q8_split_group(P, jb, g, NULL);
+    if (count > P->split_cap) {
+        free(P->split_g);
+        free(P->split_w);
+        P->split_g = malloc((size_t)count * sizeof(int32_t));
+        P->split_w = aligned_alloc(64, (size_t)count * 64);
+        if (!P->split_g || !P->split_w) {
+            free(P->split_g);
+            free(P->split_w);
+            P->split_g = NULL;
+            P->split_w = NULL;
+            P->split_cap = 0;
+            P->split_count = -1;
+            return -1;
+        }
+        P->split_cap = count;
+    }
+    int e = 0;
+    for (int jb = 0; jb < nblk; jb++) {
+        P->split_first[jb] = e;
+        for (int g = 0; g < G; g++)
+            if (q8_split_group(P, jb, g, NULL)) {
+                q8_split_group(P, jb, g, P->split_w + (size_t)e * 64);
+                P->split_g[e++] = g;
+            }
+    }
+    P->split_first[nblk] = e;
+    P->split_count = e;
+    return 0;
+}
+
+int q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb) {
     const int N = dst->n, K = dst->k, np = dst->n_pad, kp = dst->k_pad;
     memset(dst->data, 0, (size_t)np * kp);
     for (int n = 0; n < np; n++) dst->comp[n] = 0;
@@ -105,6 +165,7 @@ void q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb) {
         }
         dst->comp[n] = -128 * sum;
     }
+    return q8_pack_splits(dst);
 }
 
 /// unsigned_a: A holds bytes 0..255 used as they are (no shift, no comp).
@@ -164,12 +225,42 @@ Q8_VNNI static void q8_gemm_vnni(int32_t *C, int ldc, const int8_t *A, int lda, 
 
 // ---- AVX2 path ------------------------------------------------------------------------
 
+/// The VNNI loop nest with the vpmaddubsw micro-kernel (int8kernels.h): per MC-row block and
+/// KC chunk, A packed as the VNNI path packs it (a + 128), then per 16-column block of B the
+/// chunk's split groups located and the 4 x 16 micro-kernel run over the block's panels.
+Q8_AVX2 static void q8_gemm_avx2(int32_t *C, int ldc, const int8_t *A, int lda, int M,
+                                 const q8_packed_s8 *P, const int32_t *bias) {
+    enum { MR = Q8_AVX2_MR, MC = Q8_AVX2_MC, KC = Q8_AVX2_KC, ROWS = (MC + MR - 1) / MR * MR };
+    _Alignas(64) uint8_t abuf[ROWS * KC];
+    const int N = P->n, K = P->k, kp = P->k_pad, nblk = P->n_pad / 16;
+    const size_t bstride = (size_t)kp * 16;
+    for (int m0 = 0; m0 < M; m0 += MC) {
+        const int mc = q8_min(MC, M - m0);
+        for (int k0 = 0; k0 < kp; k0 += KC) {
+            const int kc = q8_min(KC, kp - k0), G = kc / 4;
+            q8_pack_a(abuf, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K, 0x80808080u);
+            for (int jb = 0; jb < nblk; jb++) {
+                int e, e_end;
+                q8_split_range(P, jb, k0 / 4, G, &e, &e_end);
+                const int8_t *bp = P->data + (size_t)jb * bstride + (size_t)k0 * 16;
+                const int32_t *bi = bias ? bias + 16 * jb : NULL;
+                for (int i0 = 0; i0 < mc; i0 += MR)
+                    q8_ukr_avx2(C + (size_t)(m0 + i0) * ldc + 16 * jb, ldc, abuf + (size_t)i0 * kc, bp, k0 / 4, G,
+                                P->split_g, P->split_w, e, e_end, q8_min(MR, mc - i0), N - 16 * jb,
+                                P->comp + 16 * jb, bi, k0 == 0);
+            }
+        }
+    }
+}
+
+// ---- AVX2 path, Winograd kernel --------------------------------------------------------
+
 /// The VNNI loop nest on the AVX2 operands: per MC-row block and KC chunk, A is packed to
 /// int16 panels (with its row terms), then each 16-column block of B is converted (with its
 /// column terms) into a stack buffer that stays in L1 while the block's panels run over it.
-Q8_AVX2 static void q8_gemm_avx2(int32_t *C, int ldc, const int8_t *A, int lda, int M,
+Q8_AVX2 static void q8_gemm_w16(int32_t *C, int ldc, const int8_t *A, int lda, int M,
                                  const q8_packed_s8 *P, const int32_t *bias) {
-    enum { MR = Q8_AVX2_MR, MC = Q8_AVX2_MC, KC = Q8_AVX2_KC };
+    enum { MR = Q8_W16_MR, MC = Q8_W16_MC, KC = Q8_W16_KC };
     _Alignas(64) int16_t abuf[MC * KC];
     _Alignas(64) int16_t bbuf[16 * KC];
     _Alignas(64) int32_t ra[MC], cb[16];
@@ -184,7 +275,7 @@ Q8_AVX2 static void q8_gemm_avx2(int32_t *C, int ldc, const int8_t *A, int lda, 
                 q8_pack_b_w16(bbuf, cb, P->data + (size_t)jb * bstride + (size_t)k0 * 16, G);
                 const int32_t *bi = bias ? bias + 16 * jb : NULL;
                 for (int i0 = 0; i0 < mc; i0 += MR)
-                    q8_ukr_avx2(C + (size_t)(m0 + i0) * ldc + 16 * jb, ldc, abuf + (size_t)i0 * kc, ra + i0,
+                    q8_ukr_w16(C + (size_t)(m0 + i0) * ldc + 16 * jb, ldc, abuf + (size_t)i0 * kc, ra + i0,
                                 bbuf, cb, G, q8_min(MR, mc - i0), N - 16 * jb, bi, k0 == 0);
             }
         }
@@ -201,17 +292,45 @@ static int q8_cpu_has_avx2(void) {
 int q8_int8_path_supported(int path) {
     switch (path) {
     case Q8_INT8_PATH_SCALAR: return 1;
-    case Q8_INT8_PATH_AVX2: return q8_cpu_has_avx2();
+    case Q8_INT8_PATH_AVX2:
+    case Q8_INT8_PATH_AVX2_W16: return q8_cpu_has_avx2();
     case Q8_INT8_PATH_VNNI: return q8_cpu_has_avx512vnni();
     default: return 0;
     }
 }
 
+/// Whether this CPU has a single vector integer multiply pipe (AMD family 23: Zen 1, Zen+ and
+/// Zen 2; Intel Haswell and Broadwell), where the Winograd kernel's one multiply per 32
+/// multiply-adds beats vpmaddubsw's two. Q8_AVX2_KERNEL=winograd or =maddubs overrides.
+static int q8_avx2_prefers_w16(void) {
+    const char *choice = getenv("Q8_AVX2_KERNEL");
+    if (choice && !strcmp(choice, "winograd")) return 1;
+    if (choice && !strcmp(choice, "maddubs")) return 0;
+    unsigned eax, ebx, ecx, edx;
+    __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0), "c"(0));
+    const int amd = ebx == 0x68747541u;    // "Auth"enticAMD
+    const int intel = ebx == 0x756e6547u;  // "Genu"ineIntel
+    __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
+    const unsigned family = ((eax >> 8) & 15) + (((eax >> 8) & 15) == 15 ? (eax >> 20) & 255 : 0);
+    const unsigned model = ((eax >> 4) & 15) | (((eax >> 16) & 15) << 4);
+    if (amd) return family == 23;
+    if (intel && family == 6)
+        return model == 0x3C || model == 0x3F || model == 0x45 || model == 0x46 ||  // Haswell
+               model == 0x3D || model == 0x47 || model == 0x4F || model == 0x56;    // Broadwell
+    return 0;
+}
+
 int q8_int8_best_path(void) {
+    static int avx2_kind = -1;  // the AVX2 kernel for this CPU, decided once
+    int kind = __atomic_load_n(&avx2_kind, __ATOMIC_RELAXED);
+    if (kind < 0) {
+        kind = q8_avx2_prefers_w16() ? Q8_INT8_PATH_AVX2_W16 : Q8_INT8_PATH_AVX2;
+        __atomic_store_n(&avx2_kind, kind, __ATOMIC_RELAXED);
+    }
     const int level = q8_isa_level();  // a cap (Q8_MAX_ISA) bounds the paths too
     return level >= Q8_ISA_AVX512 && q8_int8_path_supported(Q8_INT8_PATH_VNNI) ? Q8_INT8_PATH_VNNI
-           : level >= Q8_ISA_AVX2 && q8_int8_path_supported(Q8_INT8_PATH_AVX2) ? Q8_INT8_PATH_AVX2
-                                                                               : Q8_INT8_PATH_SCALAR;
+           : level >= Q8_ISA_AVX2 && q8_int8_path_supported(kind) ? kind
+                                                                  : Q8_INT8_PATH_SCALAR;
 }
 
 int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, int M,
@@ -220,7 +339,11 @@ int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, i
     if (M <= 0) return 0;
     switch (path) {
     case Q8_INT8_PATH_VNNI: q8_gemm_vnni(C, ldc, A, lda, M, B, bias, 0); break;
-    case Q8_INT8_PATH_AVX2: q8_gemm_avx2(C, ldc, A, lda, M, B, bias); break;
+    case Q8_INT8_PATH_AVX2:
+        if (B->split_count >= 0) q8_gemm_avx2(C, ldc, A, lda, M, B, bias);
+        else q8_gemm_w16(C, ldc, A, lda, M, B, bias);  // the split storage could not be allocated
+        break;
+    case Q8_INT8_PATH_AVX2_W16: q8_gemm_w16(C, ldc, A, lda, M, B, bias); break;
     default: q8_gemm_scalar(C, ldc, A, lda, M, B, bias, 0); break;
     }
     return 0;
@@ -228,7 +351,7 @@ int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, i
 
 int q8_gemm_u8s8s32_packed_path(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
                                 const q8_packed_s8 *B, const int32_t *bias, int path) {
-    if (path == Q8_INT8_PATH_AVX2 || !q8_int8_path_supported(path)) return -1;
+    if (path == Q8_INT8_PATH_AVX2 || path == Q8_INT8_PATH_AVX2_W16 || !q8_int8_path_supported(path)) return -1;
     if (M <= 0) return 0;
     if (path == Q8_INT8_PATH_VNNI) q8_gemm_vnni(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);
     else q8_gemm_scalar(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);

@@ -28,12 +28,12 @@
 #ifndef Q8_VNNI_NB
 #define Q8_VNNI_NB 3   // 16-column blocks per VNNI micro-kernel
 #endif
-#define Q8_AVX2_MR 4   // rows per AVX2 micro-kernel (4 x 16: 8 accumulators, B's 4 vectors in registers)
-#ifndef Q8_AVX2_MC
-#define Q8_AVX2_MC 64  // rows per packed int16 A block of the AVX2 GEMM (multiple of Q8_AVX2_MR)
+#define Q8_W16_MR 4   // rows per AVX2 micro-kernel (4 x 16: 8 accumulators, B's 4 vectors in registers)
+#ifndef Q8_W16_MC
+#define Q8_W16_MC 64  // rows per packed int16 A block of the AVX2 GEMM (multiple of Q8_W16_MR)
 #endif
-#ifndef Q8_AVX2_KC
-#define Q8_AVX2_KC 384 // k per chunk of the AVX2 GEMM: 45 KiB of int16 A block, 12 KiB of B panel
+#ifndef Q8_W16_KC
+#define Q8_W16_KC 384 // k per chunk of the AVX2 GEMM: 45 KiB of int16 A block, 12 KiB of B panel
 #endif
 
 static inline int q8_min(int a, int b) { return a < b ? a : b; }
@@ -123,7 +123,103 @@ Q8_VNNI Q8_INLINE void q8_ukr_vnni(int NB, int32_t *C, int ldc, const uint8_t *a
                 _mm512_mask_storeu_epi32(C + (size_t)r * ldc + 16 * j, mask[j], acc[r][j]);
 }
 
-// ---- AVX2 path: Winograd's inner product on int16 ------------------------------------
+// ---- AVX2 path: vpmaddubsw on a + 128, with split groups -----------------------------
+//
+// Per group of 4 k and 8 columns: vpmaddubsw (activations a + 128 as unsigned bytes, packed as
+// the VNNI path packs them, times signed weights: int16 sums of pairs), vpmaddwd by ones (int32
+// sums of 4), vpaddd: 3 vector operations per 32 multiply-adds, two of them multiplies. A pair
+// sum (a0 + 128) b0 + (a1 + 128) b1 is at most 255 (|b0| + |b1|) in magnitude, so it cannot
+// saturate int16 where |b0| + |b1| <= 128; the groups holding a larger pair are split at
+// packing (q8int8.h) and run b' = b - b'' and b'' instead of b, each within the bound. So the
+// result is exact on any data. comp corrects the + 128, as on the VNNI path.
+
+#ifndef Q8_AVX2_MR
+#define Q8_AVX2_MR 4   // rows per micro-kernel (5 and 6 measured no faster): 8 accumulators, B's 2 vectors, ones, a, a temporary
+#endif
+#define Q8_AVX2_MC 64  // rows per packed A block of the AVX2 GEMM (16 panels of 4)
+#define Q8_AVX2_KC 384 // k per chunk: a 64 x 384 A block (24 KiB) and a 6 KiB B panel (192, 256: slower)
+
+/// sum over each 4 consecutive bytes of a (unsigned) times b (signed), as 8 int32; exact when no
+/// adjacent pair of b exceeds 128 in |b0| + |b1| (vpmaddubsw's int16 pair sums then fit).
+Q8_AVX2 Q8_INLINE __m256i q8_dot4_u8s8(__m256i a, __m256i b, __m256i ones) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones);
+}
+
+/// MR x 16 block of C over G groups of one column block: ap an A panel (q8_pack_a, flip 0x80,
+/// MR rows), bp the block's packed data at the chunk's first group g0 (64 bytes per group).
+/// The chunk's split groups are entries e ..< e_end of sg (group indices, increasing) and sw
+/// (their b'', 64 bytes each). first: start from comp (+ bias), else from C. Stores rows < mr,
+/// columns < ncols.
+Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const uint8_t *ap, const int8_t *bp, int g0, int G,
+                                    const int32_t *sg, const int8_t *sw, int e, int e_end, int mr, int ncols,
+                                    const int32_t *comp, const int32_t *bias, int first) {
+    enum { MR = Q8_AVX2_MR };
+    __m256i acc[MR][2];
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask[2] = {_mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lane),
+                             _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lane)};
+    // Masked loads and stores only at the right edge: AMD runs vpmaskmovd stores slowly.
+    const int full = ncols >= 16;
+    Q8_UNROLL for (int h = 0; h < 2; h++) {
+        __m256i init = _mm256_setzero_si256();
+        if (first) {
+            init = _mm256_load_si256((const __m256i *)(comp + 8 * h));
+            if (bias)
+                init = _mm256_add_epi32(init, full ? _mm256_loadu_si256((const __m256i *)(bias + 8 * h))
+                                                   : _mm256_maskload_epi32(bias + 8 * h, mask[h]));
+        }
+        Q8_UNROLL for (int r = 0; r < MR; r++)
+            acc[r][h] = first || r >= mr ? init
+                        : full           ? _mm256_loadu_si256((const __m256i *)(C + (size_t)r * ldc + 8 * h))
+                                         : _mm256_maskload_epi32(C + (size_t)r * ldc + 8 * h, mask[h]);
+    }
+    const __m256i ones = _mm256_set1_epi16(1);
+    const int32_t *a32 = (const int32_t *)ap;
+    int g = 0;
+    for (;;) {
+        const int stop = e < e_end ? sg[e] - g0 : G;  // the next split group, else the end
+        for (; g < stop; g++) {
+            const __m256i b0 = _mm256_load_si256((const __m256i *)(bp + (size_t)g * 64));
+            const __m256i b1 = _mm256_load_si256((const __m256i *)(bp + (size_t)g * 64 + 32));
+            Q8_UNROLL for (int r = 0; r < MR; r++) {
+                const __m256i a = _mm256_set1_epi32(a32[g * MR + r]);
+                acc[r][0] = _mm256_add_epi32(acc[r][0], q8_dot4_u8s8(a, b0, ones));
+                acc[r][1] = _mm256_add_epi32(acc[r][1], q8_dot4_u8s8(a, b1, ones));
+            }
+        }
+        if (g == G) break;
+        // Split group g: b' = b - b'' and b''.
+        const __m256i s0 = _mm256_load_si256((const __m256i *)(sw + (size_t)e * 64));
+        const __m256i s1 = _mm256_load_si256((const __m256i *)(sw + (size_t)e * 64 + 32));
+        const __m256i p0 = _mm256_sub_epi8(_mm256_load_si256((const __m256i *)(bp + (size_t)g * 64)), s0);
+        const __m256i p1 = _mm256_sub_epi8(_mm256_load_si256((const __m256i *)(bp + (size_t)g * 64 + 32)), s1);
+        Q8_UNROLL for (int r = 0; r < MR; r++) {
+            const __m256i a = _mm256_set1_epi32(a32[g * MR + r]);
+            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_add_epi32(q8_dot4_u8s8(a, p0, ones), q8_dot4_u8s8(a, s0, ones)));
+            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_add_epi32(q8_dot4_u8s8(a, p1, ones), q8_dot4_u8s8(a, s1, ones)));
+        }
+        g++;
+        e++;
+    }
+    Q8_UNROLL for (int r = 0; r < MR; r++)
+        if (r < mr)
+            Q8_UNROLL for (int h = 0; h < 2; h++) {
+                if (full) _mm256_storeu_si256((__m256i *)(C + (size_t)r * ldc + 8 * h), acc[r][h]);
+                else _mm256_maskstore_epi32(C + (size_t)r * ldc + 8 * h, mask[h], acc[r][h]);
+            }
+}
+
+/// The split entries of column block jb that fall in groups g0 ..< g0 + G: *e ..< *e_end.
+Q8_INLINE void q8_split_range(const q8_packed_s8 *P, int jb, int g0, int G, int *e, int *e_end) {
+    int lo = P->split_first[jb], hi = P->split_first[jb + 1];
+    while (lo < hi && P->split_g[lo] < g0) lo++;
+    int end = lo;
+    while (end < hi && P->split_g[end] < g0 + G) end++;
+    *e = lo;
+    *e_end = end;
+}
+
+// ---- AVX2 path, other kernel: Winograd's inner product on int16 ----------------------
 //
 // For one pair of k, a0 b0 + a1 b1 = (a0 + b1)(a1 + b0) - a0 a1 - b0 b1: one multiply per
 // pair, plus a row term ra = sum a0 a1 (from A alone, computed while A is packed) and a
@@ -226,20 +322,23 @@ Q8_AVX2 Q8_INLINE void q8_pack_b_w16(int16_t *dst, int32_t *cb, const int8_t *bp
 /// start = bias (or 0) when first, else C. ap: an int16 A panel (q8_pack_a_w16) with its row
 /// terms ra; bw, cb: the converted B block (q8_pack_b_w16). Stores rows < mr, columns < ncols.
 /// 10 accumulators, two broadcasts and two temporaries: all 16 ymm registers.
-Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const int16_t *ap, const int32_t *ra,
+Q8_AVX2 Q8_INLINE void q8_ukr_w16(int32_t *C, int ldc, const int16_t *ap, const int32_t *ra,
                                     const int16_t *bw, const int32_t *cb, int G, int mr, int ncols,
                                     const int32_t *bias, int first) {
-    enum { MR = Q8_AVX2_MR };
+    enum { MR = Q8_W16_MR };
     __m256i acc[MR][2];
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i mask[2] = {_mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lane),
                              _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lane)};
+    const int full = ncols >= 16;  // masked loads and stores only at the right edge (slow on AMD)
     Q8_UNROLL for (int h = 0; h < 2; h++) {
         __m256i init = first && bias ? _mm256_maskload_epi32(bias + 8 * h, mask[h]) : _mm256_setzero_si256();
         init = _mm256_sub_epi32(init, _mm256_load_si256((const __m256i *)(cb + 8 * h)));
         Q8_UNROLL for (int r = 0; r < MR; r++) {
             __m256i c = _mm256_sub_epi32(init, _mm256_set1_epi32(ra[r]));
-            if (!first && r < mr) c = _mm256_add_epi32(c, _mm256_maskload_epi32(C + (size_t)r * ldc + 8 * h, mask[h]));
+            if (!first && r < mr)
+                c = _mm256_add_epi32(c, full ? _mm256_loadu_si256((const __m256i *)(C + (size_t)r * ldc + 8 * h))
+                                             : _mm256_maskload_epi32(C + (size_t)r * ldc + 8 * h, mask[h]));
             acc[r][h] = c;
         }
     }
@@ -264,7 +363,10 @@ Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const int16_t *ap, const
     }
     Q8_UNROLL for (int r = 0; r < MR; r++)
         if (r < mr)
-            Q8_UNROLL for (int h = 0; h < 2; h++) _mm256_maskstore_epi32(C + (size_t)r * ldc + 8 * h, mask[h], acc[r][h]);
+            Q8_UNROLL for (int h = 0; h < 2; h++) {
+                if (full) _mm256_storeu_si256((__m256i *)(C + (size_t)r * ldc + 8 * h), acc[r][h]);
+                else _mm256_maskstore_epi32(C + (size_t)r * ldc + 8 * h, mask[h], acc[r][h]);
+            }
 }
 
 #endif

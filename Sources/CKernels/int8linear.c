@@ -19,6 +19,15 @@
 #ifndef Q8_LINEAR_AVX2_MC
 #define Q8_LINEAR_AVX2_MC 64   // the same for the AVX2 path: 16 panels of 4, a 64-row task in one block
 #endif
+#ifndef Q8_LINEAR_W16_MC
+#define Q8_LINEAR_W16_MC 64    // the same for the AVX2 Winograd kernel: 16 panels of 4
+#endif
+/// Rows of the packed X block (whole panels) of the VNNI and AVX2 paths, the larger of the two.
+enum {
+    Q8_LINEAR_VNNI_ROWS = (Q8_LINEAR_MC + Q8_VNNI_MR - 1) / Q8_VNNI_MR * Q8_VNNI_MR,
+    Q8_LINEAR_AVX2_ROWS = (Q8_LINEAR_AVX2_MC + Q8_AVX2_MR - 1) / Q8_AVX2_MR * Q8_AVX2_MR,
+    Q8_LINEAR_XROWS = Q8_LINEAR_VNNI_ROWS > Q8_LINEAR_AVX2_ROWS ? Q8_LINEAR_VNNI_ROWS : Q8_LINEAR_AVX2_ROWS,
+};
 
 /// round-half-even for |v| <= 2^22 (as fakequant.c), and the symmetric clamp.
 Q8_INLINE float q8_lin_round(float v) {
@@ -112,13 +121,14 @@ static void *q8_thread_scratch(size_t bytes) {
     return s->p;
 }
 
-/// Scratch of one call, the larger of the two layouts. VNNI (and scalar): the packed X block
-/// (MC x k_pad bytes), then one quantized row (k_pad). AVX2 (q8_linear_avx2_layout): the int16
-/// X block, one converted W block, the row terms, then the quantized row, each 64-byte aligned.
-typedef struct { size_t w, ra, rowq, end; } q8_linear_avx2_layout;
-static q8_linear_avx2_layout q8_linear_avx2_offsets(int kp) {
-    const size_t mc = Q8_LINEAR_AVX2_MC;
-    q8_linear_avx2_layout l;
+/// Scratch of one call, the larger of the two layouts. VNNI, AVX2 and scalar: the packed X
+/// block (Q8_LINEAR_XROWS x k_pad bytes), then one quantized row (k_pad). The Winograd kernel
+/// (q8_linear_w16_layout): the int16 X block, one converted W block, the row terms, then the
+/// quantized row, each 64-byte aligned.
+typedef struct { size_t w, ra, rowq, end; } q8_linear_w16_layout;
+static q8_linear_w16_layout q8_linear_w16_offsets(int kp) {
+    const size_t mc = Q8_LINEAR_W16_MC;
+    q8_linear_w16_layout l;
     l.w = (mc * (size_t)kp * 2 + 63) / 64 * 64;  // after the X block: mc x kp int16
     l.ra = l.w + (size_t)16 * kp * 2;             // after the W block: 16 x kp int16 (64 | 32 kp)
     l.rowq = l.ra + (mc * 4 + 63) / 64 * 64;      // after mc row terms
@@ -126,8 +136,8 @@ static q8_linear_avx2_layout q8_linear_avx2_offsets(int kp) {
     return l;
 }
 static size_t q8_linear_scratch_bytes(const q8_packed_s8 *W) {
-    const size_t vnni = ((size_t)Q8_LINEAR_MC + 1) * (size_t)W->k_pad + 64;
-    const size_t avx2 = q8_linear_avx2_offsets(W->k_pad).end + 64;
+    const size_t vnni = ((size_t)Q8_LINEAR_XROWS + 1) * (size_t)W->k_pad + 64;
+    const size_t avx2 = q8_linear_w16_offsets(W->k_pad).end + 64;
     return vnni > avx2 ? vnni : avx2;
 }
 
@@ -200,11 +210,38 @@ Q8_VNNI static void q8_linear_vnni(const q8_linear_args *a, uint8_t *xbuf, int8_
     }
 }
 
+/// As q8_linear_vnni with the AVX2 vpmaddubsw micro-kernel (int8kernels.h): per row block, X
+/// quantized and packed (a + 128) over all of K; per 16-column block of W, its split groups,
+/// then the 4 x 16 micro-kernel per panel into a stack tile and the epilogue.
+Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, uint8_t *xbuf, int8_t *rowq) {
+    enum { MR = Q8_AVX2_MR, MC = Q8_LINEAR_AVX2_MC };
+    _Alignas(64) int32_t tile[MR * 16];
+    const q8_packed_s8 *P = a->w;
+    const int N = P->n, K = P->k, kp = P->k_pad, G = kp / 4, nblk = P->n_pad / 16;
+    const size_t bstride = (size_t)kp * 16;
+    for (int m0 = 0; m0 < a->m; m0 += MC) {
+        const int mc = q8_min(MC, a->m - m0);
+        q8_pack_x(xbuf, a->x + (size_t)m0 * a->ldx, a->ldx, mc, MR, kp, K, a->xscale, a->maxq,
+                  0x80808080u, rowq);
+        for (int jb = 0; jb < nblk; jb++) {
+            const int ncols = q8_min(N - 16 * jb, 16);
+            const int32_t *bi = a->bias ? a->bias + 16 * jb : NULL;
+            const int e = P->split_first[jb], e_end = P->split_first[jb + 1];
+            for (int i0 = 0; i0 < mc; i0 += MR) {
+                const int mr = q8_min(MR, mc - i0);
+                q8_ukr_avx2(tile, 16, xbuf + (size_t)i0 * kp, P->data + (size_t)jb * bstride, 0, G, P->split_g,
+                            P->split_w, e, e_end, mr, ncols, P->comp + 16 * jb, bi, 1);
+                for (int r = 0; r < mr; r++) q8_lin_epilogue(a, m0 + i0 + r, 16 * jb, tile + r * 16, ncols);
+            }
+        }
+    }
+}
+
 /// Quantizes rows [0, mc) of X and packs them as q8_pack_a_w16 packs int8 rows, over all kp =
 /// k_pad columns, with their row terms in ra; rowq is K scratch bytes.
 Q8_AVX2 Q8_INLINE void q8_pack_x_w16(int16_t *dst, int32_t *ra, const float *X, int ldx, int mc, int kp,
                                      int K, float scale, float maxq, int8_t *rowq) {
-    enum { MR = Q8_AVX2_MR };
+    enum { MR = Q8_W16_MR };
     const int panels = (mc + MR - 1) / MR;
     for (int p = 0; p < panels; p++)
         for (int r = 0; r < MR; r++) {
@@ -218,12 +255,12 @@ Q8_AVX2 Q8_INLINE void q8_pack_x_w16(int16_t *dst, int32_t *ra, const float *X, 
         }
 }
 
-/// As q8_linear_vnni on the AVX2 operands (int8kernels.h): per row block, X quantized into
+/// As q8_linear_vnni on the Winograd operands (int8kernels.h): per row block, X quantized into
 /// int16 panels over all of K; per 16-column block of W, the block converted over all of K,
 /// then the 4 x 16 micro-kernel per panel into a stack tile and the epilogue.
-Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, int16_t *xbuf, int16_t *wbuf, int32_t *ra,
+Q8_AVX2 static void q8_linear_w16(const q8_linear_args *a, int16_t *xbuf, int16_t *wbuf, int32_t *ra,
                                    int8_t *rowq) {
-    enum { MR = Q8_AVX2_MR, MC = Q8_LINEAR_AVX2_MC };
+    enum { MR = Q8_W16_MR, MC = Q8_LINEAR_W16_MC };
     _Alignas(64) int32_t tile[MR * 16], cb[16];
     const q8_packed_s8 *P = a->w;
     const int N = P->n, K = P->k, kp = P->k_pad, G = kp / 4, nblk = P->n_pad / 16;
@@ -237,7 +274,7 @@ Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, int16_t *xbuf, int16
             const int32_t *bi = a->bias ? a->bias + 16 * jb : NULL;
             for (int i0 = 0; i0 < mc; i0 += MR) {
                 const int mr = q8_min(MR, mc - i0);
-                q8_ukr_avx2(tile, 16, xbuf + (size_t)i0 * kp, ra + i0, wbuf, cb, G, mr, ncols, bi, 1);
+                q8_ukr_w16(tile, 16, xbuf + (size_t)i0 * kp, ra + i0, wbuf, cb, G, mr, ncols, bi, 1);
                 for (int r = 0; r < mr; r++) q8_lin_epilogue(a, m0 + i0 + r, 16 * jb, tile + r * 16, ncols);
             }
         }
@@ -249,12 +286,14 @@ int q8_linear_s8_path(const q8_linear_args *a, int path) {
     if (a->m <= 0) return 0;
     uint8_t *scratch = q8_thread_scratch(q8_linear_scratch_bytes(a->w));
     if (!scratch) return -2;
-    int8_t *rowq = (int8_t *)scratch + (size_t)Q8_LINEAR_MC * a->w->k_pad;
+    int8_t *rowq = (int8_t *)scratch + (size_t)Q8_LINEAR_XROWS * a->w->k_pad;
+    if (path == Q8_INT8_PATH_AVX2 && a->w->split_count < 0) path = Q8_INT8_PATH_AVX2_W16;  // no split storage
     switch (path) {
     case Q8_INT8_PATH_VNNI: q8_linear_vnni(a, scratch, rowq); break;
-    case Q8_INT8_PATH_AVX2: {
-        const q8_linear_avx2_layout l = q8_linear_avx2_offsets(a->w->k_pad);
-        q8_linear_avx2(a, (int16_t *)scratch, (int16_t *)(scratch + l.w), (int32_t *)(scratch + l.ra),
+    case Q8_INT8_PATH_AVX2: q8_linear_avx2(a, scratch, rowq); break;
+    case Q8_INT8_PATH_AVX2_W16: {
+        const q8_linear_w16_layout l = q8_linear_w16_offsets(a->w->k_pad);
+        q8_linear_w16(a, (int16_t *)scratch, (int16_t *)(scratch + l.w), (int32_t *)(scratch + l.ra),
                        (int8_t *)(scratch + l.rowq));
         break;
     }

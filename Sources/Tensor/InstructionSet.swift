@@ -37,11 +37,15 @@ public enum InstructionSet: Int, Comparable, CaseIterable, Sendable, CustomStrin
         return level
     }
 
-    /// The int8 GEMM path the runtime takes: "VNNI", "AVX2" or "scalar".
-    public static var int8Path: String {
-        switch q8_int8_best_path() {
+    /// The int8 GEMM path the runtime takes: "VNNI", "AVX2" (vpmaddubsw), "AVX2 Winograd" or "scalar".
+    public static var int8Path: String { int8PathName(q8_int8_best_path()) }
+
+    /// The name of an int8 GEMM path (Q8_INT8_PATH_*).
+    public static func int8PathName(_ path: Int32) -> String {
+        switch path {
         case Q8_INT8_PATH_VNNI: return "VNNI"
         case Q8_INT8_PATH_AVX2: return "AVX2"
+        case Q8_INT8_PATH_AVX2_W16: return "AVX2 Winograd"
         default: return "scalar"
         }
     }

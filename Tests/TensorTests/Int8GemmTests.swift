@@ -3,9 +3,11 @@ import XCTest
 import CKernels
 
 /// The int8 GEMM kernels (q8int8.h): the scalar reference against a plain Swift triple loop,
-/// then every packed path (scalar, AVX2, AVX-512 VNNI) against the reference, bit for bit,
-/// on random shapes with tails, BERT shapes, the extreme values +-127 (saturation), with
-/// and without bias, and with row strides larger than the rows.
+/// then every packed path (scalar, AVX2 vpmaddubsw, AVX2 Winograd, AVX-512 VNNI) against the
+/// reference, bit for bit, on random shapes with tails, BERT shapes, the extreme values +-127
+/// (saturation), with and without bias, and with row strides larger than the rows. The AVX2
+/// path's split groups (pairs |b0| + |b1| > 128) are checked on their own: uniform weights split
+/// almost every group, Gaussian ones a few percent, weights within +-64 none.
 final class Int8GemmTests: XCTestCase {
     /// Tensor's SplitMix64 with the draws these tests need.
     struct Rng {
@@ -19,10 +21,20 @@ final class Int8GemmTests: XCTestCase {
         mutating func bias() -> Int32 { Int32(below(1 << 21)) - (1 << 20) }
     }
 
-    enum Fill { case random, allMax, allMin, mixedExtremes }
+    /// random: uniform in [-127, 127]; gaussian: N(0, 1) scaled to max |b| = 127 (as Q8BERT
+    /// quantizes a weight); small: uniform in [-64, 64] (no AVX2 group split).
+    enum Fill { case random, allMax, allMin, mixedExtremes, gaussian, small }
 
     static func values(_ count: Int, _ fill: Fill, _ rng: inout Rng) -> [Int8] {
         switch fill {
+        case .gaussian:
+            let z = (0..<count).map { _ -> Double in
+                let u1 = Double(rng.below(1 << 30) + 1) / Double(1 << 30), u2 = Double(rng.below(1 << 30)) / Double(1 << 30)
+                return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+            }
+            let scale = 127 / max(z.map { abs($0) }.max() ?? 1, 1e-9)
+            return z.map { Int8(($0 * scale).rounded(.toNearestOrEven)) }
+        case .small: return (0..<count).map { _ in Int8(rng.below(129) - 64) }
         case .random: return (0..<count).map { _ in rng.int8() }
         case .allMax: return [Int8](repeating: 127, count: count)
         case .allMin: return [Int8](repeating: -127, count: count)
@@ -30,7 +42,7 @@ final class Int8GemmTests: XCTestCase {
         }
     }
 
-    static let pathNames = ["scalar", "AVX2", "VNNI"]
+    static let pathNames = ["scalar", "AVX2", "VNNI", "AVX2 Winograd"]
 
     /// Throws XCTSkip when this CPU lacks the path, so a missing path shows as skipped.
     func requirePath(_ path: Int32) throws {
@@ -152,9 +164,9 @@ final class Int8GemmTests: XCTestCase {
         var rng = Rng(state: seed)
         for trial in 0..<trials {
             let m = 1 + rng.below(37), n = 1 + rng.below(70), k = 1 + rng.below(300)
-            let fills: [Fill] = [.random, .random, .random, .allMax, .allMin, .mixedExtremes]
+            let fills: [Fill] = [.random, .random, .random, .allMax, .allMin, .mixedExtremes, .gaussian, .small]
             let fill = fills[trial % fills.count]
-            let a = Self.values(m * k, fill, &rng)
+            let a = Self.values(m * k, fill == .gaussian || fill == .small ? .random : fill, &rng)
             let b = Self.values(n * k, trial % 4 == 3 ? .allMin : fill, &rng)
             let bias = rng.below(2) == 0 ? (0..<n).map { _ in rng.bias() } : nil
             let lda = k + (rng.below(2) == 0 ? 0 : 1 + rng.below(9))
@@ -169,6 +181,7 @@ final class Int8GemmTests: XCTestCase {
     func testScalarRandomShapes() throws { try randomShapes(path: Q8_INT8_PATH_SCALAR, trials: 120, seed: 10) }
     func testAVX2RandomShapes() throws { try randomShapes(path: Q8_INT8_PATH_AVX2, trials: 300, seed: 11) }
     func testVNNIRandomShapes() throws { try randomShapes(path: Q8_INT8_PATH_VNNI, trials: 300, seed: 12) }
+    func testAVX2WinogradRandomShapes() throws { try randomShapes(path: Q8_INT8_PATH_AVX2_W16, trials: 300, seed: 13) }
 
     /// Every tail combination around the block sizes (MR 8 and 5, 16-column blocks, 48-column
     /// panels, 64- and 60-row A blocks, k groups of 4, the AVX2 path's 32-byte steps while it
@@ -182,7 +195,8 @@ final class Int8GemmTests: XCTestCase {
         for m in ms {
             for n in ns {
                 let k = ks[rng.below(ks.count)]
-                let a = Self.values(m * k, .random, &rng), b = Self.values(n * k, .random, &rng)
+                let a = Self.values(m * k, .random, &rng)
+                let b = Self.values(n * k, rng.below(2) == 0 ? .random : .gaussian, &rng)
                 let bias = rng.below(2) == 0 ? (0..<n).map { _ in rng.bias() } : nil
                 let ref = Self.reference(a, b, m: m, n: n, k: k, bias: bias)
                 check(path: path, m: m, n: n, k: k, lda: k + 3, ldb: k, ldc: n + 5, a: a, b: b,
@@ -194,6 +208,7 @@ final class Int8GemmTests: XCTestCase {
     func testScalarEdgeShapes() throws { try edgeShapes(path: Q8_INT8_PATH_SCALAR) }
     func testAVX2EdgeShapes() throws { try edgeShapes(path: Q8_INT8_PATH_AVX2) }
     func testVNNIEdgeShapes() throws { try edgeShapes(path: Q8_INT8_PATH_VNNI) }
+    func testAVX2WinogradEdgeShapes() throws { try edgeShapes(path: Q8_INT8_PATH_AVX2_W16) }
 
     /// All +127 and all -127 (and mixed) with the longest K here: sums of 127 * 127 products,
     /// and for VNNI (a + 128) b up to 255 * 127 per product, where a saturating kernel fails.
@@ -216,13 +231,14 @@ final class Int8GemmTests: XCTestCase {
     func testScalarExtremes() throws { try extremes(path: Q8_INT8_PATH_SCALAR) }
     func testAVX2Extremes() throws { try extremes(path: Q8_INT8_PATH_AVX2) }
     func testVNNIExtremes() throws { try extremes(path: Q8_INT8_PATH_VNNI) }
+    func testAVX2WinogradExtremes() throws { try extremes(path: Q8_INT8_PATH_AVX2_W16) }
 
     /// BERT-base-like Linear shapes (M x N x K): attention projections, FFN up and down.
     func bertShapes(path: Int32) throws {
         try requirePath(path)
         var rng = Rng(state: 40)
         for (i, (m, n, k)) in [(128, 384, 384), (64, 1536, 384), (64, 384, 1536)].enumerated() {
-            let a = Self.values(m * k, .random, &rng), b = Self.values(n * k, .random, &rng)
+            let a = Self.values(m * k, .random, &rng), b = Self.values(n * k, .gaussian, &rng)
             let bias = i == 1 ? nil : (0..<n).map { _ in rng.bias() }
             let ref = Self.reference(a, b, m: m, n: n, k: k, bias: bias)
             check(path: path, m: m, n: n, k: k, lda: k + (i == 2 ? 64 : 0), ldb: k,
@@ -233,6 +249,87 @@ final class Int8GemmTests: XCTestCase {
     func testScalarBERTShapes() throws { try bertShapes(path: Q8_INT8_PATH_SCALAR) }
     func testAVX2BERTShapes() throws { try bertShapes(path: Q8_INT8_PATH_AVX2) }
     func testVNNIBERTShapes() throws { try bertShapes(path: Q8_INT8_PATH_VNNI) }
+    func testAVX2WinogradBERTShapes() throws { try bertShapes(path: Q8_INT8_PATH_AVX2_W16) }
+
+    // ---- The AVX2 path's split groups -----------------------------------------------------------
+
+    /// The split groups q8_pack_weights_s8 records, re-derived here from B itself: a group (16
+    /// columns x 4 k of a column block) is split iff one of its pairs (k = 4g + {0, 1} or
+    /// 4g + {2, 3}, one column) has |b0| + |b1| > 128; its b'' is b - (b >> 1) on those pairs and
+    /// 0 elsewhere, and both b' = b - b'' and b'' then have every pair within 128.
+    func testSplitGroups() {
+        var rng = Rng(state: 60)
+        for (n, k, fill) in [(37, 301, Fill.gaussian), (16, 64, .random), (50, 200, .small), (3, 5, .allMax)] {
+            let b = Self.values(n * k, fill, &rng)
+            let p = q8_packed_s8_alloc(Int32(n), Int32(k))!
+            defer { q8_packed_s8_free(p) }
+            XCTAssertEqual(q8_pack_weights_s8(p, b, Int32(k)), 0)
+            let blocks = (n + 15) / 16, groups = (k + 3) / 4
+            func w(_ col: Int, _ kk: Int) -> Int { col < n && kk < k ? Int(b[col * k + kk]) : 0 }
+            var entry = 0
+            for jb in 0..<blocks {
+                XCTAssertEqual(Int(p.pointee.split_first[jb]), entry, "\(fill) block \(jb) first entry")
+                for g in 0..<groups {
+                    var split = false
+                    for c in 0..<16 {
+                        for t in [0, 2] where abs(w(16 * jb + c, 4 * g + t)) + abs(w(16 * jb + c, 4 * g + t + 1)) > 128 { split = true }
+                    }
+                    guard split else { continue }
+                    guard entry < Int(p.pointee.split_count) else { return XCTFail("\(fill): fewer split groups than expected") }
+                    XCTAssertEqual(Int(p.pointee.split_g[entry]), g, "\(fill) block \(jb) entry \(entry)")
+                    for c in 0..<16 {
+                        for t in [0, 2] {
+                            let b0 = w(16 * jb + c, 4 * g + t), b1 = w(16 * jb + c, 4 * g + t + 1)
+                            let over = abs(b0) + abs(b1) > 128
+                            let s0 = Int(p.pointee.split_w[entry * 64 + c * 4 + t]), s1 = Int(p.pointee.split_w[entry * 64 + c * 4 + t + 1])
+                            XCTAssertEqual(s0, over ? b0 - (b0 >> 1) : 0)
+                            XCTAssertEqual(s1, over ? b1 - (b1 >> 1) : 0)
+                            XCTAssertLessThanOrEqual(abs(s0) + abs(s1), 128)
+                            XCTAssertLessThanOrEqual(abs(b0 - s0) + abs(b1 - s1), 128)
+                        }
+                    }
+                    entry += 1
+                }
+            }
+            XCTAssertEqual(Int(p.pointee.split_first[blocks]), entry)
+            XCTAssertEqual(Int(p.pointee.split_count), entry, "\(fill) \(n)x\(k): split groups")
+            switch fill {
+            case .small: XCTAssertEqual(entry, 0, "weights within +-64 split nothing")
+            case .allMax:  // a group splits when it holds a whole pair (4g + 1 < k): 127 + 127 > 128
+                XCTAssertEqual(entry, blocks * ((k - 2) / 4 + 1), "all 127: every group holding a pair splits")
+            case .gaussian:
+                XCTAssertGreaterThan(entry, 0, "this Gaussian draw has pairs above 128")
+                XCTAssertLessThan(entry, blocks * groups / 2, "and splits only some groups")
+            default: break
+            }
+        }
+    }
+
+    /// Repacking a smaller matrix into the same allocation (q8_pack_weights_s8_nk) recomputes the
+    /// split groups; and when the split storage is missing (split_count -1, as after a failed
+    /// allocation) the AVX2 path still gives the reference's bits, through the Winograd kernel.
+    func testSplitGroupsRepackAndFallback() throws {
+        try requirePath(Q8_INT8_PATH_AVX2)
+        var rng = Rng(state: 61)
+        let p = q8_packed_s8_alloc(64, 512)!
+        defer { q8_packed_s8_free(p) }
+        for (n, k, fill) in [(64, 512, Fill.random), (20, 100, .small), (33, 260, .gaussian)] {
+            let a = Self.values(9 * k, .random, &rng), b = Self.values(n * k, fill, &rng)
+            XCTAssertEqual(q8_pack_weights_s8_nk(p, Int32(n), Int32(k), b, Int32(k)), 0)
+            if fill == .small { XCTAssertEqual(p.pointee.split_count, 0) }
+            let ref = Self.reference(a, b, m: 9, n: n, k: k, bias: nil)
+            var c = [Int32](repeating: 0, count: 9 * n)
+            XCTAssertEqual(q8_gemm_s8s8s32_packed_path(&c, Int32(n), a, Int32(k), 9, p, nil, Q8_INT8_PATH_AVX2), 0)
+            XCTAssertEqual(c, ref, "repacked \(n)x\(k) \(fill)")
+        }
+        let (n, k) = (40, 300)
+        let a = Self.values(7 * k, .random, &rng), b = Self.values(n * k, .random, &rng)
+        XCTAssertEqual(q8_pack_weights_s8_nk(p, Int32(n), Int32(k), b, Int32(k)), 0)
+        p.pointee.split_count = -1
+        var c = [Int32](repeating: 0, count: 7 * n)
+        XCTAssertEqual(q8_gemm_s8s8s32_packed_path(&c, Int32(n), a, Int32(k), 7, p, nil, Q8_INT8_PATH_AVX2), 0)
+        XCTAssertEqual(c, Self.reference(a, b, m: 7, n: n, k: k, bias: nil), "AVX2 without split storage")
+    }
 
     /// The default entry point takes the best path, and unknown paths are refused.
     func testDispatch() {

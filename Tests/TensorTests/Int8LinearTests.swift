@@ -31,7 +31,18 @@ final class Int8LinearTests: XCTestCase {
                 default: return (unit() - 0.5) * 2 * maxq / xscale
                 }
             }
-            let w = (0..<(n * k)).map { _ in rng.int8() }
+            // Uniform weights split almost every AVX2 group (q8int8.h), Gaussian ones (N(0, 1)
+            // scaled to max 127, as Q8BERT quantizes a weight) a few: both kinds, half the time each.
+            let gaussian = rng.below(2) == 0
+            var w = (0..<(n * k)).map { _ in rng.int8() }
+            if gaussian {
+                let z = (0..<(n * k)).map { _ -> Double in
+                    let u1 = Double(rng.below(1 << 30) + 1) / Double(1 << 30), u2 = Double(rng.below(1 << 30)) / Double(1 << 30)
+                    return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+                }
+                let scale = 127 / max(z.map { abs($0) }.max() ?? 1, 1e-9)
+                w = z.map { Int8(($0 * scale).rounded(.toNearestOrEven)) }
+            }
             let b = bias ? (0..<n).map { _ in rng.bias() } : nil
             let factor = (0..<n).map { _ in (0.2 + unit()) * 1e-4 }
             let rq: [Float]? = requant ? (0..<n).map { j in j % 11 == 3 ? 0 : 20 + 200 * unit() } : nil
@@ -126,7 +137,7 @@ final class Int8LinearTests: XCTestCase {
                         factor: [Float](repeating: 1, count: k), xscale: 2, maxq: 127, requant: nil, residual: nil)
         let got = p.run { args, _ in q8_linear_s8_ref(&args, p.w) }
         XCTAssertEqual(got, [0, 2, 2, 4, 4, 6, 6, 8])
-        for path in [Q8_INT8_PATH_SCALAR, Q8_INT8_PATH_AVX2, Q8_INT8_PATH_VNNI] where q8_int8_path_supported(path) != 0 {
+        for path in [Q8_INT8_PATH_SCALAR, Q8_INT8_PATH_AVX2, Q8_INT8_PATH_AVX2_W16, Q8_INT8_PATH_VNNI] where q8_int8_path_supported(path) != 0 {
             XCTAssertEqual(p.run { args, _ in XCTAssertEqual(q8_linear_s8_path(&args, path), 0) }, got)
         }
     }
@@ -156,6 +167,7 @@ final class Int8LinearTests: XCTestCase {
     func testScalarPath() throws { try paths(Q8_INT8_PATH_SCALAR, seed: 201) }
     func testAVX2Path() throws { try paths(Q8_INT8_PATH_AVX2, seed: 202) }
     func testVNNIPath() throws { try paths(Q8_INT8_PATH_VNNI, seed: 203) }
+    func testAVX2WinogradPath() throws { try paths(Q8_INT8_PATH_AVX2_W16, seed: 204) }
 
     /// The fused kernel equals the three separate kernels the runtime used before (quantize,
     /// int32 GEMM, dequantize), and the default entry point takes the best path; an unknown path

@@ -26,6 +26,12 @@ extern "C" {
 #define Q8_INT8_PATH_SCALAR 0
 #define Q8_INT8_PATH_AVX2 1
 #define Q8_INT8_PATH_VNNI 2
+/// The AVX2 path's other kernel, Winograd's inner product on int16 (int8kernels.h): 4 vector
+/// operations per 32 multiply-adds with one multiply, data-independent. It wins on CPUs with
+/// one vector integer multiply pipe (AMD Zen 1 and 2, Intel Haswell and Broadwell), where
+/// q8_int8_best_path picks it; elsewhere the vpmaddubsw kernel (Q8_INT8_PATH_AVX2: 3
+/// operations per 32, two multiplies) is faster.
+#define Q8_INT8_PATH_AVX2_W16 3
 
 /// Weights B [N, K] packed for the kernels. One allocation (the struct, then data, then
 /// comp), 64-byte aligned; free it with q8_packed_s8_free.
@@ -36,14 +42,29 @@ extern "C" {
 ///     data[((jb * (k_pad / 4) + g) * 16 + c) * 4 + t] = B[16 jb + c, 4 g + t]
 /// and 0 where 16 jb + c >= n or 4 g + t >= k. A block is k_pad * 16 contiguous bytes.
 ///
-/// comp[n] = -128 * sum_k B[n, k] (0 for padded columns): the correction for the VNNI path,
-/// which multiplies unsigned activations a + 128 by signed weights.
+/// comp[n] = -128 * sum_k B[n, k] (0 for padded columns): the correction for the VNNI and AVX2
+/// paths, which multiply unsigned activations a + 128 by signed weights.
+///
+/// The split groups, for the AVX2 path: vpmaddubsw adds two products (a0 + 128) b0 + (a1 + 128)
+/// b1 in int16 and saturates beyond 32767, which 255 (|b0| + |b1|) <= 32767 rules out whenever
+/// |b0| + |b1| <= 128. A group (16 columns x 4 k of a block) holding a pair (k = 4g + {0, 1} or
+/// 4g + {2, 3}, one column) above 128 is split: for those pairs b = b' + b'' with b' = b >> 1
+/// (arithmetic) and b'' = b - b', both pairs then <= 128; the AVX2 kernel multiplies b' and
+/// b'' there instead of b. data keeps b (the other paths use it as it is); the split group's
+/// b'' is stored in split_w (64 bytes in data's group layout, 0 outside the split pairs). The
+/// groups of column block jb are entries split_first[jb] ..< split_first[jb + 1], in
+/// increasing group index split_g[e]. Trained BERT weights split about 1% of groups.
 typedef struct q8_packed_s8 {
     int32_t n, k;          ///< logical sizes of B: n output columns, k inputs
     int32_t n_pad, k_pad;  ///< n rounded up to a multiple of 16, k to a multiple of 4
     int32_t n_cap, k_cap;  ///< the largest n and k the allocation holds (q8_pack_weights_s8_nk)
     int8_t *data;          ///< n_pad * k_pad bytes, 64-byte aligned, layout above
     int32_t *comp;         ///< n_pad entries, 64-byte aligned
+    int32_t *split_first;  ///< n_cap / 16 + 2 entries (n_pad / 16 + 1 used), in the allocation
+    int32_t split_count;   ///< split groups in all
+    int32_t split_cap;     ///< entries split_g and split_w hold
+    int32_t *split_g;      ///< [split_cap] group index of each split group (own allocation)
+    int8_t *split_w;       ///< [split_cap * 64] b'' of each, 64-byte aligned (own allocation)
 } q8_packed_s8;
 
 /// Scalar reference, the oracle of the tests: C[m, n] = sum_k A[m, k] * B[n, k] (+ bias[n]
@@ -57,8 +78,11 @@ size_t q8_packed_s8_size(int N, int K);
 q8_packed_s8 *q8_packed_s8_alloc(int N, int K);
 /// Frees what q8_packed_s8_alloc returned (NULL is fine).
 void q8_packed_s8_free(q8_packed_s8 *p);
-/// Packs B [dst->n, dst->k], row-major with row stride ldb >= k, into dst and computes comp.
-void q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb);
+/// Packs B [dst->n, dst->k], row-major with row stride ldb >= k, into dst and computes comp and
+/// the split groups. Returns 0, or -1 when the split groups' storage cannot be allocated: dst
+/// is then marked split_count = -1 and the AVX2 path runs its Winograd kernel on it (exact on
+/// any data, slower on most CPUs).
+int q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb);
 
 /// Repacks the allocation for B [N, K] with N <= n_cap, K <= k_cap (e.g. one attention head's
 /// keys, whose count varies by example), as q8_pack_weights_s8. Returns 0, or -1 when N or K
