@@ -5,15 +5,19 @@
 //   VNNI:   vpdpbusd multiplies unsigned bytes by signed bytes, so activations are shifted
 //           to a + 128 (a xor 0x80) while packed, and the sums corrected by comp[n] =
 //           -128 * colsum(B[n, :]). Micro-kernel: 8 rows x 48 columns, 24 zmm accumulators.
-//   AVX2:   Winograd's inner product (int8kernels.h): per pair of k, (a0 + b1)(a1 + b0) on
-//           int16 sums with vpmaddwd (exact, no saturation), minus a row term of A and a
-//           column term of B. A is packed to int16 with its row terms; each 16-column block
-//           of B is converted to int16 with its column terms per chunk, into a stack buffer
-//           reused by the whole row block. Micro-kernel: 5 rows x 16 columns.
-//           (vpmaddubsw with a + 128 would saturate: a pair can reach 255 * 127 * 2 = 64770.)
+//   AVX2:   the same operands through vpmaddubsw + vpmaddwd (by ones) + vpaddd, 3 operations
+//           per 32 multiply-adds. vpmaddubsw saturates its int16 pair sums, which only a pair
+//           with |b0| + |b1| > 128 can reach (255 * 128 < 32767): packing splits the groups
+//           holding such a pair into b' + b'' (q8int8.h) and the kernel runs both there, so the
+//           result stays exact. Micro-kernel: 4 rows x 16 columns, B's two vectors in registers.
+//   AVX2 Winograd (Q8_INT8_PATH_AVX2_W16): Winograd's inner product (int8kernels.h): per pair
+//           of k, (a0 + b1)(a1 + b0) on int16 sums with vpmaddwd, minus a row term of A and a
+//           column term of B: 4 operations per 32 multiply-adds but one multiply, data-
+//           independent. Picked where a CPU has one vector integer multiply pipe (AMD family 23,
+//           Haswell, Broadwell), and when the split storage could not be allocated.
 //   scalar: the VNNI arithmetic (shift and comp) in plain C, on the packed layout.
 //
-// Blocking (both SIMD paths, each with its MC and KC): M in blocks of MC rows; for each, K
+// Blocking (all SIMD paths, each with its MC and KC): M in blocks of MC rows; for each, K
 // in chunks of KC, the A block packed into a stack buffer (MR-row panels, 4-byte k groups
 // interleaved by row: one broadcast per row and group), then for each column panel of the packed B (it stays in L1 while it is reused by
 // the MC / MR micro-kernels) the micro-kernels over the block. The MC x N block of C stays
@@ -21,11 +25,12 @@
 // zero k, B with zero columns and zero k, and stores are masked to the valid rows/columns.
 // Small M wastes work: a row block shorter than MR still runs MR rows (8 for VNNI).
 //
-// Measured on one core of an AMD EPYC (Zen 4), 2048 x 384 x 384: VNNI about 420 GOPS (a
-// vpdpbusd-only loop peaks at 457 here), AVX2 about 115 (the earlier vpmaddubsw kernel; the
-// Winograd one is not measured there yet), scalar 2.4. On a Zen 1 EPYC (family 23 model 1:
-// 256-bit operations split in two, integer multiplies on one pipe) the Winograd AVX2 path
-// runs at 46-52 GOPS where the vpmaddubsw + vpmaddwd kernel ran at 39-42.
+// Measured on one core of an AMD EPYC (Zen 4), 2048 x 384 x 384, Gaussian weights
+// (q8bench gemm): VNNI about 420 GOPS (a vpdpbusd-only loop peaks at 457 here); AVX2 199-216
+// (Q8_MAX_ISA=avx2; every group split, the worst case: 104-111), Winograd 188-191, ONNX
+// Runtime's saturating AVX2 kernel 221-227 in the same setting; scalar 2.4. On a Zen 1 EPYC
+// (family 23 model 1: 256-bit operations split in two, integer multiplies on one pipe) the
+// Winograd AVX2 path ran at 46-52 GOPS where a vpmaddubsw + vpmaddwd kernel ran at 39-42.
 #include "int8kernels.h"
 
 
@@ -115,12 +120,28 @@ static int q8_split_group(const q8_packed_s8 *P, int jb, int g, int8_t *out) {
     return split;
 }
 
+/// Whether a packed group (64 bytes) holds a pair with |b0| + |b1| > 128, as q8_split_group, 32
+/// pairs per vector: vpmaddubsw of |b| by ones sums the pairs (at most 254, no saturation).
+/// Packing runs every training step in QAT, so this test is kept off the scalar loop.
+Q8_AVX2 static int q8_group_splits_avx2(const int8_t *grp) {
+    const __m256i ones = _mm256_set1_epi8(1), limit = _mm256_set1_epi16(128);
+    const __m256i s0 = _mm256_maddubs_epi16(ones, _mm256_abs_epi8(_mm256_load_si256((const __m256i *)grp)));
+    const __m256i s1 = _mm256_maddubs_epi16(ones, _mm256_abs_epi8(_mm256_load_si256((const __m256i *)grp + 1)));
+    const __m256i over = _mm256_or_si256(_mm256_cmpgt_epi16(s0, limit), _mm256_cmpgt_epi16(s1, limit));
+    return !_mm256_testz_si256(over, over);
+}
+
+/// q8_split_group's test on the fastest code this CPU runs.
+static int q8_group_splits(const q8_packed_s8 *P, int jb, int g, int avx2) {
+    return avx2 ? q8_group_splits_avx2(P->data + ((size_t)jb * (P->k_pad / 4) + g) * 64) : q8_split_group(P, jb, g, NULL);
+}
+
 /// Finds the split groups of the packed data (q8int8.h), growing the split storage as needed.
 static int q8_pack_splits(q8_packed_s8 *P) {
-    const int nblk = P->n_pad / 16, G = P->k_pad / 4;
+    const int nblk = P->n_pad / 16, G = P->k_pad / 4, avx2 = q8_cpu_has_avx2_fma();
     int count = 0;
     for (int jb = 0; jb < nblk; jb++)
-        for (int g = 0; g < G; g++) count += q8_split_group(P, jb, g, NULL);
+        for (int g = 0; g < G; g++) count += q8_group_splits(P, jb, g, avx2);
     if (count > P->split_cap) {
         free(P->split_g);
         free(P->split_w);
@@ -141,7 +162,7 @@ static int q8_pack_splits(q8_packed_s8 *P) {
     for (int jb = 0; jb < nblk; jb++) {
         P->split_first[jb] = e;
         for (int g = 0; g < G; g++)
-            if (q8_split_group(P, jb, g, NULL)) {
+            if (q8_group_splits(P, jb, g, avx2)) {
                 q8_split_group(P, jb, g, P->split_w + (size_t)e * 64);
                 P->split_g[e++] = g;
             }
