@@ -16,7 +16,7 @@ struct Int8GemmTiming {
 }
 
 /// The int8 weights a GEMM bench multiplies by. The AVX2 path's speed depends on them: it splits
-/// the groups holding a pair with |b0| + |b1| > 128 (q8int8.h), and runs those at half speed.
+/// the groups holding a pair with |b0 + b1| > 128 (q8int8.h), and runs those at half speed.
 enum Int8Weights {
     /// N(0, 1) values quantized as Q8BERT quantizes a weight (scale 127 / max |w|): like BERT's
     /// randomly initialized Linears, which split about 1-5% of groups (trained ones about 1%).

@@ -7,7 +7,7 @@
 //           -128 * colsum(B[n, :]). Micro-kernel: 8 rows x 48 columns, 24 zmm accumulators.
 //   AVX2:   the same operands through vpmaddubsw + vpmaddwd (by ones) + vpaddd, 3 operations
 //           per 32 multiply-adds. vpmaddubsw saturates its int16 pair sums, which only a pair
-//           with |b0| + |b1| > 128 can reach (255 * 128 < 32767): packing splits the groups
+//           with |b0 + b1| > 128 can reach (255 * 128 < 32767): packing splits the groups
 //           holding such a pair into b' + b'' (q8int8.h) and the kernel runs both there, so the
 //           result stays exact. Micro-kernel: 4 rows x 16 columns, B's two vectors in registers.
 //   AVX2 Winograd (Q8_INT8_PATH_AVX2_W16): Winograd's inner product (int8kernels.h): per pair
@@ -104,13 +104,13 @@ void q8_packed_s8_free(q8_packed_s8 *p) {
 }
 
 /// Whether group g of column block jb holds a pair the AVX2 kernel cannot multiply as it is
-/// (|b0| + |b1| > 128; q8int8.h); with out != NULL, writes the group's b'' there (64 bytes).
+/// (|b0 + b1| > 128; q8int8.h); with out != NULL, writes the group's b'' there (64 bytes).
 static int q8_split_group(const q8_packed_s8 *P, int jb, int g, int8_t *out) {
     const int8_t *grp = P->data + ((size_t)jb * (P->k_pad / 4) + g) * 64;
     int split = 0;
     for (int i = 0; i < 64; i += 2) {
         const int b0 = grp[i], b1 = grp[i + 1];
-        const int over = abs(b0) + abs(b1) > 128;
+        const int over = abs(b0 + b1) > 128;
         split |= over;
         if (out) {
             out[i] = over ? (int8_t)(b0 - (b0 >> 1)) : 0;
@@ -120,13 +120,13 @@ static int q8_split_group(const q8_packed_s8 *P, int jb, int g, int8_t *out) {
     return split;
 }
 
-/// Whether a packed group (64 bytes) holds a pair with |b0| + |b1| > 128, as q8_split_group, 32
-/// pairs per vector: vpmaddubsw of |b| by ones sums the pairs (at most 254, no saturation).
+/// Whether a packed group (64 bytes) holds a pair with |b0 + b1| > 128, as q8_split_group, 32
+/// pairs per vector: vpmaddubsw of b by ones sums the pairs (|sum| <= 254, no saturation).
 /// Packing runs every training step in QAT, so this test is kept off the scalar loop.
 Q8_AVX2 static int q8_group_splits_avx2(const int8_t *grp) {
     const __m256i ones = _mm256_set1_epi8(1), limit = _mm256_set1_epi16(128);
-    const __m256i s0 = _mm256_maddubs_epi16(ones, _mm256_abs_epi8(_mm256_load_si256((const __m256i *)grp)));
-    const __m256i s1 = _mm256_maddubs_epi16(ones, _mm256_abs_epi8(_mm256_load_si256((const __m256i *)grp + 1)));
+    const __m256i s0 = _mm256_abs_epi16(_mm256_maddubs_epi16(ones, _mm256_load_si256((const __m256i *)grp)));
+    const __m256i s1 = _mm256_abs_epi16(_mm256_maddubs_epi16(ones, _mm256_load_si256((const __m256i *)grp + 1)));
     const __m256i over = _mm256_or_si256(_mm256_cmpgt_epi16(s0, limit), _mm256_cmpgt_epi16(s1, limit));
     return !_mm256_testz_si256(over, over);
 }

@@ -128,8 +128,8 @@ Q8_VNNI Q8_INLINE void q8_ukr_vnni(int NB, int32_t *C, int ldc, const uint8_t *a
 // Per group of 4 k and 8 columns: vpmaddubsw (activations a + 128 as unsigned bytes, packed as
 // the VNNI path packs them, times signed weights: int16 sums of pairs), vpmaddwd by ones (int32
 // sums of 4), vpaddd: 3 vector operations per 32 multiply-adds, two of them multiplies. A pair
-// sum (a0 + 128) b0 + (a1 + 128) b1 is at most 255 (|b0| + |b1|) in magnitude, so it cannot
-// saturate int16 where |b0| + |b1| <= 128; the groups holding a larger pair are split at
+// sum (a0 + 128) b0 + (a1 + 128) b1 cannot saturate int16 unless |b0 + b1| > 128 (q8int8.h);
+// the groups holding such a pair are split at
 // packing (q8int8.h) and run b' = b - b'' and b'' instead of b, each within the bound. So the
 // result is exact on any data. comp corrects the + 128, as on the VNNI path.
 
@@ -140,7 +140,7 @@ Q8_VNNI Q8_INLINE void q8_ukr_vnni(int NB, int32_t *C, int ldc, const uint8_t *a
 #define Q8_AVX2_KC 384 // k per chunk: a 64 x 384 A block (24 KiB) and a 6 KiB B panel (192, 256: slower)
 
 /// sum over each 4 consecutive bytes of a (unsigned) times b (signed), as 8 int32; exact when no
-/// adjacent pair of b exceeds 128 in |b0| + |b1| (vpmaddubsw's int16 pair sums then fit).
+/// adjacent pair of b has |b0 + b1| > 128 (vpmaddubsw's int16 pair sums then fit).
 Q8_AVX2 Q8_INLINE __m256i q8_dot4_u8s8(__m256i a, __m256i b, __m256i ones) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones);
 }

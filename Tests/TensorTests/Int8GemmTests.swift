@@ -6,7 +6,7 @@ import CKernels
 /// then every packed path (scalar, AVX2 vpmaddubsw, AVX2 Winograd, AVX-512 VNNI) against the
 /// reference, bit for bit, on random shapes with tails, BERT shapes, the extreme values +-127
 /// (saturation), with and without bias, and with row strides larger than the rows. The AVX2
-/// path's split groups (pairs |b0| + |b1| > 128) are checked on their own: uniform weights split
+/// path's split groups (pairs with |b0 + b1| > 128) are checked on their own: uniform weights split
 /// almost every group, Gaussian ones a few percent, weights within +-64 none.
 final class Int8GemmTests: XCTestCase {
     /// Tensor's SplitMix64 with the draws these tests need.
@@ -255,8 +255,9 @@ final class Int8GemmTests: XCTestCase {
 
     /// The split groups q8_pack_weights_s8 records, re-derived here from B itself: a group (16
     /// columns x 4 k of a column block) is split iff one of its pairs (k = 4g + {0, 1} or
-    /// 4g + {2, 3}, one column) has |b0| + |b1| > 128; its b'' is b - (b >> 1) on those pairs and
-    /// 0 elsewhere, and both b' = b - b'' and b'' then have every pair within 128.
+    /// 4g + {2, 3}, one column) has |b0 + b1| > 128 (vpmaddubsw's pair sum (a0 + 128) b0 +
+    /// (a1 + 128) b1 could then leave int16); its b'' is b - (b >> 1) on those pairs and 0
+    /// elsewhere, and both b' = b - b'' and b'' then have every pair sum within 128.
     func testSplitGroups() {
         var rng = Rng(state: 60)
         for (n, k, fill) in [(37, 301, Fill.gaussian), (16, 64, .random), (50, 200, .small), (3, 5, .allMax)] {
@@ -272,7 +273,7 @@ final class Int8GemmTests: XCTestCase {
                 for g in 0..<groups {
                     var split = false
                     for c in 0..<16 {
-                        for t in [0, 2] where abs(w(16 * jb + c, 4 * g + t)) + abs(w(16 * jb + c, 4 * g + t + 1)) > 128 { split = true }
+                        for t in [0, 2] where abs(w(16 * jb + c, 4 * g + t) + w(16 * jb + c, 4 * g + t + 1)) > 128 { split = true }
                     }
                     guard split else { continue }
                     guard entry < Int(p.pointee.split_count) else { return XCTFail("\(fill): fewer split groups than expected") }
@@ -280,12 +281,12 @@ final class Int8GemmTests: XCTestCase {
                     for c in 0..<16 {
                         for t in [0, 2] {
                             let b0 = w(16 * jb + c, 4 * g + t), b1 = w(16 * jb + c, 4 * g + t + 1)
-                            let over = abs(b0) + abs(b1) > 128
+                            let over = abs(b0 + b1) > 128
                             let s0 = Int(p.pointee.split_w[entry * 64 + c * 4 + t]), s1 = Int(p.pointee.split_w[entry * 64 + c * 4 + t + 1])
                             XCTAssertEqual(s0, over ? b0 - (b0 >> 1) : 0)
                             XCTAssertEqual(s1, over ? b1 - (b1 >> 1) : 0)
-                            XCTAssertLessThanOrEqual(abs(s0) + abs(s1), 128)
-                            XCTAssertLessThanOrEqual(abs(b0 - s0) + abs(b1 - s1), 128)
+                            XCTAssertLessThanOrEqual(abs(s0 + s1), 128)
+                            XCTAssertLessThanOrEqual(abs(b0 - s0 + b1 - s1), 128)
                         }
                     }
                     entry += 1
@@ -302,6 +303,36 @@ final class Int8GemmTests: XCTestCase {
                 XCTAssertLessThan(entry, blocks * groups / 2, "and splits only some groups")
             default: break
             }
+        }
+    }
+
+    /// At the bound: with every a = 127 (a + 128 = 255), a pair b0 + b1 = 128 gives 255 * 128 =
+    /// 32640 (fits int16, not split) and 129 gives 32895 (would saturate: split), and the same
+    /// negated; a pair of opposite signs (127, -127) never splits. The AVX2 result equals the
+    /// reference either way.
+    func testSplitBoundary() throws {
+        let k = 8
+        let rows: [[Int8]] = [[64, 64, 64, 64, 0, 0, 0, 0], [65, 64, 0, 0, 0, 0, 0, 0], [-64, -64, 0, 0, -65, -64, 0, 0],
+                              [127, -127, -127, 127, 1, 0, 0, 0]]
+        let b = rows.flatMap { $0 }, n = rows.count
+        let p = q8_packed_s8_alloc(Int32(n), Int32(k))!
+        defer { q8_packed_s8_free(p) }
+        XCTAssertEqual(q8_pack_weights_s8(p, b, Int32(k)), 0)
+        // One column block, two groups: group 0 splits (column 1's pair 65 + 64), group 1 splits
+        // (column 2's -65 - 64); the 128s and the opposite signs alone would not.
+        XCTAssertEqual(p.pointee.split_count, 2)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: p.pointee.split_g, count: 2)), [0, 1])
+        let onlyBound: [Int8] = [64, 64, 64, 64, -64, -64, 127, -127]
+        let q = q8_packed_s8_alloc(1, Int32(k))!
+        defer { q8_packed_s8_free(q) }
+        XCTAssertEqual(q8_pack_weights_s8(q, onlyBound, Int32(k)), 0)
+        XCTAssertEqual(q.pointee.split_count, 0, "pairs summing to +-128 and opposite signs stay whole")
+        guard q8_int8_path_supported(Q8_INT8_PATH_AVX2) != 0 else { return }
+        let a = [Int8](repeating: 127, count: 3 * k)
+        for (packed, weights, cols) in [(p, b, n), (q, onlyBound, 1)] {
+            var c = [Int32](repeating: 0, count: 3 * cols)
+            XCTAssertEqual(q8_gemm_s8s8s32_packed_path(&c, Int32(cols), a, Int32(k), 3, packed, nil, Q8_INT8_PATH_AVX2), 0)
+            XCTAssertEqual(c, Self.reference(a, weights, m: 3, n: cols, k: k, bias: nil))
         }
     }
 

@@ -46,14 +46,16 @@ extern "C" {
 /// paths, which multiply unsigned activations a + 128 by signed weights.
 ///
 /// The split groups, for the AVX2 path: vpmaddubsw adds two products (a0 + 128) b0 + (a1 + 128)
-/// b1 in int16 and saturates beyond 32767, which 255 (|b0| + |b1|) <= 32767 rules out whenever
-/// |b0| + |b1| <= 128. A group (16 columns x 4 k of a block) holding a pair (k = 4g + {0, 1} or
-/// 4g + {2, 3}, one column) above 128 is split: for those pairs b = b' + b'' with b' = b >> 1
-/// (arithmetic) and b'' = b - b', both pairs then <= 128; the AVX2 kernel multiplies b' and
-/// b'' there instead of b. data keeps b (the other paths use it as it is); the split group's
-/// b'' is stored in split_w (64 bytes in data's group layout, 0 outside the split pairs). The
-/// groups of column block jb are entries split_first[jb] ..< split_first[jb + 1], in
-/// increasing group index split_g[e]. Trained BERT weights split about 1% of groups.
+/// b1 in int16 and saturates outside [-32768, 32767]. With a + 128 in [1, 255] the sum is at
+/// most 255 |b0 + b1| in magnitude when b0 and b1 share a sign, and at most 255 * 127 when they
+/// do not, so it cannot saturate unless |b0 + b1| > 128. A group (16 columns x 4 k of a block)
+/// holding such a pair (k = 4g + {0, 1} or 4g + {2, 3}, one column) is split: for those pairs
+/// b = b' + b'' with b' = b >> 1 (arithmetic) and b'' = b - b', both in [-64, 64], so both pairs
+/// are within the bound; the AVX2 kernel multiplies b' and b'' there instead of b. data keeps b
+/// (the other paths use it as it is); the split group's b'' is stored in split_w (64 bytes in
+/// data's group layout, 0 outside the split pairs). The groups of column block jb are entries
+/// split_first[jb] ..< split_first[jb + 1], in increasing group index split_g[e]. BERT-like
+/// weights split a few percent of groups or less.
 typedef struct q8_packed_s8 {
     int32_t n, k;          ///< logical sizes of B: n output columns, k inputs
     int32_t n_pad, k_pad;  ///< n rounded up to a multiple of 16, k to a multiple of 4
