@@ -64,7 +64,7 @@ static size_t q8_header_bytes(void) { return (sizeof(q8_packed_s8) + 63) / 64 * 
 size_t q8_packed_s8_size(int N, int K) {
     size_t np = ((size_t)N + 15) / 16 * 16, kp = ((size_t)K + 3) / 4 * 4;
     return q8_header_bytes() + np * kp + (np * sizeof(int32_t) + 63) / 64 * 64 +
-           (np / 16 + 2) * sizeof(int32_t);
+           2 * (np / 16 + 2) * sizeof(int32_t);
 }
 
 q8_packed_s8 *q8_packed_s8_alloc(int N, int K) {
@@ -83,6 +83,8 @@ q8_packed_s8 *q8_packed_s8_alloc(int N, int K) {
     p->data = (int8_t *)(mem + q8_header_bytes());
     p->comp = (int32_t *)(mem + q8_header_bytes() + (size_t)p->n_pad * p->k_pad);
     p->split_first = (int32_t *)((unsigned char *)p->comp + ((size_t)p->n_pad * sizeof(int32_t) + 63) / 64 * 64);
+    p->plain_first = p->split_first + p->n_pad / 16 + 2;
+    p->plain_count = -1;
     return p;
 }
 
@@ -100,6 +102,7 @@ void q8_packed_s8_free(q8_packed_s8 *p) {
     if (!p) return;
     free(p->split_g);
     free(p->split_w);
+    free(p->plain_p);
     free(p);
 }
 
@@ -134,6 +137,49 @@ Q8_AVX2 static int q8_group_splits_avx2(const int8_t *grp) {
 /// q8_split_group's test on the fastest code this CPU runs.
 static int q8_group_splits(const q8_packed_s8 *P, int jb, int g, int avx2) {
     return avx2 ? q8_group_splits_avx2(P->data + ((size_t)jb * (P->k_pad / 4) + g) * 64) : q8_split_group(P, jb, g, NULL);
+}
+
+/// Whether groups 2p and 2p + 1 of a block (grp: group 2p, 128 bytes) can be fused (q8int8.h):
+/// per int16 lane (column, pair position) the positive and the negative weights of both pairs
+/// each sum to at most 128. vpmaddubsw by ones sums them (at most 254 per vector, exact).
+Q8_AVX2 static int q8_pair_fuses_avx2(const int8_t *grp) {
+    const __m256i zero = _mm256_setzero_si256(), ones = _mm256_set1_epi8(1), limit = _mm256_set1_epi16(128);
+    __m256i over = zero;
+    Q8_UNROLL for (int h = 0; h < 2; h++) {
+        const __m256i v = _mm256_load_si256((const __m256i *)(grp + 32 * h));
+        const __m256i w = _mm256_load_si256((const __m256i *)(grp + 64 + 32 * h));
+        const __m256i pos = _mm256_add_epi16(_mm256_maddubs_epi16(ones, _mm256_max_epi8(v, zero)),
+                                             _mm256_maddubs_epi16(ones, _mm256_max_epi8(w, zero)));
+        const __m256i neg = _mm256_add_epi16(_mm256_maddubs_epi16(ones, _mm256_max_epi8(_mm256_sub_epi8(zero, v), zero)),
+                                             _mm256_maddubs_epi16(ones, _mm256_max_epi8(_mm256_sub_epi8(zero, w), zero)));
+        over = _mm256_or_si256(over, _mm256_or_si256(_mm256_cmpgt_epi16(pos, limit), _mm256_cmpgt_epi16(neg, limit)));
+    }
+    return _mm256_testz_si256(over, over);
+}
+
+/// Lists the plain group pairs (q8int8.h) of the packed data, growing their storage as needed;
+/// on a CPU without AVX2 (which never runs the AVX2 kernel) or without memory, plain_count = -1.
+static void q8_pack_plain_pairs(q8_packed_s8 *P) {
+    const int nblk = P->n_pad / 16, G = P->k_pad / 4, pairs = G / 2;
+    if (!q8_cpu_has_avx2_fma()) { P->plain_count = -1; return; }
+    int count = 0;
+    for (int jb = 0; jb < nblk; jb++)
+        for (int p = 0; p < pairs; p++)
+            count += !q8_pair_fuses_avx2(P->data + ((size_t)jb * G + 2 * p) * 64);
+    if (count > P->plain_cap) {
+        free(P->plain_p);
+        P->plain_p = malloc((size_t)count * sizeof(int32_t));
+        P->plain_cap = P->plain_p ? count : 0;
+        if (!P->plain_p) { P->plain_count = -1; return; }
+    }
+    int e = 0;
+    for (int jb = 0; jb < nblk; jb++) {
+        P->plain_first[jb] = e;
+        for (int p = 0; p < pairs; p++)
+            if (!q8_pair_fuses_avx2(P->data + ((size_t)jb * G + 2 * p) * 64)) P->plain_p[e++] = p;
+    }
+    P->plain_first[nblk] = e;
+    P->plain_count = e;
 }
 
 /// Finds the split groups of the packed data (q8int8.h), growing the split storage as needed.
@@ -186,6 +232,7 @@ int q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb) {
         }
         dst->comp[n] = -128 * sum;
     }
+    q8_pack_plain_pairs(dst);
     return q8_pack_splits(dst);
 }
 
@@ -261,14 +308,15 @@ Q8_AVX2 static void q8_gemm_avx2(int32_t *C, int ldc, const int8_t *A, int lda, 
             const int kc = q8_min(KC, kp - k0), G = kc / 4;
             q8_pack_a(abuf, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K, 0x80808080u);
             for (int jb = 0; jb < nblk; jb++) {
-                int e, e_end;
+                int e, e_end, p, p_end;
                 q8_split_range(P, jb, k0 / 4, G, &e, &e_end);
+                q8_plain_range(P, jb, k0 / 4, G, &p, &p_end);
                 const int8_t *bp = P->data + (size_t)jb * bstride + (size_t)k0 * 16;
                 const int32_t *bi = bias ? bias + 16 * jb : NULL;
                 for (int i0 = 0; i0 < mc; i0 += MR)
                     q8_ukr_avx2(C + (size_t)(m0 + i0) * ldc + 16 * jb, ldc, abuf + (size_t)i0 * kc, bp, k0 / 4, G,
-                                P->split_g, P->split_w, e, e_end, q8_min(MR, mc - i0), N - 16 * jb,
-                                P->comp + 16 * jb, bi, k0 == 0);
+                                P->split_g, P->split_w, e, e_end, P->plain_p, p, p_end, P->plain_count < 0,
+                                q8_min(MR, mc - i0), N - 16 * jb, P->comp + 16 * jb, bi, k0 == 0);
             }
         }
     }

@@ -145,13 +145,41 @@ Q8_AVX2 Q8_INLINE __m256i q8_dot4_u8s8(__m256i a, __m256i b, __m256i ones) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), ones);
 }
 
-/// MR x 16 block of C over G groups of one column block: ap an A panel (q8_pack_a, flip 0x80,
-/// MR rows), bp the block's packed data at the chunk's first group g0 (64 bytes per group).
+/// One group g into the accumulators: normal (b) or split (b - b'' and b'', sw).
+#define Q8_AVX2_GROUP(g, sw)                                                                         \
+    do {                                                                                             \
+        const __m256i b0_ = _mm256_load_si256((const __m256i *)(bp + (size_t)(g) * 64));             \
+        const __m256i b1_ = _mm256_load_si256((const __m256i *)(bp + (size_t)(g) * 64 + 32));        \
+        if (sw) {                                                                                    \
+            const __m256i s0_ = _mm256_load_si256((const __m256i *)(sw));                            \
+            const __m256i s1_ = _mm256_load_si256((const __m256i *)(sw) + 1);                        \
+            const __m256i p0_ = _mm256_sub_epi8(b0_, s0_), p1_ = _mm256_sub_epi8(b1_, s1_);          \
+            Q8_UNROLL for (int r = 0; r < MR; r++) {                                                 \
+                const __m256i a = _mm256_set1_epi32(a32[(g) * MR + r]);                              \
+                acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_add_epi32(q8_dot4_u8s8(a, p0_, ones), \
+                                                                         q8_dot4_u8s8(a, s0_, ones))); \
+                acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_add_epi32(q8_dot4_u8s8(a, p1_, ones), \
+                                                                         q8_dot4_u8s8(a, s1_, ones))); \
+            }                                                                                        \
+        } else {                                                                                     \
+            Q8_UNROLL for (int r = 0; r < MR; r++) {                                                 \
+                const __m256i a = _mm256_set1_epi32(a32[(g) * MR + r]);                              \
+                acc[r][0] = _mm256_add_epi32(acc[r][0], q8_dot4_u8s8(a, b0_, ones));                 \
+                acc[r][1] = _mm256_add_epi32(acc[r][1], q8_dot4_u8s8(a, b1_, ones));                 \
+            }                                                                                        \
+        }                                                                                            \
+    } while (0)
+
+/// MR x 16 block of C over G groups (g0 ..< g0 + G, g0 even) of one column block: ap an A panel
+/// (q8_pack_a, flip 0x80, MR rows), bp the block's packed data at group g0 (64 bytes per group).
 /// The chunk's split groups are entries e ..< e_end of sg (group indices, increasing) and sw
-/// (their b'', 64 bytes each). first: start from comp (+ bias), else from C. Stores rows < mr,
-/// columns < ncols.
+/// (their b'', 64 bytes each); its plain group pairs are entries p ..< p_end of pp (pair
+/// indices, increasing), or every pair when all_plain. Fused pairs add two groups' vpmaddubsw
+/// results in int16 before widening (q8int8.h). first: start from comp (+ bias), else from C.
+/// Stores rows < mr, columns < ncols.
 Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const uint8_t *ap, const int8_t *bp, int g0, int G,
-                                    const int32_t *sg, const int8_t *sw, int e, int e_end, int mr, int ncols,
+                                    const int32_t *sg, const int8_t *sw, int e, int e_end,
+                                    const int32_t *pp, int p, int p_end, int all_plain, int mr, int ncols,
                                     const int32_t *comp, const int32_t *bias, int first) {
     enum { MR = Q8_AVX2_MR };
     __m256i acc[MR][2];
@@ -175,31 +203,39 @@ Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const uint8_t *ap, const
     }
     const __m256i ones = _mm256_set1_epi16(1);
     const int32_t *a32 = (const int32_t *)ap;
-    int g = 0;
+    const int pairs = G / 2, p0 = g0 / 2;
+    int q = 0;  // the next pair, relative to the chunk
     for (;;) {
-        const int stop = e < e_end ? sg[e] - g0 : G;  // the next split group, else the end
-        for (; g < stop; g++) {
-            const __m256i b0 = _mm256_load_si256((const __m256i *)(bp + (size_t)g * 64));
-            const __m256i b1 = _mm256_load_si256((const __m256i *)(bp + (size_t)g * 64 + 32));
+        const int stop = all_plain ? q : p < p_end ? pp[p] - p0 : pairs;  // the next plain pair
+        for (; q < stop; q++) {  // fused pairs: groups 2q and 2q + 1 added in int16
+            const int8_t *b = bp + (size_t)q * 128;
+            const __m256i b0 = _mm256_load_si256((const __m256i *)b), b1 = _mm256_load_si256((const __m256i *)(b + 32));
+            const __m256i c0 = _mm256_load_si256((const __m256i *)(b + 64)), c1 = _mm256_load_si256((const __m256i *)(b + 96));
             Q8_UNROLL for (int r = 0; r < MR; r++) {
-                const __m256i a = _mm256_set1_epi32(a32[g * MR + r]);
-                acc[r][0] = _mm256_add_epi32(acc[r][0], q8_dot4_u8s8(a, b0, ones));
-                acc[r][1] = _mm256_add_epi32(acc[r][1], q8_dot4_u8s8(a, b1, ones));
+                const __m256i a = _mm256_set1_epi32(a32[2 * q * MR + r]);
+                const __m256i a2 = _mm256_set1_epi32(a32[(2 * q + 1) * MR + r]);
+                acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(a, b0),
+                                                                                           _mm256_maddubs_epi16(a2, c0)), ones));
+                acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(a, b1),
+                                                                                           _mm256_maddubs_epi16(a2, c1)), ones));
             }
         }
-        if (g == G) break;
-        // Split group g: b' = b - b'' and b''.
-        const __m256i s0 = _mm256_load_si256((const __m256i *)(sw + (size_t)e * 64));
-        const __m256i s1 = _mm256_load_si256((const __m256i *)(sw + (size_t)e * 64 + 32));
-        const __m256i p0 = _mm256_sub_epi8(_mm256_load_si256((const __m256i *)(bp + (size_t)g * 64)), s0);
-        const __m256i p1 = _mm256_sub_epi8(_mm256_load_si256((const __m256i *)(bp + (size_t)g * 64 + 32)), s1);
-        Q8_UNROLL for (int r = 0; r < MR; r++) {
-            const __m256i a = _mm256_set1_epi32(a32[g * MR + r]);
-            acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_add_epi32(q8_dot4_u8s8(a, p0, ones), q8_dot4_u8s8(a, s0, ones)));
-            acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_add_epi32(q8_dot4_u8s8(a, p1, ones), q8_dot4_u8s8(a, s1, ones)));
+        if (q == pairs) break;
+        // A plain pair: its two groups one at a time, split ones as b - b'' and b''.
+        for (int g = 2 * q; g < 2 * q + 2; g++) {
+            const int split = e < e_end && sg[e] - g0 == g;
+            const int8_t *w = split ? sw + (size_t)e * 64 : NULL;
+            Q8_AVX2_GROUP(g, w);
+            e += split;
         }
-        g++;
-        e++;
+        q++;
+        p += !all_plain;
+    }
+    if (G % 2) {  // an odd last group
+        const int g = G - 1;
+        const int split = e < e_end && sg[e] - g0 == g;
+        const int8_t *w = split ? sw + (size_t)e * 64 : NULL;
+        Q8_AVX2_GROUP(g, w);
     }
     Q8_UNROLL for (int r = 0; r < MR; r++)
         if (r < mr)
@@ -207,6 +243,18 @@ Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const uint8_t *ap, const
                 if (full) _mm256_storeu_si256((__m256i *)(C + (size_t)r * ldc + 8 * h), acc[r][h]);
                 else _mm256_maskstore_epi32(C + (size_t)r * ldc + 8 * h, mask[h], acc[r][h]);
             }
+}
+#undef Q8_AVX2_GROUP
+
+/// The plain pairs of column block jb among groups g0 ..< g0 + G (g0 even): *p ..< *p_end.
+Q8_INLINE void q8_plain_range(const q8_packed_s8 *P, int jb, int g0, int G, int *p, int *p_end) {
+    if (P->plain_count < 0) { *p = *p_end = 0; return; }
+    int lo = P->plain_first[jb], hi = P->plain_first[jb + 1];
+    while (lo < hi && P->plain_p[lo] < g0 / 2) lo++;
+    int end = lo;
+    while (end < hi && P->plain_p[end] < (g0 + G) / 2) end++;
+    *p = lo;
+    *p_end = end;
 }
 
 /// The split entries of column block jb that fall in groups g0 ..< g0 + G: *e ..< *e_end.

@@ -227,10 +227,13 @@ Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, uint8_t *xbuf, int8_
             const int ncols = q8_min(N - 16 * jb, 16);
             const int32_t *bi = a->bias ? a->bias + 16 * jb : NULL;
             const int e = P->split_first[jb], e_end = P->split_first[jb + 1];
+            int p, p_end;
+            q8_plain_range(P, jb, 0, G, &p, &p_end);
             for (int i0 = 0; i0 < mc; i0 += MR) {
                 const int mr = q8_min(MR, mc - i0);
                 q8_ukr_avx2(tile, 16, xbuf + (size_t)i0 * kp, P->data + (size_t)jb * bstride, 0, G, P->split_g,
-                            P->split_w, e, e_end, mr, ncols, P->comp + 16 * jb, bi, 1);
+                            P->split_w, e, e_end, P->plain_p, p, p_end, P->plain_count < 0, mr, ncols,
+                            P->comp + 16 * jb, bi, 1);
                 for (int r = 0; r < mr; r++) q8_lin_epilogue(a, m0 + i0 + r, 16 * jb, tile + r * 16, ncols);
             }
         }

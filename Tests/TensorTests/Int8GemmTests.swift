@@ -292,6 +292,31 @@ final class Int8GemmTests: XCTestCase {
                     entry += 1
                 }
             }
+            // The plain group pairs: a pair (2q, 2q + 1) fuses when, for every column and pair
+            // position t, the four weights k = 8q + t, 8q + t + 1, 8q + 4 + t, 8q + 5 + t have
+            // positive sum <= 128 and negative sum >= -128.
+            if p.pointee.plain_count >= 0 {
+                var plain = 0
+                for jb in 0..<blocks {
+                    XCTAssertEqual(Int(p.pointee.plain_first[jb]), plain, "\(fill) block \(jb) first plain pair")
+                    for q in 0..<(groups / 2) {
+                        var fuses = true
+                        for c in 0..<16 {
+                            for t in [0, 1, 2, 3].filter({ $0 % 2 == 0 }) {
+                                let v = [8 * q + t, 8 * q + t + 1, 8 * q + 4 + t, 8 * q + 5 + t].map { w(16 * jb + c, $0) }
+                                if v.filter({ $0 > 0 }).reduce(0, +) > 128 || v.filter({ $0 < 0 }).reduce(0, +) < -128 { fuses = false }
+                            }
+                        }
+                        guard !fuses else { continue }
+                        guard plain < Int(p.pointee.plain_count) else { return XCTFail("\(fill): fewer plain pairs than expected") }
+                        XCTAssertEqual(Int(p.pointee.plain_p[plain]), q, "\(fill) block \(jb) plain entry \(plain)")
+                        plain += 1
+                    }
+                }
+                XCTAssertEqual(Int(p.pointee.plain_count), plain, "\(fill) \(n)x\(k): plain pairs")
+                if fill == .small && k >= 8 { XCTAssertGreaterThan(plain, 0, "+-64 weights: some pairs cannot fuse") }
+                if fill == .allMax && k >= 8 { XCTAssertEqual(plain, blocks * (groups / 2), "all 127: no pair fuses") }
+            }
             XCTAssertEqual(Int(p.pointee.split_first[blocks]), entry)
             XCTAssertEqual(Int(p.pointee.split_count), entry, "\(fill) \(n)x\(k): split groups")
             switch fill {
@@ -327,9 +352,24 @@ final class Int8GemmTests: XCTestCase {
         defer { q8_packed_s8_free(q) }
         XCTAssertEqual(q8_pack_weights_s8(q, onlyBound, Int32(k)), 0)
         XCTAssertEqual(q.pointee.split_count, 0, "pairs summing to +-128 and opposite signs stay whole")
+        // Fusing at its bound: column 0's lane t = 0 holds 64, 32 (group 0) and 32, 0 (group 1),
+        // positive sum 128, fused; column 1's holds 64, 32, 33, 0, sum 129: its pair stays plain.
+        let fuseRows: [Int8] = [64, 32, 0, 0, 32, 0, 0, 0, 64, 32, 0, 0, 33, 0, 0, 0]
+        let f = q8_packed_s8_alloc(2, Int32(k))!
+        defer { q8_packed_s8_free(f) }
+        XCTAssertEqual(q8_pack_weights_s8(f, fuseRows, Int32(k)), 0)
+        if f.pointee.plain_count >= 0 {
+            XCTAssertEqual(f.pointee.plain_count, 1)
+            XCTAssertEqual(f.pointee.plain_p[0], 0)
+            XCTAssertEqual(f.pointee.split_count, 0)
+        }
+        let g = q8_packed_s8_alloc(1, Int32(k))!
+        defer { q8_packed_s8_free(g) }
+        XCTAssertEqual(q8_pack_weights_s8(g, Array(fuseRows[0..<k]), Int32(k)), 0)
+        if g.pointee.plain_count >= 0 { XCTAssertEqual(g.pointee.plain_count, 0, "a positive sum of 128 fuses") }
         guard q8_int8_path_supported(Q8_INT8_PATH_AVX2) != 0 else { return }
         let a = [Int8](repeating: 127, count: 3 * k)
-        for (packed, weights, cols) in [(p, b, n), (q, onlyBound, 1)] {
+        for (packed, weights, cols) in [(p, b, n), (q, onlyBound, 1), (f, fuseRows, 2), (g, Array(fuseRows[0..<k]), 1)] {
             var c = [Int32](repeating: 0, count: 3 * cols)
             XCTAssertEqual(q8_gemm_s8s8s32_packed_path(&c, Int32(cols), a, Int32(k), 3, packed, nil, Q8_INT8_PATH_AVX2), 0)
             XCTAssertEqual(c, Self.reference(a, weights, m: 3, n: cols, k: k, bias: nil))

@@ -56,6 +56,15 @@ extern "C" {
 /// data's group layout, 0 outside the split pairs). The groups of column block jb are entries
 /// split_first[jb] ..< split_first[jb + 1], in increasing group index split_g[e]. BERT-like
 /// weights split a few percent of groups or less.
+///
+/// The fused group pairs, also for the AVX2 path: where two consecutive groups 2p and 2p + 1 of
+/// a block keep every int16 lane within range after adding their vpmaddubsw results (per
+/// column and pair position, the four weights b of the two pairs have positive sum P <= 128 and
+/// negative sum N <= 128, so that sum is at most 255 max(P, N) <= 32640 in magnitude), the
+/// kernel adds the two in int16 and widens once: 3 multiplies per 64 multiply-adds instead of
+/// 4. The pairs where that does not hold are the plain pairs, listed per block as the split
+/// groups are (plain_first, plain_p, increasing); a fused pair never holds a split group.
+/// plain_count = -1: not computed (a CPU without AVX2, or no memory): every pair is plain.
 typedef struct q8_packed_s8 {
     int32_t n, k;          ///< logical sizes of B: n output columns, k inputs
     int32_t n_pad, k_pad;  ///< n rounded up to a multiple of 16, k to a multiple of 4
@@ -67,6 +76,10 @@ typedef struct q8_packed_s8 {
     int32_t split_cap;     ///< entries split_g and split_w hold
     int32_t *split_g;      ///< [split_cap] group index of each split group (own allocation)
     int8_t *split_w;       ///< [split_cap * 64] b'' of each, 64-byte aligned (own allocation)
+    int32_t *plain_first;  ///< n_cap / 16 + 2 entries (n_pad / 16 + 1 used), in the allocation
+    int32_t plain_count;   ///< plain group pairs in all, -1 when not computed
+    int32_t plain_cap;     ///< entries plain_p holds
+    int32_t *plain_p;      ///< [plain_cap] pair index p of each plain pair (own allocation)
 } q8_packed_s8;
 
 /// Scalar reference, the oracle of the tests: C[m, n] = sum_k A[m, k] * B[n, k] (+ bias[n]
