@@ -9,7 +9,10 @@
 //           per 32 multiply-adds. vpmaddubsw saturates its int16 pair sums, which only a pair
 //           with |b0 + b1| > 128 can reach (255 * 128 < 32767): packing splits the groups
 //           holding such a pair into b' + b'' (q8int8.h) and the kernel runs both there, so the
-//           result stays exact. Micro-kernel: 4 rows x 16 columns, B's two vectors in registers.
+//           result stays exact. Where two consecutive groups cannot leave int16 together (most
+//           of them: the fused pairs, q8int8.h) their vpmaddubsw results are added with vpaddw
+//           before one vpmaddwd: 3 multiplies per 64 multiply-adds. Micro-kernel: 4 rows x 16
+//           columns.
 //   AVX2 Winograd (Q8_INT8_PATH_AVX2_W16): Winograd's inner product (int8kernels.h): per pair
 //           of k, (a0 + b1)(a1 + b0) on int16 sums with vpmaddwd, minus a row term of A and a
 //           column term of B: 4 operations per 32 multiply-adds but one multiply, data-
@@ -26,8 +29,8 @@
 // Small M wastes work: a row block shorter than MR still runs MR rows (8 for VNNI).
 //
 // Measured on one core of an AMD EPYC (Zen 4), 2048 x 384 x 384, Gaussian weights
-// (q8bench gemm): VNNI about 420 GOPS (a vpdpbusd-only loop peaks at 457 here); AVX2 199-216
-// (Q8_MAX_ISA=avx2; every group split, the worst case: 104-111), Winograd 188-191, ONNX
+// (q8bench gemm): VNNI about 420 GOPS (a vpdpbusd-only loop peaks at 457 here); AVX2 213-239
+// (Q8_MAX_ISA=avx2; every group split, the worst case: 103-107), Winograd 185-191, ONNX
 // Runtime's saturating AVX2 kernel 221-227 in the same setting; scalar 2.4. On a Zen 1 EPYC
 // (family 23 model 1: 256-bit operations split in two, integer multiplies on one pipe) the
 // Winograd AVX2 path ran at 46-52 GOPS where a vpmaddubsw + vpmaddwd kernel ran at 39-42.
