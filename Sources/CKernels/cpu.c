@@ -85,3 +85,5 @@ int q8_affinity_cpus(int *cpus, int capacity) {
     }
     return n;
 }
+
+long q8_atomic_next(long *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_SEQ_CST); }

@@ -1,4 +1,5 @@
 import ModelFormat
+import Tensor
 import Foundation
 
 /// One example's prediction.
@@ -37,7 +38,7 @@ public struct BatchPredictor {
         var encodings = [Encoding](repeating: empty, count: texts.count)
         let chunk = 64, encoder = encoder
         encodings.withUnsafeMutableBufferPointer { out in
-            DispatchQueue.concurrentPerform(iterations: (texts.count + chunk - 1) / chunk) { c in
+            Parallel.forEachTask((texts.count + chunk - 1) / chunk) { c in
                 for i in (c * chunk)..<min(texts.count, (c + 1) * chunk) {
                     out[i] = encoder.encode(texts[i].0, texts[i].1)
                 }

@@ -11,12 +11,10 @@ func rowTaskRows(_ rows: Int) -> Int {
 }
 
 /// Runs body on the row ranges [R i, R (i + 1)) of 0..<rows in parallel (R = rowTaskRows(rows)),
-/// each a task taken by whichever thread is free.
+/// each a task taken by whichever of `Parallel.threads` workers is free.
 @inline(__always)
 func forEachRowTask(_ rows: Int, _ body: (Range<Int>) -> Void) {
     let size = rowTaskRows(rows)
     let tasks = (rows + size - 1) / size
-    Parallel.forEachChunk(tasks, chunks: tasks) { _, range in
-        for i in range { body((i * size)..<min(rows, (i + 1) * size)) }
-    }
+    Parallel.forEachTask(tasks) { i in body((i * size)..<min(rows, (i + 1) * size)) }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 
 /// The process's CPU parallelism: one pool of workers for all kernels.
@@ -23,6 +24,30 @@ public enum Parallel {
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             let lo = count * c / chunks, hi = count * (c + 1) / chunks
             if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Runs `body(i)` for every task i in 0..<tasks on at most `threads` workers, each taking
+    /// the next task when it finishes one: a worker that starts late (or is preempted) costs only
+    /// the task it holds, and no more than `threads` cores ever run (GCD's own width is every
+    /// core of the machine). Returns when all tasks are done.
+    public static func forEachTask(_ tasks: Int, _ body: (Int) -> Void) {
+        guard tasks > 0 else { return }
+        let workers = min(threads, tasks)
+        if workers == 1 {
+            for i in 0..<tasks { body(i) }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { next in
+            next[0] = 0
+            let counter = next.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let i = q8_atomic_next(counter)
+                    if i >= tasks { break }
+                    body(i)
+                }
+            }
         }
     }
 

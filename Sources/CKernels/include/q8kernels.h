@@ -19,6 +19,9 @@ int q8_cpu_has_avx512f(void);
 int q8_cpu_has_avx512vnni(void);
 /// True when this CPU has AVX2 and FMA.
 int q8_cpu_has_avx2_fma(void);
+/// *counter += 1, atomically (sequentially consistent); returns the value before: the task
+/// counter of Parallel.forEachTask, which Swift cannot express without a package.
+long q8_atomic_next(long *counter);
 
 // ---- Instruction-set levels ----------------------------------------------------------------
 // Each FP32 kernel below is compiled three times (x86-64 baseline; AVX2 + FMA; AVX-512) and

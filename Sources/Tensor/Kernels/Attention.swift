@@ -97,7 +97,7 @@ public func attentionForward(context: UnsafeMutablePointer<Float>, probs: Unsafe
 }
 
 /// Inference forward (no dropout, nothing saved): each (example, head) is a task taken by
-/// whichever thread is free, run by the fused kernel q8_attention_head (scores, softmax and
+/// whichever of `Parallel.threads` workers is free (Parallel.forEachTask), run by the fused kernel q8_attention_head (scores, softmax and
 /// context per block of 6 query rows) with its scratch (K^T and a 6 x n block of P) on that
 /// thread's stack.
 /// q, k, v [B, T, *] have row stride `inputStride` (C, or 3 C when they sit side by side in
@@ -109,16 +109,14 @@ public func attentionInference(context: UnsafeMutablePointer<Float>, q: UnsafePo
     let scale = 1 / Float(D).squareRoot()
     let tasks = s.batch * s.heads
     let scratchFloats = q8_attention_scratch_floats(Int32(T), Int32(D))
-    Parallel.forEachChunk(tasks, chunks: Parallel.threads > 1 ? tasks : 1) { _, range in
+    Parallel.forEachTask(tasks) { bh in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchFloats) { scratch in
-            for bh in range {
-                let b = bh / s.heads, h = bh % s.heads
-                let base = b * T * ld + h * D
-                let keys = attendedKeys(keyMask, example: b, seqLen: T)
-                q8_attention_head(context + b * T * C + h * D, Int32(C), q + base, Int32(ld), k + base, Int32(ld),
-                                  v + base, Int32(ld), keys.mask, Int32(T), Int32(keys.count), Int32(D), scale,
-                                  scratch.baseAddress!)
-            }
+            let b = bh / s.heads, h = bh % s.heads
+            let base = b * T * ld + h * D
+            let keys = attendedKeys(keyMask, example: b, seqLen: T)
+            q8_attention_head(context + b * T * C + h * D, Int32(C), q + base, Int32(ld), k + base, Int32(ld),
+                              v + base, Int32(ld), keys.mask, Int32(T), Int32(keys.count), Int32(D), scale,
+                              scratch.baseAddress!)
         }
     }
 }
