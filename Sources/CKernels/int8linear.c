@@ -211,8 +211,8 @@ Q8_VNNI static void q8_linear_vnni(const q8_linear_args *a, uint8_t *xbuf, int8_
 }
 
 /// As q8_linear_vnni with the AVX2 vpmaddubsw micro-kernel (int8kernels.h): per row block, X
-/// quantized and packed (a + 128) over all of K; per 16-column block of W, its split groups,
-/// then the 4 x 16 micro-kernel per panel into a stack tile and the epilogue.
+/// quantized and packed (a + 128) over all of K; per 16-column block of W, its split groups and
+/// plain pairs located, then the 4 x 16 micro-kernel per panel into a stack tile and the epilogue.
 Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, uint8_t *xbuf, int8_t *rowq) {
     enum { MR = Q8_AVX2_MR, MC = Q8_LINEAR_AVX2_MC };
     _Alignas(64) int32_t tile[MR * 16];
