@@ -299,8 +299,10 @@ Q8_VNNI static void q8_gemm_vnni(int32_t *C, int ldc, const int8_t *A, int lda, 
 /// The VNNI loop nest with the vpmaddubsw micro-kernel (int8kernels.h): per MC-row block and
 /// KC chunk, A packed as the VNNI path packs it (a + 128), then per 16-column block of B the
 /// chunk's split groups located and the 4 x 16 micro-kernel run over the block's panels.
+/// unsigned_a: A holds bytes 0..255 multiplied as they are (no shift, no comp): the bounds of
+/// the split groups and fused pairs hold for any unsigned byte, a + 128 or not.
 Q8_AVX2 static void q8_gemm_avx2(int32_t *C, int ldc, const int8_t *A, int lda, int M,
-                                 const q8_packed_s8 *P, const int32_t *bias) {
+                                 const q8_packed_s8 *P, const int32_t *bias, int unsigned_a) {
     enum { MR = Q8_AVX2_MR, MC = Q8_AVX2_MC, KC = Q8_AVX2_KC, ROWS = (MC + MR - 1) / MR * MR };
     _Alignas(64) uint8_t abuf[ROWS * KC];
     const int N = P->n, K = P->k, kp = P->k_pad, nblk = P->n_pad / 16;
@@ -309,7 +311,7 @@ Q8_AVX2 static void q8_gemm_avx2(int32_t *C, int ldc, const int8_t *A, int lda, 
         const int mc = q8_min(MC, M - m0);
         for (int k0 = 0; k0 < kp; k0 += KC) {
             const int kc = q8_min(KC, kp - k0), G = kc / 4;
-            q8_pack_a(abuf, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K, 0x80808080u);
+            q8_pack_a(abuf, A + (size_t)m0 * lda, lda, mc, MR, k0, kc, K, unsigned_a ? 0u : 0x80808080u);
             for (int jb = 0; jb < nblk; jb++) {
                 int e, e_end, p, p_end;
                 q8_split_range(P, jb, k0 / 4, G, &e, &e_end);
@@ -319,7 +321,8 @@ Q8_AVX2 static void q8_gemm_avx2(int32_t *C, int ldc, const int8_t *A, int lda, 
                 for (int i0 = 0; i0 < mc; i0 += MR)
                     q8_ukr_avx2(C + (size_t)(m0 + i0) * ldc + 16 * jb, ldc, abuf + (size_t)i0 * kc, bp, k0 / 4, G,
                                 P->split_g, P->split_w, e, e_end, P->plain_p, p, p_end, P->plain_count < 0,
-                                q8_min(MR, mc - i0), N - 16 * jb, P->comp + 16 * jb, bi, k0 == 0);
+                                q8_min(MR, mc - i0), N - 16 * jb, unsigned_a ? NULL : P->comp + 16 * jb, bi,
+                                k0 == 0);
             }
         }
     }
@@ -412,7 +415,7 @@ int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, i
     switch (path) {
     case Q8_INT8_PATH_VNNI: q8_gemm_vnni(C, ldc, A, lda, M, B, bias, 0); break;
     case Q8_INT8_PATH_AVX2:
-        if (B->split_count >= 0) q8_gemm_avx2(C, ldc, A, lda, M, B, bias);
+        if (B->split_count >= 0) q8_gemm_avx2(C, ldc, A, lda, M, B, bias, 0);
         else q8_gemm_w16(C, ldc, A, lda, M, B, bias);  // the split storage could not be allocated
         break;
     case Q8_INT8_PATH_AVX2_W16: q8_gemm_w16(C, ldc, A, lda, M, B, bias); break;
@@ -423,17 +426,18 @@ int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, i
 
 int q8_gemm_u8s8s32_packed_path(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
                                 const q8_packed_s8 *B, const int32_t *bias, int path) {
-    if (path == Q8_INT8_PATH_AVX2 || path == Q8_INT8_PATH_AVX2_W16 || !q8_int8_path_supported(path)) return -1;
+    if (path == Q8_INT8_PATH_AVX2_W16 || !q8_int8_path_supported(path)) return -1;
     if (M <= 0) return 0;
     if (path == Q8_INT8_PATH_VNNI) q8_gemm_vnni(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);
-    else q8_gemm_scalar(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);
+    else if (path == Q8_INT8_PATH_AVX2 && B->split_count >= 0) q8_gemm_avx2(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);
+    else q8_gemm_scalar(C, ldc, (const int8_t *)A, lda, M, B, bias, 1);  // (AVX2 without split storage too)
     return 0;
 }
 
 void q8_gemm_u8s8s32_packed(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
                             const q8_packed_s8 *B, const int32_t *bias) {
-    int path = q8_int8_path_supported(Q8_INT8_PATH_VNNI) ? Q8_INT8_PATH_VNNI : Q8_INT8_PATH_SCALAR;
-    q8_gemm_u8s8s32_packed_path(C, ldc, A, lda, M, B, bias, path);
+    const int best = q8_int8_best_path();  // the Winograd kernel takes signed A only
+    q8_gemm_u8s8s32_packed_path(C, ldc, A, lda, M, B, bias, best == Q8_INT8_PATH_AVX2_W16 ? Q8_INT8_PATH_AVX2 : best);
 }
 
 void q8_gemm_u8s8s32_ref(int32_t *C, const uint8_t *A, const int8_t *B, int M, int N, int K,

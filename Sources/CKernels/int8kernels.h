@@ -175,8 +175,8 @@ Q8_AVX2 Q8_INLINE __m256i q8_dot4_u8s8(__m256i a, __m256i b, __m256i ones) {
 /// The chunk's split groups are entries e ..< e_end of sg (group indices, increasing) and sw
 /// (their b'', 64 bytes each); its plain group pairs are entries p ..< p_end of pp (pair
 /// indices, increasing), or every pair when all_plain. Fused pairs add two groups' vpmaddubsw
-/// results in int16 before widening (q8int8.h). first: start from comp (+ bias), else from C.
-/// Stores rows < mr, columns < ncols.
+/// results in int16 before widening (q8int8.h). first: start from comp (+ bias), else from C;
+/// comp NULL for A already unsigned (no + 128 to correct). Stores rows < mr, columns < ncols.
 Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const uint8_t *ap, const int8_t *bp, int g0, int G,
                                     const int32_t *sg, const int8_t *sw, int e, int e_end,
                                     const int32_t *pp, int p, int p_end, int all_plain, int mr, int ncols,
@@ -191,7 +191,7 @@ Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const uint8_t *ap, const
     Q8_UNROLL for (int h = 0; h < 2; h++) {
         __m256i init = _mm256_setzero_si256();
         if (first) {
-            init = _mm256_load_si256((const __m256i *)(comp + 8 * h));
+            if (comp) init = _mm256_load_si256((const __m256i *)(comp + 8 * h));
             if (bias)
                 init = _mm256_add_epi32(init, full ? _mm256_loadu_si256((const __m256i *)(bias + 8 * h))
                                                    : _mm256_maskload_epi32(bias + 8 * h, mask[h]));

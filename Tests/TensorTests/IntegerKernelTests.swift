@@ -209,8 +209,10 @@ final class IntegerKernelTests: XCTestCase {
         XCTAssertEqual(small, [100, -3])
     }
 
-    /// u8 x s8 GEMM: VNNI and scalar against the reference bit for bit (bytes up to 255, odd
-    /// tails, repacking a smaller shape into a larger allocation); AVX2 is refused.
+    /// u8 x s8 GEMM: VNNI, AVX2 and scalar against the reference bit for bit (bytes up to 255,
+    /// odd tails, repacking a smaller shape into a larger allocation; uniform weights, which
+    /// split most AVX2 groups, all 127, and +-40, most of whose group pairs fuse); the Winograd
+    /// kernel is refused.
     func testUnsignedGEMMPaths() {
         var rng = Rng(state: 12)
         let capacity = q8_packed_s8_alloc(200, 300)!
@@ -218,19 +220,20 @@ final class IntegerKernelTests: XCTestCase {
         for trial in 0..<60 {
             let m = 1 + rng.below(70), n = 1 + rng.below(200), k = 1 + rng.below(300)
             let a = (0..<(m * k)).map { _ in UInt8(trial % 5 == 0 ? 255 : rng.below(256)) }
-            let b = (0..<(n * k)).map { _ in trial % 5 == 0 ? Int8(127) : rng.int8() }
+            let b = (0..<(n * k)).map { _ in trial % 5 == 0 ? Int8(127) : trial % 5 == 3 ? Int8(rng.below(81) - 40) : rng.int8() }
             let bias = trial % 2 == 0 ? (0..<n).map { _ in rng.bias() } : nil
             var want = [Int32](repeating: 0, count: m * n)
             withOptional(bias) { q8_gemm_u8s8s32_ref(&want, a, b, Int32(m), Int32(n), Int32(k), $0) }
             XCTAssertEqual(q8_pack_weights_s8_nk(capacity, Int32(n), Int32(k), b, Int32(k)), 0)
-            for path in [Q8_INT8_PATH_SCALAR, Q8_INT8_PATH_VNNI] where q8_int8_path_supported(path) != 0 {
+            for path in [Q8_INT8_PATH_SCALAR, Q8_INT8_PATH_AVX2, Q8_INT8_PATH_VNNI] where q8_int8_path_supported(path) != 0 {
                 var c = [Int32](repeating: 0x5A5A, count: m * n)
                 let rc = withOptional(bias) { q8_gemm_u8s8s32_packed_path(&c, Int32(n), a, Int32(k), Int32(m), capacity, $0, path) }
                 XCTAssertEqual(rc, 0)
                 XCTAssertEqual(c, want, "path \(path) trial \(trial) \(m)x\(n)x\(k)")
             }
             var untouched = [Int32](repeating: 3, count: m * n)
-            XCTAssertEqual(q8_gemm_u8s8s32_packed_path(&untouched, Int32(n), a, Int32(k), Int32(m), capacity, nil, Q8_INT8_PATH_AVX2), -1)
+            XCTAssertEqual(q8_gemm_u8s8s32_packed_path(&untouched, Int32(n), a, Int32(k), Int32(m), capacity, nil, Q8_INT8_PATH_AVX2_W16), -1)
+            XCTAssertEqual(untouched, [Int32](repeating: 3, count: m * n), "the Winograd kernel refuses unsigned A")
         }
         XCTAssertEqual(q8_pack_weights_s8_nk(capacity, 201, 10, [Int8](repeating: 0, count: 2010), 10), -1, "beyond capacity")
         XCTAssertEqual(q8_pack_weights_s8_nk(capacity, 10, 301, [Int8](repeating: 0, count: 3010), 301), -1, "beyond capacity")

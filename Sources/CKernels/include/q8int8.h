@@ -115,11 +115,13 @@ void q8_gemm_s8s8s32_packed(int32_t *C, int ldc, const int8_t *A, int lda, int M
 int q8_gemm_s8s8s32_packed_path(int32_t *C, int ldc, const int8_t *A, int lda, int M,
                                 const q8_packed_s8 *B, const int32_t *bias, int path);
 /// As q8_gemm_s8s8s32_packed with unsigned A: bytes 0..255 (softmax probabilities in 8 bits)
-/// times signed B, exact. vpdpbusd's native operand types: the VNNI path; CPUs without VNNI
-/// use the scalar path (AVX2's vpmaddubsw would saturate on 255 * 127 pairs).
+/// times signed B, exact. vpdpbusd's native operand types on the VNNI path; the AVX2 path's
+/// vpmaddubsw kernel with its split groups and fused pairs (their bounds hold for any unsigned
+/// byte) on CPUs without VNNI, even where the s8 GEMM prefers the Winograd kernel.
 void q8_gemm_u8s8s32_packed(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
                             const q8_packed_s8 *B, const int32_t *bias);
-/// The same on a given path (VNNI or scalar; AVX2 and unsupported paths: -1, C untouched).
+/// The same on a given path (VNNI, AVX2 or scalar; the Winograd kernel and unsupported paths:
+/// -1, C untouched).
 int q8_gemm_u8s8s32_packed_path(int32_t *C, int ldc, const uint8_t *A, int lda, int M,
                                 const q8_packed_s8 *B, const int32_t *bias, int path);
 /// Scalar reference of the u8 x s8 product, contiguous, as q8_gemm_s8s8s32_ref.
