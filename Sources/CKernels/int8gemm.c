@@ -381,18 +381,8 @@ static int q8_avx2_prefers_w16(void) {
     const char *choice = getenv("Q8_AVX2_KERNEL");
     if (choice && !strcmp(choice, "winograd")) return 1;
     if (choice && !strcmp(choice, "maddubs")) return 0;
-    unsigned eax, ebx, ecx, edx;
-    __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0), "c"(0));
-    const int amd = ebx == 0x68747541u;    // "Auth"enticAMD
-    const int intel = ebx == 0x756e6547u;  // "Genu"ineIntel
-    __asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
-    const unsigned family = ((eax >> 8) & 15) + (((eax >> 8) & 15) == 15 ? (eax >> 20) & 255 : 0);
-    const unsigned model = ((eax >> 4) & 15) | (((eax >> 16) & 15) << 4);
-    if (amd) return family == 23;
-    if (intel && family == 6)
-        return model == 0x3C || model == 0x3F || model == 0x45 || model == 0x46 ||  // Haswell
-               model == 0x3D || model == 0x47 || model == 0x4F || model == 0x56;    // Broadwell
-    return 0;
+    __builtin_cpu_init();  // the compiler runtime's CPU model, as cpu.c reads it
+    return __builtin_cpu_is("amdfam17h") || __builtin_cpu_is("haswell") || __builtin_cpu_is("broadwell");
 }
 
 int q8_int8_best_path(void) {
