@@ -246,25 +246,25 @@ Q8_AVX2 Q8_INLINE void q8_ukr_avx2(int32_t *C, int ldc, const uint8_t *ap, const
 }
 #undef Q8_AVX2_GROUP
 
+/// The entries first ..< last of an increasing index list v whose values fall in [from, to):
+/// *lo ..< *hi (the split groups' or the plain pairs' entries of one column block and chunk).
+Q8_INLINE void q8_index_range(const int32_t *v, int first, int last, int from, int to, int *lo, int *hi) {
+    while (first < last && v[first] < from) first++;
+    int end = first;
+    while (end < last && v[end] < to) end++;
+    *lo = first;
+    *hi = end;
+}
+
 /// The plain pairs of column block jb among groups g0 ..< g0 + G (g0 even): *p ..< *p_end.
 Q8_INLINE void q8_plain_range(const q8_packed_s8 *P, int jb, int g0, int G, int *p, int *p_end) {
     if (P->plain_count < 0) { *p = *p_end = 0; return; }
-    int lo = P->plain_first[jb], hi = P->plain_first[jb + 1];
-    while (lo < hi && P->plain_p[lo] < g0 / 2) lo++;
-    int end = lo;
-    while (end < hi && P->plain_p[end] < (g0 + G) / 2) end++;
-    *p = lo;
-    *p_end = end;
+    q8_index_range(P->plain_p, P->plain_first[jb], P->plain_first[jb + 1], g0 / 2, (g0 + G) / 2, p, p_end);
 }
 
 /// The split entries of column block jb that fall in groups g0 ..< g0 + G: *e ..< *e_end.
 Q8_INLINE void q8_split_range(const q8_packed_s8 *P, int jb, int g0, int G, int *e, int *e_end) {
-    int lo = P->split_first[jb], hi = P->split_first[jb + 1];
-    while (lo < hi && P->split_g[lo] < g0) lo++;
-    int end = lo;
-    while (end < hi && P->split_g[end] < g0 + G) end++;
-    *e = lo;
-    *e_end = end;
+    q8_index_range(P->split_g, P->split_first[jb], P->split_first[jb + 1], g0, g0 + G, e, e_end);
 }
 
 // ---- AVX2 path, other kernel: Winograd's inner product on int16 ----------------------

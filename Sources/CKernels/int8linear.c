@@ -226,8 +226,8 @@ Q8_AVX2 static void q8_linear_avx2(const q8_linear_args *a, uint8_t *xbuf, int8_
         for (int jb = 0; jb < nblk; jb++) {
             const int ncols = q8_min(N - 16 * jb, 16);
             const int32_t *bi = a->bias ? a->bias + 16 * jb : NULL;
-            const int e = P->split_first[jb], e_end = P->split_first[jb + 1];
-            int p, p_end;
+            int e, e_end, p, p_end;
+            q8_split_range(P, jb, 0, G, &e, &e_end);
             q8_plain_range(P, jb, 0, G, &p, &p_end);
             for (int i0 = 0; i0 < mc; i0 += MR) {
                 const int mr = q8_min(MR, mc - i0);
