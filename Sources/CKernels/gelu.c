@@ -4,13 +4,13 @@
 #include <math.h>
 
 Q8_INLINE void q8_gelu_forward_body(float *out, const float *in, size_t n) {
-    Q8_ELEMENTWISE
+    Q8_ELEMENTWISE_CHAINS
     for (size_t i = 0; i < n; i++) out[i] = in[i] * q8_normal_cdf(in[i]);
 }
 Q8_DISPATCH(void, q8_gelu_forward, (float *out, const float *in, size_t n), (out, in, n))
 
 Q8_INLINE void q8_gelu_backward_body(float *dIn, const float *dOut, const float *in, size_t n) {
-    Q8_ELEMENTWISE
+    Q8_ELEMENTWISE_CHAINS
     for (size_t i = 0; i < n; i++) {
         float x = in[i];
         dIn[i] = dOut[i] * (q8_normal_cdf(x) + x * q8_normal_pdf(x));
@@ -22,7 +22,7 @@ Q8_DISPATCH(void, q8_gelu_backward, (float *dIn, const float *dOut, const float 
 // tanh(x) = 1 - 2 / (exp(2x) + 1) for |x| >= 0.3; below, where that formula cancels, the
 // Taylor series to x^11 (the next term is below 1e-9 relative there).
 Q8_INLINE void q8_tanh_forward_body(float *out, const float *in, size_t n) {
-    Q8_ELEMENTWISE
+    Q8_ELEMENTWISE_CHAINS
     for (size_t i = 0; i < n; i++) {
         float x = in[i];
         float ax = x < 0 ? -x : x;
