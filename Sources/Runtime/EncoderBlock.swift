@@ -27,6 +27,14 @@ struct EncoderBlock {
                            keyMask: ws.keyMask, shape: AttentionShape(batch: B, seqLen: T, heads: heads, headDim: C / heads))
     }
 
+    /// Attention of example b alone, every head on the calling thread: ws.qkv -> ws.context.
+    func attend(_ ws: Workspace, example b: Int, seqLen T: Int) {
+        let C = attentionNorm.dim
+        attentionInferenceHeads(context: ws.context, q: ws.qkv, k: ws.qkv + C, v: ws.qkv + 2 * C, inputStride: 3 * C,
+                                keyMask: ws.keyMask, shape: AttentionShape(batch: b + 1, seqLen: T, heads: heads, headDim: C / heads),
+                                example: b)
+    }
+
     /// Rows `rows` of the rest of the layer: ws.context and ws.x ->
     /// ws.x. The same operations, in the same order per row, as `forward`.
     func finishRows(_ ws: Workspace, rows r: Range<Int>) {

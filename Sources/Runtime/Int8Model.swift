@@ -240,11 +240,17 @@ public final class Int8Model {
         // one loop per operation.
         // The row loops hand out tasks of `rowTaskRows(N)` rows to whichever thread is free, so
         // that a worker that starts late (or is preempted) costs only the task it holds.
+        // When the examples split evenly over the threads (runsExampleMajor), a task is one whole
+        // example through every layer (examples never mix in BERT): no join between operations
+        // and an example's activations stay in this core's cache (MiniLM 32 x 128: 9-10% faster
+        // on the VNNI and the AVX2 paths). Same bits: each row and each (example, head) goes
+        // through the same kernels either way.
         let rowLocal = rowLocalBlocks
+        let exampleMajor = rowLocal && Self.runsExampleMajor(examples: B, threads: Parallel.threads)
         batch.inputIds.withUnsafeBufferPointer { idsBuffer in
             batch.tokenTypeIds.withUnsafeBufferPointer { typesBuffer in
                 let ids = idsBuffer.baseAddress!, types = typesBuffer.baseAddress!
-                forEachRowTask(N) { r in
+                func embed(_ r: Range<Int>) {
                     for n in r {
                         let dst = ws.sum + n * C
                         word.gather(dst, row: Int(ids[n]), accumulate: false)
@@ -255,9 +261,22 @@ public final class Int8Model {
                                           mean: ws.mean + r.lowerBound, rstd: ws.rstd + r.lowerBound)
                     if rowLocal { blocks[0].projectRows(ws, rows: r) }
                 }
+                if exampleMajor {
+                    Parallel.forEachTask(B) { b in
+                        let r = b * T ..< (b + 1) * T
+                        embed(r)
+                        for (l, block) in blocks.enumerated() {
+                            block.attend(ws, example: b, seqLen: T)
+                            block.finishRows(ws, rows: r)
+                            if l + 1 < blocks.count { blocks[l + 1].projectRows(ws, rows: r) }
+                        }
+                    }
+                } else {
+                    forEachRowTask(N) { r in embed(r) }
+                }
             }
         }
-        if rowLocal {
+        if rowLocal && !exampleMajor {
             for (l, block) in blocks.enumerated() {
                 block.attend(ws, batch: B, seqLen: T)
                 let next = l + 1 < blocks.count ? blocks[l + 1] : nil
@@ -266,7 +285,7 @@ public final class Int8Model {
                     next?.projectRows(ws, rows: r)
                 }
             }
-        } else {
+        } else if !rowLocal {
             for block in blocks { block.forward(ws, batch: B, seqLen: T) }
         }
 
@@ -312,6 +331,16 @@ public final class Int8Model {
 
     /// Whether every encoder Linear is row-local (the fused schedule of `predict`).
     var rowLocalBlocks: Bool { blocks.allSatisfy(\.isRowLocal) }
+
+    /// Whether `predict` runs whole examples as tasks (the example-major schedule) for a batch
+    /// of b examples on `threads` threads: when they split over the threads evenly to within 5%
+    /// (the busiest thread holds ceil(b / threads) examples). Otherwise, e.g. 1 or 3 examples on
+    /// 2 threads, row blocks and heads keep every thread busy. Measured on the MiniLM (AMD EPYC
+    /// Zen 4, AVX2 path, 2 threads): 2 x 128 4% faster example-major, 3 x 128 27% slower.
+    static func runsExampleMajor(examples b: Int, threads: Int) -> Bool {
+        let busiest = (b + threads - 1) / threads
+        return b >= threads && busiest * threads * 100 <= b * 105
+    }
 
     /// The widest output of a Linear unit (query/key/value fused: 3 C).
     private var maxLinearOut: Int {

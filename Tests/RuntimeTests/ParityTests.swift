@@ -85,6 +85,35 @@ final class ParityTests: XCTestCase {
         XCTAssertTrue(runtime.isRegression)
     }
 
+    /// The example-major schedule (whole examples as tasks) gives the row schedule's bits: the
+    /// same batch on 2 threads (4 examples: example-major) and on 3 (row blocks and heads).
+    func testExampleMajorScheduleGivesTheRowScheduleBits() throws {
+        XCTAssertTrue(Int8Model.runsExampleMajor(examples: 4, threads: 2))
+        XCTAssertTrue(Int8Model.runsExampleMajor(examples: 2, threads: 2))
+        XCTAssertTrue(Int8Model.runsExampleMajor(examples: 21, threads: 2), "11 of 10.5: within 5%")
+        XCTAssertFalse(Int8Model.runsExampleMajor(examples: 4, threads: 3), "2 of 1.33 per thread")
+        XCTAssertFalse(Int8Model.runsExampleMajor(examples: 3, threads: 2))
+        XCTAssertFalse(Int8Model.runsExampleMajor(examples: 1, threads: 2))
+        defer { Parallel.configure(threads: 2) }
+        let dir = try Tiny.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = Tiny.model(labels: 3)
+        try Tiny.calibrate(model, .q8bert)
+        let (folder, _) = try Tiny.export(model, in: dir)
+        let runtime = try Int8Model(directory: folder)
+        XCTAssertTrue(runtime.rowLocalBlocks)
+        for (k, T) in [9, 40].enumerated() {
+            let batch = Tiny.batch(size: 4, seqLen: T, seed: 2000 + UInt64(k))  // padded rows included
+            Parallel.configure(threads: 2)
+            let exampleMajor = try runtime.predict(batch)
+            Parallel.configure(threads: 3)
+            let rows = try runtime.predict(batch)
+            XCTAssertEqual(exampleMajor.map(\.bitPattern), rows.map(\.bitPattern), "4x\(T)")
+            XCTAssertEqual(exampleMajor.map(\.bitPattern), Array(model.forward(batch, mode: .eval)).map(\.bitPattern),
+                           "4x\(T): evaluation mode")
+        }
+    }
+
     /// Batch prediction sorts by length and restores input order: each result matches the
     /// example predicted alone (up to FP32 rounding of different padding).
     func testBatchPredictorRestoresInputOrder() throws {

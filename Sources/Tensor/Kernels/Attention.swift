@@ -105,15 +105,24 @@ public func attentionForward(context: UnsafeMutablePointer<Float>, probs: Unsafe
 public func attentionInference(context: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                                v: UnsafePointer<Float>, inputStride: Int? = nil, keyMask: UnsafePointer<Float>,
                                shape s: AttentionShape) {
+    Parallel.forEachTask(s.batch * s.heads) { bh in
+        attentionInferenceHeads(context: context, q: q, k: k, v: v, inputStride: inputStride, keyMask: keyMask,
+                                shape: s, example: bh / s.heads, heads: bh % s.heads ..< bh % s.heads + 1)
+    }
+}
+
+/// `attentionInference` for example b only, heads `heads` (all by default), one after another on
+/// the calling thread: the runtime's example-major schedule (Int8Model), where a task holds whole
+/// examples. The same bits per (example, head) as `attentionInference`.
+public func attentionInferenceHeads(context: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                    v: UnsafePointer<Float>, inputStride: Int? = nil, keyMask: UnsafePointer<Float>,
+                                    shape s: AttentionShape, example b: Int, heads: Range<Int>? = nil) {
     let T = s.seqLen, C = s.channels, D = s.headDim, ld = inputStride ?? s.channels
     let scale = 1 / Float(D).squareRoot()
-    let tasks = s.batch * s.heads
-    let scratchFloats = q8_attention_scratch_floats(Int32(T), Int32(D))
-    Parallel.forEachTask(tasks) { bh in
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchFloats) { scratch in
-            let b = bh / s.heads, h = bh % s.heads
+    let keys = attendedKeys(keyMask, example: b, seqLen: T)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: q8_attention_scratch_floats(Int32(T), Int32(D))) { scratch in
+        for h in heads ?? 0..<s.heads {
             let base = b * T * ld + h * D
-            let keys = attendedKeys(keyMask, example: b, seqLen: T)
             q8_attention_head(context + b * T * C + h * D, Int32(C), q + base, Int32(ld), k + base, Int32(ld),
                               v + base, Int32(ld), keys.mask, Int32(T), Int32(keys.count), Int32(D), scale,
                               scratch.baseAddress!)
