@@ -228,11 +228,12 @@ int q8_pack_weights_s8(q8_packed_s8 *dst, const int8_t *B, int ldb) {
     for (int n = 0; n < N; n++) {
         const int8_t *row = B + (size_t)n * ldb;
         int8_t *blk = dst->data + (size_t)(n / 16) * kp * 16 + (n % 16) * 4;
+        // Whole groups of 4 k as one 4-byte copy each (64 bytes apart), then the tail.
+        const int whole = K / 4;
+        for (int g = 0; g < whole; g++) memcpy(blk + (size_t)g * 64, row + 4 * g, 4);
+        for (int k = 4 * whole; k < K; k++) blk[(size_t)(k / 4) * 64 + k % 4] = row[k];
         int32_t sum = 0;
-        for (int k = 0; k < K; k++) {
-            blk[(size_t)(k / 4) * 64 + k % 4] = row[k];
-            sum += row[k];
-        }
+        for (int k = 0; k < K; k++) sum += row[k];
         dst->comp[n] = -128 * sum;
     }
     q8_pack_plain_pairs(dst);
