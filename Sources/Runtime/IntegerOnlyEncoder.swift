@@ -144,35 +144,44 @@ final class IntegerOnlyEncoder {
     }
 
     /// Runs the embeddings and the encoder on a validated batch; writes each example's [CLS] row
-    /// of the last LayerNorm, converted to FP32, into cls [B, C].
+    /// of the last LayerNorm, converted to FP32, into cls [B, C]. As the default mode, whole
+    /// examples are the tasks when they split evenly over the threads
+    /// (`Int8Model.runsExampleMajor`); otherwise one parallel loop per step. Same bits.
     func forward(_ batch: Batch, cls: UnsafeMutablePointer<Float>) {
         let B = batch.size, T = batch.seqLen, N = B * T
-        let C = config.hiddenSize
+        let C = config.hiddenSize, H = config.numAttentionHeads
         let ws = workspace(tokens: N, batch: B, seqLen: T)
         batch.attentionMask.withUnsafeBufferPointer { ws.keyMask.update(from: $0.baseAddress!, count: N) }
-
-        // Embeddings: the three int8 rows summed in the stream's step, then LayerNorm; its int8
-        // copy is the first layer's query/key/value input.
-        let first = layers[0].qkv[0]
-        let (word, position, tokenType) = (self.word, self.position, self.tokenType)
-        let (dw, dp, dt) = (embedWord, embedPosition, embedTokenType)
-        let norm = embedNorm
+        let workers = min(Parallel.threads, ws.attention.count)
+        let exampleMajor = workers == Parallel.threads && Int8Model.runsExampleMajor(examples: B, threads: workers)
         batch.inputIds.withUnsafeBufferPointer { idsBuffer in
             batch.tokenTypeIds.withUnsafeBufferPointer { typesBuffer in
                 let ids = idsBuffer.baseAddress!, types = typesBuffer.baseAddress!
-                Parallel.forEachChunk(N, minChunk: 64) { r in
-                    for n in r {
-                        q8_int_embedding_sum(ws.tmp + n * C, word.int8! + Int(ids[n]) * C, dw,
-                                             position.int8! + (n % T) * C, dp, tokenType.int8! + Int(types[n]) * C, dt, C)
+                if exampleMajor {
+                    Parallel.forEachChunk(B, chunks: workers) { c, examples in
+                        for b in examples {
+                            let r = b * T ..< (b + 1) * T
+                            embed(rows: r, ids: ids, types: types, ws: ws, seqLen: T)
+                            for (l, layer) in layers.enumerated() {
+                                project(layer, rows: r, ws: ws)
+                                for h in 0..<H { attend(layer, example: b, head: h, ws: ws, seqLen: T, scratch: ws.attention[c]) }
+                                finish(layer, next: l + 1 < layers.count ? layers[l + 1].qkv[0] : nil, rows: r, ws: ws)
+                            }
+                        }
                     }
-                    let o = r.lowerBound * C
-                    q8_int_layernorm(ws.stream + o, ws.in8 + o, ws.tmp + o, Int32(r.count), Int32(C), norm.gamma, norm.beta,
-                                     first.input, first.maxQ)
+                } else {
+                    Parallel.forEachChunk(N, minChunk: 64) { r in embed(rows: r, ids: ids, types: types, ws: ws, seqLen: T) }
+                    for (l, layer) in layers.enumerated() {
+                        Parallel.forEachChunk(N, minChunk: 16) { r in project(layer, rows: r, ws: ws) }
+                        // Attention per (example, head), each worker with its own scratch.
+                        Parallel.forEachChunk(B * H, chunks: min(workers, B * H)) { c, range in
+                            for bh in range { attend(layer, example: bh / H, head: bh % H, ws: ws, seqLen: T, scratch: ws.attention[c]) }
+                        }
+                        let next = l + 1 < layers.count ? layers[l + 1].qkv[0] : nil
+                        Parallel.forEachChunk(N, minChunk: 16) { r in finish(layer, next: next, rows: r, ws: ws) }
+                    }
                 }
             }
-        }
-        for (l, layer) in layers.enumerated() {
-            forward(layer, next: l + 1 < layers.count ? layers[l + 1].qkv[0] : nil, ws: ws, batch: B, seqLen: T)
         }
         let step = Float(pow(2, -Double(Self.residualBits)))
         for b in 0..<B {
@@ -181,72 +190,81 @@ final class IntegerOnlyEncoder {
         }
     }
 
-    private func forward(_ layer: Layer, next: IntLinear?, ws: IntegerWorkspace, batch B: Int, seqLen T: Int) {
-        let N = B * T, C = config.hiddenSize, I = config.intermediateSize, W = ws.accWidth
-        let H = config.numAttentionHeads, D = C / H, ld = 3 * C
-        // Query, key and value: int32 accumulators side by side in acc [N, 3C].
+    /// Embeddings of rows r: the three int8 rows summed in the stream's step, then LayerNorm;
+    /// its int8 copy is the first layer's query/key/value input.
+    private func embed(rows r: Range<Int>, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>, ws: IntegerWorkspace,
+                       seqLen T: Int) {
+        let C = config.hiddenSize, first = layers[0].qkv[0]
+        for n in r {
+            q8_int_embedding_sum(ws.tmp + n * C, word.int8! + Int(ids[n]) * C, embedWord,
+                                 position.int8! + (n % T) * C, embedPosition, tokenType.int8! + Int(types[n]) * C,
+                                 embedTokenType, C)
+        }
+        let o = r.lowerBound * C
+        q8_int_layernorm(ws.stream + o, ws.in8 + o, ws.tmp + o, Int32(r.count), Int32(C), embedNorm.gamma, embedNorm.beta,
+                         first.input, first.maxQ)
+    }
+
+    /// Query, key and value of rows r: int32 accumulators side by side in ws.acc (row stride
+    /// accWidth, so that an example's rows of acc are its own in every step).
+    private func project(_ layer: Layer, rows r: Range<Int>, ws: IntegerWorkspace) {
+        let C = config.hiddenSize, W = ws.accWidth
         for (j, unit) in layer.qkv.enumerated() {
             var input = UnsafePointer(ws.in8)
             if j > 0 && layer.separateQKVInputs {
-                let own = ws.in8b
-                Parallel.forEachChunk(N * C, minChunk: 16384) { r in
-                    q8_int_requant_s8(own + r.lowerBound, ws.stream + r.lowerBound, r.count, unit.input, unit.maxQ)
-                }
-                input = UnsafePointer(own)
+                q8_int_requant_s8(ws.in8b + r.lowerBound * C, ws.stream + r.lowerBound * C, r.count * C, unit.input, unit.maxQ)
+                input = UnsafePointer(ws.in8b)
             }
             let column = layer.qkv.count == 1 ? 0 : j * C
-            Parallel.forEachChunk(N, minChunk: 16) { r in
-                q8_gemm_s8s8s32_packed(ws.acc + r.lowerBound * ld + column, Int32(ld), input + r.lowerBound * C, Int32(C),
-                                       Int32(r.count), unit.packed, unit.bias)
-            }
+            q8_gemm_s8s8s32_packed(ws.acc + r.lowerBound * W + column, Int32(W), input + r.lowerBound * C, Int32(C),
+                                   Int32(r.count), unit.packed, unit.bias)
         }
-        // Attention per (example, head), each worker with its own scratch.
-        let chunks = min(ws.attention.count, B * H)
-        let maxQ = layer.attentionOutput.maxQ
-        Parallel.forEachChunk(B * H, chunks: chunks) { c, range in
-            let s = ws.attention[c]
-            for bh in range {
-                let b = bh / H, h = bh % H
-                let keys = attendedKeys(ws.keyMask, example: b, seqLen: T)
-                let n = keys.count, mask = keys.mask
-                let base = UnsafePointer(ws.acc + b * T * ld + h * D)
-                // Ranges from the example's real tokens only (right padding), so that results do
-                // not depend on how far the batch is padded.
-                let sq = q8_int_head_quantize(s.q, base, Int32(ld), Int32(T), Int32(D), Int32(mask == nil ? n : T), 0)
-                let sk = q8_int_head_quantize(s.k, base + C, Int32(ld), Int32(n), Int32(D), Int32(n), 0)
-                let sv = q8_int_head_quantize(s.vt, base + 2 * C, Int32(ld), Int32(n), Int32(D), Int32(n), 1)
-                _ = q8_pack_weights_s8_nk(s.keys, Int32(n), Int32(D), s.k, Int32(D))
-                q8_gemm_s8s8s32_packed(s.scores, Int32(n), s.q, Int32(D), Int32(T), s.keys, nil)
-                q8_int_softmax_u8(s.probs, s.scores, Int32(n), Int32(T), Int32(n), mask, shifted(layer.scores, sq + sk))
-                _ = q8_pack_weights_s8_nk(s.values, Int32(D), Int32(n), s.vt, Int32(n))
-                q8_gemm_u8s8s32_packed(s.context, Int32(D), s.probs, Int32(n), Int32(T), s.values, nil)
-                let toInput = shifted(layer.context, sv)
-                for t in 0..<T {
-                    q8_int_requant_s8(ws.ctx8 + (b * T + t) * C + h * D, s.context + t * D, D, toInput, maxQ)
-                }
-            }
+    }
+
+    /// Attention of one (example, head) from ws.acc into ws.ctx8, on `scratch`.
+    private func attend(_ layer: Layer, example b: Int, head h: Int, ws: IntegerWorkspace, seqLen T: Int,
+                        scratch s: IntegerWorkspace.HeadScratch) {
+        let C = config.hiddenSize, D = C / config.numAttentionHeads, ld = ws.accWidth
+        let keys = attendedKeys(ws.keyMask, example: b, seqLen: T)
+        let n = keys.count, mask = keys.mask
+        let base = UnsafePointer(ws.acc + b * T * ld + h * D)
+        // Ranges from the example's real tokens only (right padding), so that results do not
+        // depend on how far the batch is padded.
+        let sq = q8_int_head_quantize(s.q, base, Int32(ld), Int32(T), Int32(D), Int32(mask == nil ? n : T), 0)
+        let sk = q8_int_head_quantize(s.k, base + C, Int32(ld), Int32(n), Int32(D), Int32(n), 0)
+        let sv = q8_int_head_quantize(s.vt, base + 2 * C, Int32(ld), Int32(n), Int32(D), Int32(n), 1)
+        _ = q8_pack_weights_s8_nk(s.keys, Int32(n), Int32(D), s.k, Int32(D))
+        q8_gemm_s8s8s32_packed(s.scores, Int32(n), s.q, Int32(D), Int32(T), s.keys, nil)
+        q8_int_softmax_u8(s.probs, s.scores, Int32(n), Int32(T), Int32(n), mask, shifted(layer.scores, sq + sk))
+        _ = q8_pack_weights_s8_nk(s.values, Int32(D), Int32(n), s.vt, Int32(n))
+        q8_gemm_u8s8s32_packed(s.context, Int32(D), s.probs, Int32(n), Int32(T), s.values, nil)
+        let toInput = shifted(layer.context, sv), maxQ = layer.attentionOutput.maxQ
+        for t in 0..<T {
+            q8_int_requant_s8(ws.ctx8 + (b * T + t) * C + h * D, s.context + t * D, D, toInput, maxQ)
         }
-        // The rest is row-local: attention output + residual, LayerNorm, intermediate, i-GELU,
-        // output + residual, LayerNorm, in blocks of 64 rows on each worker.
+    }
+
+    /// The row-local rest of the layer for rows r: attention output + residual, LayerNorm,
+    /// intermediate, i-GELU, output + residual, LayerNorm, in blocks of 64 rows.
+    private func finish(_ layer: Layer, next: IntLinear?, rows r: Range<Int>, ws: IntegerWorkspace) {
+        let C = config.hiddenSize, I = config.intermediateSize, W = ws.accWidth
         let o = layer.attentionOutput, inter = layer.intermediate, out = layer.output
         let nextInput = next?.input ?? q8_dyadic(mult: 0, shift: 0), nextMaxQ = next?.maxQ ?? 127
-        Parallel.forEachChunk(N, minChunk: 16) { chunk in
-            var lo = chunk.lowerBound
-            while lo < chunk.upperBound {
-                let m = min(64, chunk.upperBound - lo), m32 = Int32(m)
-                let acc = ws.acc + lo * W, rc = lo * C
-                q8_gemm_s8s8s32_packed(acc, Int32(C), ws.ctx8 + rc, Int32(C), m32, o.packed, o.bias)
-                q8_int_residual_add(ws.tmp + rc, acc, ws.stream + rc, m * C, layer.attentionResidual)
-                q8_int_layernorm(ws.stream1 + rc, ws.in8 + rc, ws.tmp + rc, m32, Int32(C), layer.norm1.gamma,
-                                 layer.norm1.beta, inter.input, inter.maxQ)
-                q8_gemm_s8s8s32_packed(acc, Int32(I), ws.in8 + rc, Int32(C), m32, inter.packed, inter.bias)
-                q8_int_gelu_s8(ws.gelu8 + lo * I, acc, m * I, layer.geluIn, layer.geluOut, out.maxQ)
-                q8_gemm_s8s8s32_packed(acc, Int32(C), ws.gelu8 + lo * I, Int32(I), m32, out.packed, out.bias)
-                q8_int_residual_add(ws.tmp + rc, acc, ws.stream1 + rc, m * C, layer.outputResidual)
-                q8_int_layernorm(ws.stream + rc, next == nil ? nil : ws.in8 + rc, ws.tmp + rc, m32, Int32(C),
-                                 layer.norm2.gamma, layer.norm2.beta, nextInput, nextMaxQ)
-                lo += m
-            }
+        var lo = r.lowerBound
+        while lo < r.upperBound {
+            let m = min(64, r.upperBound - lo), m32 = Int32(m)
+            let acc = ws.acc + lo * W, rc = lo * C
+            q8_gemm_s8s8s32_packed(acc, Int32(C), ws.ctx8 + rc, Int32(C), m32, o.packed, o.bias)
+            q8_int_residual_add(ws.tmp + rc, acc, ws.stream + rc, m * C, layer.attentionResidual)
+            q8_int_layernorm(ws.stream1 + rc, ws.in8 + rc, ws.tmp + rc, m32, Int32(C), layer.norm1.gamma,
+                             layer.norm1.beta, inter.input, inter.maxQ)
+            q8_gemm_s8s8s32_packed(acc, Int32(I), ws.in8 + rc, Int32(C), m32, inter.packed, inter.bias)
+            q8_int_gelu_s8(ws.gelu8 + lo * I, acc, m * I, layer.geluIn, layer.geluOut, out.maxQ)
+            q8_gemm_s8s8s32_packed(acc, Int32(C), ws.gelu8 + lo * I, Int32(I), m32, out.packed, out.bias)
+            q8_int_residual_add(ws.tmp + rc, acc, ws.stream1 + rc, m * C, layer.outputResidual)
+            q8_int_layernorm(ws.stream + rc, next == nil ? nil : ws.in8 + rc, ws.tmp + rc, m32, Int32(C),
+                             layer.norm2.gamma, layer.norm2.beta, nextInput, nextMaxQ)
+            lo += m
         }
     }
 

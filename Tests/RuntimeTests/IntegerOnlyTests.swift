@@ -68,6 +68,22 @@ final class IntegerOnlyTests: XCTestCase {
         }
     }
 
+    /// Whole examples as tasks (4 examples on 2 threads) give the bits of the loop-per-step
+    /// schedule (the same batch on 3 threads), padded rows included.
+    func testExampleMajorScheduleGivesTheRowScheduleBits() throws {
+        let (_, integer, dir) = try load(.q8bert)
+        defer { try? FileManager.default.removeItem(at: dir); Parallel.configure(threads: 2) }
+        for (k, T) in [9, 40].enumerated() {
+            let batch = Tiny.batch(size: 4, seqLen: T, seed: 3000 + UInt64(k))
+            Parallel.configure(threads: 2)
+            XCTAssertTrue(Int8Model.runsExampleMajor(examples: 4, threads: Parallel.threads))
+            let exampleMajor = try integer.predict(batch)
+            Parallel.configure(threads: 3)
+            XCTAssertFalse(Int8Model.runsExampleMajor(examples: 4, threads: Parallel.threads))
+            XCTAssertEqual(exampleMajor.map(\.bitPattern), try integer.predict(batch).map(\.bitPattern), "4x\(T)")
+        }
+    }
+
     /// Models outside the mode's scope are refused at load, naming the reason.
     func testUnsupportedModelsAreRefused() throws {
         let cases: [(QuantizationConfig, String)] = [
