@@ -152,8 +152,10 @@ final class IntegerOnlyEncoder {
         let C = config.hiddenSize, H = config.numAttentionHeads
         let ws = workspace(tokens: N, batch: B, seqLen: T)
         batch.attentionMask.withUnsafeBufferPointer { ws.keyMask.update(from: $0.baseAddress!, count: N) }
+        // The workspace holds min(threads, B H) attention scratches: every thread's when the
+        // examples split over the threads.
         let workers = min(Parallel.threads, ws.attention.count)
-        let exampleMajor = workers == Parallel.threads && Int8Model.runsExampleMajor(examples: B, threads: workers)
+        let exampleMajor = Int8Model.runsExampleMajor(examples: B, threads: Parallel.threads)
         batch.inputIds.withUnsafeBufferPointer { idsBuffer in
             batch.tokenTypeIds.withUnsafeBufferPointer { typesBuffer in
                 let ids = idsBuffer.baseAddress!, types = typesBuffer.baseAddress!
